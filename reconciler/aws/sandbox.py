@@ -1,0 +1,29 @@
+"""The embedded sandbox: an in-process AWS emulator (moto), so anyone can try the tool with no
+AWS account. Nothing leaves the process; state lasts for one command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
+
+# Placeholder values that moto accepts; they are not credentials for any real account.
+_SANDBOX_ENV = {
+    "AWS_ACCESS_KEY_ID": "sandbox",
+    "AWS_SECRET_ACCESS_KEY": "sandbox",
+    "AWS_SESSION_TOKEN": "sandbox",
+}
+_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
+
+
+@contextmanager
+def sandbox(account_id: str, region: str) -> Iterator[None]:
+    from moto import mock_aws
+
+    env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+    env.update(_SANDBOX_ENV)
+    env["MOTO_ACCOUNT_ID"] = account_id
+    env["AWS_DEFAULT_REGION"] = region
+    with mock.patch.dict(os.environ, env, clear=True), mock_aws():
+        yield

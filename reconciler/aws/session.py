@@ -1,0 +1,56 @@
+"""boto3 session and clients: retry mode, endpoint override (moto server, LocalStack)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything needed to build clients; thread-safe clients are created once and shared."""
+
+    region: str
+    profile: str | None = None
+    endpoint_url: str | None = None
+    retry_mode: str = "standard"
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_pool_connections: int = 10
+
+    @property
+    def custom_endpoint(self) -> str | None:
+        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+class Clients:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        session = boto3.Session(profile_name=connection.profile, region_name=connection.region)
+        self.s3: Any = self._client(session, "s3")
+        self.s3control: Any = self._client(session, "s3control")
+        self.iam: Any = self._client(session, "iam")
+        self.sts: Any = self._client(session, "sts")
+
+    def _client(self, session: boto3.Session, service: str) -> Any:
+        conn = self.connection
+        options: dict[str, Any] = {
+            "retries": {"mode": conn.retry_mode, "max_attempts": conn.max_attempts},
+            "max_pool_connections": conn.max_pool_connections,
+        }
+        endpoint = conn.custom_endpoint
+        if endpoint and service == "s3":
+            options["s3"] = {"addressing_style": "path"}
+        if endpoint and service == "s3control":
+            # botocore prefixes S3 Control hosts with "<AccountId>."; a local emulator's host
+            # (127.0.0.1:5000) then does not resolve, so send requests to the endpoint as given.
+            options["inject_host_prefix"] = False
+        kwargs: dict[str, Any] = {"config": BotoConfig(**options)}
+        if conn.endpoint_url:
+            kwargs["endpoint_url"] = conn.endpoint_url
+        return session.client(service, **kwargs)

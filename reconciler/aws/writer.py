@@ -1,0 +1,214 @@
+"""Makes the changes of a plan in AWS. Every method raises WriteError on failure."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws.errors import error_code, error_message, writing
+from reconciler.aws.session import Clients
+
+# A principal created seconds ago can be rejected in a policy for up to about a minute
+# (IAM is eventually consistent): poll with bounded backoff instead of failing or sleeping blindly.
+PRINCIPAL_WAIT_SECONDS = 120.0
+_IGNORED_ON_DELETE = {"NoSuchEntity", "NoSuchAccessPoint", "NoSuchAccessPointPolicy"}
+
+
+def _is_invalid_principal(err: ClientError) -> bool:
+    return error_code(err).startswith("MalformedPolicy") and "principal" in error_message(
+        err
+    ).lower()
+
+
+def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+class AwsWriter:
+    def __init__(
+        self,
+        clients: Clients,
+        account_id: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        principal_wait: float = PRINCIPAL_WAIT_SECONDS,
+    ) -> None:
+        self.s3 = clients.s3
+        self.s3control = clients.s3control
+        self.iam = clients.iam
+        self.account_id = account_id
+        self._sleep = sleep
+        self._principal_wait = principal_wait
+
+    # --- bucket ---------------------------------------------------------------------------
+
+    @writing
+    def create_bucket(self, name: str, region: str) -> None:
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            self.s3.create_bucket(**kwargs)
+        except ClientError as err:
+            if error_code(err) != "BucketAlreadyOwnedByYou":
+                raise
+
+    @writing
+    def put_bucket_encryption(self, bucket: str, value: Mapping[str, Any]) -> None:
+        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": dict(value)}
+        if value.get("SSEAlgorithm") == "aws:kms":
+            rule["BucketKeyEnabled"] = True
+        self.s3.put_bucket_encryption(
+            Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [rule]}
+        )
+
+    @writing
+    def put_public_access_block(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self.s3.put_public_access_block(
+            Bucket=bucket, PublicAccessBlockConfiguration=dict(value)
+        )
+
+    @writing
+    def put_ownership_controls(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self.s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [dict(value)]}
+        )
+
+    @writing
+    def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
+        policy = json.dumps(document)
+        self._until_principal_valid(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
+
+    # --- IAM users ------------------------------------------------------------------------
+
+    @writing
+    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+        self.iam.create_user(UserName=name, Path=path, Tags=_tag_list(tags))
+
+    @writing
+    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+        current = self.iam.get_user(UserName=name)["User"]
+        if current.get("Path") != path:
+            self.iam.update_user(UserName=name, NewPath=path)
+        self.iam.tag_user(UserName=name, Tags=_tag_list(tags))
+
+    @writing
+    def delete_user(self, name: str) -> None:
+        """Remove everything DeleteUser would refuse to delete over, then the user."""
+        iam = self.iam
+        try:
+            iam.get_user(UserName=name)
+        except ClientError as err:
+            if error_code(err) == "NoSuchEntity":
+                return
+            raise
+        for key in self._pages("list_access_keys", "AccessKeyMetadata", UserName=name):
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        self._ignore_missing(iam.delete_login_profile, UserName=name)
+        for mfa in self._pages("list_mfa_devices", "MFADevices", UserName=name):
+            serial = mfa["SerialNumber"]
+            iam.deactivate_mfa_device(UserName=name, SerialNumber=serial)
+            if ":mfa/" in serial:
+                self._ignore_missing(iam.delete_virtual_mfa_device, SerialNumber=serial)
+        for cert in self._pages("list_signing_certificates", "Certificates", UserName=name):
+            iam.delete_signing_certificate(UserName=name, CertificateId=cert["CertificateId"])
+        for key in self._pages("list_ssh_public_keys", "SSHPublicKeys", UserName=name):
+            iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
+        creds = iam.list_service_specific_credentials(UserName=name)
+        for cred in creds.get("ServiceSpecificCredentials", []):
+            iam.delete_service_specific_credential(
+                UserName=name, ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"]
+            )
+        for group in self._pages("list_groups_for_user", "Groups", UserName=name):
+            iam.remove_user_from_group(UserName=name, GroupName=group["GroupName"])
+        for policy in self._pages("list_attached_user_policies", "AttachedPolicies", UserName=name
+        ):
+            iam.detach_user_policy(UserName=name, PolicyArn=policy["PolicyArn"])
+        for policy_name in self._pages("list_user_policies", "PolicyNames", UserName=name):
+            iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+        self._ignore_missing(iam.delete_user, UserName=name)
+
+    @writing
+    def put_user_policy(self, user: str, policy_name: str, document: Mapping[str, Any]) -> None:
+        self.iam.put_user_policy(
+            UserName=user, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+        )
+
+    @writing
+    def delete_user_policy(self, user: str, policy_name: str) -> None:
+        self._ignore_missing(self.iam.delete_user_policy, UserName=user, PolicyName=policy_name)
+
+    # --- access points --------------------------------------------------------------------
+
+    @writing
+    def create_access_point(self, name: str, bucket: str, tags: Mapping[str, str]) -> None:
+        self.s3control.create_access_point(
+            AccountId=self.account_id,
+            Name=name,
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+            Tags=_tag_list(tags),
+        )
+
+    @writing
+    def tag_access_point(self, name: str, tags: Mapping[str, str]) -> None:
+        arn = self.s3control.get_access_point(AccountId=self.account_id, Name=name)[
+            "AccessPointArn"
+        ]
+        self.s3control.tag_resource(AccountId=self.account_id, ResourceArn=arn, Tags=_tag_list(tags))
+
+    @writing
+    def delete_access_point(self, name: str) -> None:
+        self._ignore_missing(self.s3control.delete_access_point, AccountId=self.account_id, Name=name)
+
+    @writing
+    def put_access_point_policy(self, name: str, document: Mapping[str, Any]) -> None:
+        policy = json.dumps(document)
+        self._until_principal_valid(
+            lambda: self.s3control.put_access_point_policy(
+                AccountId=self.account_id, Name=name, Policy=policy
+            )
+        )
+
+    @writing
+    def delete_access_point_policy(self, name: str) -> None:
+        self._ignore_missing(
+            self.s3control.delete_access_point_policy, AccountId=self.account_id, Name=name
+        )
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _until_principal_valid(self, call: Callable[[], Any]) -> None:
+        """Retry a policy write while IAM has not yet propagated a new principal."""
+        deadline = time.monotonic() + self._principal_wait
+        delay = 1.0
+        while True:
+            try:
+                call()
+                return
+            except ClientError as err:
+                if not _is_invalid_principal(err) or time.monotonic() + delay > deadline:
+                    raise
+            self._sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+    @staticmethod
+    def _ignore_missing(call: Callable[..., Any], **kwargs: Any) -> None:
+        try:
+            call(**kwargs)
+        except ClientError as err:
+            if error_code(err) not in _IGNORED_ON_DELETE:
+                raise
+
+    def _pages(self, operation: str, key: str, **kwargs: Any) -> list[Any]:
+        paginator = self.iam.get_paginator(operation)
+        return [item for page in paginator.paginate(**kwargs) for item in page.get(key, [])]

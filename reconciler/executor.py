@@ -1,0 +1,126 @@
+"""Applies a Plan through a Writer, in dependency order, carrying on past per-collaborator
+failures and reporting them together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from reconciler.errors import WriteError
+from reconciler.interfaces import Writer
+from reconciler.model import ResourceType
+from reconciler.plan import Action, Change, Plan
+
+
+class Outcome(str, Enum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Failure:
+    change: Change
+    code: str
+    message: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: tuple[Change, ...]
+    failures: tuple[Failure, ...]
+    skipped: tuple[Change, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.skipped
+
+
+Progress = Callable[[Change, Outcome, "Failure | None"], None]
+
+
+def execution_order(plan: Plan) -> list[Change]:
+    """Deletes first, most dependent first (policies before access points before users), so
+    access is revoked before anything is granted; then creates, replaces and updates in
+    dependency order: bucket -> user -> identity policy -> access point -> its policy ->
+    bucket policy."""
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    others = [c for c in plan.changes if c.action is not Action.DELETE]
+    deletes.sort(key=lambda c: (-c.type.rank, c.collaborator or "", c.id))
+    others.sort(key=lambda c: (c.type.rank, c.collaborator or "", c.id))
+    return deletes + others
+
+
+def apply_plan(plan: Plan, writer: Writer, *, progress: Progress | None = None) -> ApplyResult:
+    applied: list[Change] = []
+    failures: list[Failure] = []
+    skipped: list[Change] = []
+    broken: set[str | None] = set()  # collaborators (None = bucket level) with a failed change
+    for change in execution_order(plan):
+        if None in broken or change.collaborator in broken:
+            skipped.append(change)
+            _report(progress, change, Outcome.SKIPPED, None)
+            continue
+        try:
+            _dispatch(writer, change)
+        except WriteError as err:
+            failure = Failure(change, err.code, err.message, err.request_id)
+            failures.append(failure)
+            broken.add(change.collaborator)
+            _report(progress, change, Outcome.FAILED, failure)
+            continue
+        applied.append(change)
+        _report(progress, change, Outcome.APPLIED, None)
+    return ApplyResult(tuple(applied), tuple(failures), tuple(skipped))
+
+
+def _report(progress: Progress | None, change: Change, outcome: Outcome, f: Failure | None) -> None:
+    if progress is not None:
+        progress(change, outcome, f)
+
+
+def _dispatch(w: Writer, c: Change) -> None:
+    t, a = c.type, c.action
+    if t is ResourceType.BUCKET:
+        if a is Action.CREATE:
+            w.create_bucket(c.id, c.after["region"])
+        # buckets are never updated or deleted by this tool
+    elif t is ResourceType.BUCKET_ENCRYPTION:
+        w.put_bucket_encryption(c.id, c.after)
+    elif t is ResourceType.BUCKET_PUBLIC_ACCESS_BLOCK:
+        w.put_public_access_block(c.id, c.after)
+    elif t is ResourceType.BUCKET_OWNERSHIP_CONTROLS:
+        w.put_ownership_controls(c.id, c.after)
+    elif t is ResourceType.BUCKET_POLICY:
+        w.put_bucket_policy(c.id, c.after)
+    elif t is ResourceType.IAM_USER:
+        _dispatch_user(w, c)
+    elif t is ResourceType.IAM_USER_POLICY:
+        user, policy_name = c.id.split("/", 1)
+        if a is Action.DELETE:
+            w.delete_user_policy(user, policy_name)
+        else:
+            w.put_user_policy(user, policy_name, c.after)
+    elif t is ResourceType.ACCESS_POINT:
+        if a is Action.UPDATE:
+            w.tag_access_point(c.id, c.after["tags"])
+        if a in (Action.DELETE, Action.REPLACE):
+            w.delete_access_point(c.id)
+        if a in (Action.CREATE, Action.REPLACE):
+            w.create_access_point(c.id, c.after["bucket"], c.after["tags"])
+    elif t is ResourceType.ACCESS_POINT_POLICY:
+        if a is Action.DELETE:
+            w.delete_access_point_policy(c.id)
+        else:
+            w.put_access_point_policy(c.id, c.after)
+
+
+def _dispatch_user(w: Writer, c: Change) -> None:
+    if c.action is Action.CREATE:
+        w.create_user(c.id, c.after["path"], c.after["tags"])
+    elif c.action is Action.UPDATE:
+        w.update_user(c.id, c.after["path"], c.after["tags"])
+    elif c.action is Action.DELETE:
+        w.delete_user(c.id)

@@ -1,0 +1,194 @@
+"""Frozen values for the desired state (from YAML) and the live state (from AWS).
+
+Both sides are reduced to the same shape: a set of `Resource` values keyed by (type, id), each
+holding a JSON-like `value` in canonical form, so that the planner can compare them directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+MANAGED_TAG_KEY = "reconciler:managed-by"
+MANAGED_TAG_VALUE = "s3-collaborator-reconciler"
+BUCKET_TAG_KEY = "reconciler:bucket"
+COLLABORATOR_TAG_KEY = "reconciler:collaborator"
+STATEMENT_SID_PREFIX = "Reconciler"
+USER_POLICY_NAME = "reconciler-access-point-access"
+POLICY_VERSION = "2012-10-17"
+
+
+class AccessLevel(str, Enum):
+    READ = "read"
+    WRITE = "write"
+    LIST = "list"
+    DELETE = "delete"
+
+
+class ResourceType(str, Enum):
+    """Resource kinds, declared in dependency order (creates run top to bottom)."""
+
+    BUCKET = "bucket"
+    BUCKET_ENCRYPTION = "bucket_encryption"
+    BUCKET_PUBLIC_ACCESS_BLOCK = "bucket_public_access_block"
+    BUCKET_OWNERSHIP_CONTROLS = "bucket_ownership_controls"
+    IAM_USER = "iam_user"
+    IAM_USER_POLICY = "iam_user_policy"
+    ACCESS_POINT = "access_point"
+    ACCESS_POINT_POLICY = "access_point_policy"
+    BUCKET_POLICY = "bucket_policy"
+
+    @property
+    def rank(self) -> int:
+        return list(ResourceType).index(self)
+
+
+# --- desired state -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    name: str
+    encryption: str = "AES256"
+    kms_key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Collaborator:
+    id: str
+    prefix: str
+    access: tuple[AccessLevel, ...]
+    access_point: str
+    iam_user: str | None = None
+    principal: str | None = None
+
+    @property
+    def managed_user(self) -> bool:
+        return self.iam_user is not None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated content of collaborators.yaml."""
+
+    account_id: str
+    region: str
+    bucket: BucketSpec
+    iam_path: str
+    collaborators: tuple[Collaborator, ...]
+    source: str = "collaborators.yaml"
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def principal_arn(self, collaborator: Collaborator) -> str:
+        if collaborator.principal is not None:
+            return collaborator.principal
+        return f"arn:aws:iam::{self.account_id}:user{self.iam_path}{collaborator.iam_user}"
+
+    def access_point_arn(self, name: str) -> str:
+        return f"arn:aws:s3:{self.region}:{self.account_id}:accesspoint/{name}"
+
+
+# --- live state -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveBucket:
+    name: str
+    exists: bool
+    region: str | None = None
+    encryption: Mapping[str, Any] | None = None
+    public_access_block: Mapping[str, Any] | None = None
+    ownership_controls: Mapping[str, Any] | None = None
+    policy: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LiveUser:
+    name: str
+    path: str
+    arn: str
+    tags: Mapping[str, str]
+    inline_policies: Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class LiveAccessPoint:
+    name: str
+    bucket: str
+    network_origin: str
+    vpc_id: str | None
+    tags: Mapping[str, str]
+    policy: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the reader found. `users` holds every IAM user that is relevant to the config:
+    all users under iam_path plus any user whose name the YAML uses, wherever it lives."""
+
+    bucket: LiveBucket
+    users: Mapping[str, LiveUser]
+    access_points: Mapping[str, LiveAccessPoint]
+
+
+def is_managed(tags: Mapping[str, str]) -> bool:
+    return tags.get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+
+
+# --- canonical policy form ------------------------------------------------------------------
+
+_LIST_KEYS = {"Action", "NotAction", "Resource", "NotResource"}
+
+
+def _canonical_value(value: Any) -> Any:
+    """A one-item list and a bare string mean the same to IAM; order of values does not matter."""
+    if isinstance(value, list):
+        items = sorted({json.dumps(_canonical_any(v), sort_keys=True) for v in value})
+        loaded = [json.loads(i) for i in items]
+        return loaded[0] if len(loaded) == 1 else loaded
+    return _canonical_any(value)
+
+
+def _canonical_any(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _canonical_value(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return _canonical_value(value)
+    return value
+
+
+def _canonical_statement(statement: Mapping[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in sorted(statement.items()):
+        if key in _LIST_KEYS or key in {"Principal", "NotPrincipal", "Condition"}:
+            result[key] = _canonical_value(value)
+        else:
+            result[key] = value
+    return result
+
+
+def canonical_policy(document: Mapping[str, Any] | str | None) -> dict[str, Any] | None:
+    """Normalise a policy document so equal policies compare equal.
+
+    Accepts the JSON text AWS returns or a dict; statements become a list sorted by Sid (then
+    content), single-item lists become strings, value lists are sorted and de-duplicated.
+    """
+    if document is None:
+        return None
+    doc: Mapping[str, Any] = json.loads(document) if isinstance(document, str) else document
+    statements = doc.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    canon = [_canonical_statement(s) for s in statements]
+    canon.sort(key=lambda s: (str(s.get("Sid", "")), json.dumps(s, sort_keys=True)))
+    result: dict[str, Any] = {"Version": doc.get("Version", POLICY_VERSION), "Statement": canon}
+    if "Id" in doc:
+        result["Id"] = doc["Id"]
+    return result
+
+
+def is_our_statement(statement: Mapping[str, Any]) -> bool:
+    return str(statement.get("Sid", "")).startswith(STATEMENT_SID_PREFIX)

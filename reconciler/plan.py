@@ -1,0 +1,86 @@
+"""The typed plan joining planning and applying: actions, changes, summary, checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from reconciler.model import ResourceType
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    type: ResourceType
+    id: str
+    collaborator: str | None
+    before: Any = None
+    after: Any = None
+
+    def sort_key(self) -> tuple[str, int, str, int]:
+        """Display order: bucket-level first, then by collaborator, kind and name."""
+        group = "" if self.collaborator is None else f"~{self.collaborator}"
+        return (group, self.type.rank, self.id, list(Action).index(self.action))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "type": self.type.value,
+            "id": self.id,
+            "collaborator": self.collaborator,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        changes: Iterable[Change],
+        *,
+        warnings: Iterable[str] = (),
+        errors: Iterable[str] = (),
+    ) -> Plan:
+        return cls(
+            changes=tuple(sorted(changes, key=Change.sort_key)),
+            warnings=tuple(sorted(set(warnings))),
+            errors=tuple(sorted(set(errors))),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def summary(self) -> dict[str, int]:
+        counts = {action.value: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+    def checksum(self) -> str:
+        """SHA-256 over the canonical JSON of the changes: equal plans, equal checksums."""
+        payload = json.dumps([c.to_json() for c in self.changes], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def by_collaborator(self) -> dict[str | None, list[Change]]:
+        groups: dict[str | None, list[Change]] = {}
+        for change in self.changes:
+            groups.setdefault(change.collaborator, []).append(change)
+        return groups

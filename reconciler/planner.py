@@ -1,0 +1,338 @@
+"""Pure planning: plan(desired config, live state) -> Plan. No AWS, no I/O.
+
+Ownership without a state file: the planner only updates or deletes what this tool tagged (IAM
+users under iam_path tagged for this bucket, access points on the bucket with our tag) and the
+bucket-policy statements whose Sid starts with "Reconciler". Anything else is left alone; if the
+YAML names something that exists but is not ours, the plan carries an error instead of a takeover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import policies
+from reconciler.model import (
+    BUCKET_TAG_KEY,
+    COLLABORATOR_TAG_KEY,
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+    USER_POLICY_NAME,
+    Collaborator,
+    Config,
+    LiveAccessPoint,
+    LiveState,
+    LiveUser,
+    ResourceType,
+    canonical_policy,
+    is_managed,
+    is_our_statement,
+)
+from reconciler.plan import Action, Change, Plan
+
+INTERNET = "Internet"
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+OWNERSHIP_CONTROLS = {"ObjectOwnership": "BucketOwnerEnforced"}
+
+
+def user_tags(config: Config, collab: Collaborator) -> dict[str, str]:
+    return {
+        MANAGED_TAG_KEY: MANAGED_TAG_VALUE,
+        BUCKET_TAG_KEY: config.bucket.name,
+        COLLABORATOR_TAG_KEY: collab.id,
+    }
+
+
+def access_point_tags(collab: Collaborator) -> dict[str, str]:
+    return {MANAGED_TAG_KEY: MANAGED_TAG_VALUE, COLLABORATOR_TAG_KEY: collab.id}
+
+
+_OUR_TAG_KEYS = (MANAGED_TAG_KEY, BUCKET_TAG_KEY, COLLABORATOR_TAG_KEY)
+
+
+def _our_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    return {k: tags[k] for k in sorted(tags) if k in _OUR_TAG_KEYS}
+
+
+def encryption_value(config: Config) -> dict[str, str]:
+    value = {"SSEAlgorithm": config.bucket.encryption}
+    if config.bucket.kms_key_id:
+        value["KMSMasterKeyID"] = config.bucket.kms_key_id
+    return value
+
+
+def user_policy_id(user: str, policy_name: str = USER_POLICY_NAME) -> str:
+    return f"{user}/{policy_name}"
+
+
+@dataclass
+class _Builder:
+    """Collects changes, warnings and errors while the plan is being worked out."""
+
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def diff(
+        self,
+        rtype: ResourceType,
+        rid: str,
+        collaborator: str | None,
+        before: Any,
+        after: Any,
+    ) -> None:
+        """Create when absent, update when different, nothing when equal."""
+        if before is None:
+            self.add(Action.CREATE, rtype, rid, collaborator, None, after)
+        elif before != after:
+            self.add(Action.UPDATE, rtype, rid, collaborator, before, after)
+
+    def add(
+        self,
+        action: Action,
+        rtype: ResourceType,
+        rid: str,
+        collaborator: str | None,
+        before: Any,
+        after: Any,
+    ) -> None:
+        self.changes.append(Change(action, rtype, rid, collaborator, before, after))
+
+
+def plan(config: Config, live: LiveState) -> Plan:
+    builder = _Builder()
+    _plan_bucket(config, live, builder)
+    _plan_users(config, live, builder)
+    _plan_access_points(config, live, builder)
+    _plan_bucket_policy(config, live, builder)
+    return Plan.build(builder.changes, warnings=builder.warnings, errors=builder.errors)
+
+
+# --- bucket -----------------------------------------------------------------------------------
+
+
+def _plan_bucket(config: Config, live: LiveState, b: _Builder) -> None:
+    name = config.bucket.name
+    bucket = live.bucket
+    if not bucket.exists:
+        b.add(Action.CREATE, ResourceType.BUCKET, name, None, None, {"region": config.region})
+    elif bucket.region is not None and bucket.region != config.region:
+        b.errors.append(
+            f"bucket {name} is in region {bucket.region}, but collaborators.yaml says "
+            f"{config.region}: a bucket cannot move; set region: {bucket.region} or use a new bucket"
+        )
+    b.diff(ResourceType.BUCKET_ENCRYPTION, name, None, bucket.encryption, encryption_value(config))
+    b.diff(
+        ResourceType.BUCKET_PUBLIC_ACCESS_BLOCK,
+        name,
+        None,
+        bucket.public_access_block,
+        PUBLIC_ACCESS_BLOCK,
+    )
+    b.diff(
+        ResourceType.BUCKET_OWNERSHIP_CONTROLS,
+        name,
+        None,
+        bucket.ownership_controls,
+        OWNERSHIP_CONTROLS,
+    )
+
+
+def desired_bucket_policy(config: Config, live_policy: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Every statement we did not write is kept as it is; ours are replaced by the desired ones."""
+    live_doc = canonical_policy(live_policy)
+    foreign = [s for s in (live_doc or {}).get("Statement", []) if not is_our_statement(s)]
+    merged = {"Version": (live_doc or {}).get("Version", "2012-10-17")}
+    if live_doc and "Id" in live_doc:
+        merged["Id"] = live_doc["Id"]
+    merged["Statement"] = foreign + policies.bucket_statements(config)
+    result = canonical_policy(merged)
+    assert result is not None
+    return result
+
+
+def _plan_bucket_policy(config: Config, live: LiveState, b: _Builder) -> None:
+    before = canonical_policy(live.bucket.policy)
+    after = desired_bucket_policy(config, live.bucket.policy)
+    b.diff(ResourceType.BUCKET_POLICY, config.bucket.name, None, before, after)
+
+
+# --- IAM users --------------------------------------------------------------------------------
+
+
+def _owned_user(config: Config, user: LiveUser) -> bool:
+    return is_managed(user.tags) and user.tags.get(BUCKET_TAG_KEY) == config.bucket.name
+
+
+def _plan_users(config: Config, live: LiveState, b: _Builder) -> None:
+    by_lower = {name.lower(): user for name, user in live.users.items()}
+    wanted: set[str] = set()
+    for collab in config.collaborators:
+        if collab.iam_user is None:
+            continue
+        wanted.add(collab.iam_user.lower())
+        _plan_user(config, collab, by_lower.get(collab.iam_user.lower()), b)
+    for user in sorted(live.users.values(), key=lambda u: u.name):
+        if user.name.lower() in wanted or not _owned_user(config, user):
+            continue
+        if user.path != config.iam_path:
+            b.warnings.append(
+                f"IAM user {user.name} is tagged as managed for this bucket but lives under "
+                f"path {user.path}, outside iam_path {config.iam_path}: left alone"
+            )
+            continue
+        owner = user.tags.get(COLLABORATOR_TAG_KEY)
+        for policy_name in sorted(user.inline_policies):
+            b.add(
+                Action.DELETE,
+                ResourceType.IAM_USER_POLICY,
+                user_policy_id(user.name, policy_name),
+                owner,
+                canonical_policy(user.inline_policies[policy_name]),
+                None,
+            )
+        b.add(Action.DELETE, ResourceType.IAM_USER, user.name, owner, _user_value(user), None)
+
+
+def _user_value(user: LiveUser) -> dict[str, Any]:
+    return {"path": user.path, "tags": _our_tags(user.tags)}
+
+
+def _plan_user(config: Config, collab: Collaborator, user: LiveUser | None, b: _Builder) -> None:
+    assert collab.iam_user is not None
+    name = collab.iam_user
+    desired_user = {"path": config.iam_path, "tags": user_tags(config, collab)}
+    desired_policy = policies.identity_policy(config, collab)
+    policy_id = user_policy_id(name)
+    if user is None:
+        b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, desired_user)
+        b.add(Action.CREATE, ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy)
+        return
+    if not _user_ownership_ok(config, collab, user, b):
+        return
+    b.diff(ResourceType.IAM_USER, name, collab.id, _user_value(user), desired_user)
+    live_policies = {k: canonical_policy(v) for k, v in user.inline_policies.items()}
+    b.diff(
+        ResourceType.IAM_USER_POLICY,
+        policy_id,
+        collab.id,
+        live_policies.get(USER_POLICY_NAME),
+        desired_policy,
+    )
+    for extra in sorted(set(live_policies) - {USER_POLICY_NAME}):
+        b.add(
+            Action.DELETE,
+            ResourceType.IAM_USER_POLICY,
+            user_policy_id(name, extra),
+            collab.id,
+            live_policies[extra],
+            None,
+        )
+
+
+def _user_ownership_ok(config: Config, collab: Collaborator, user: LiveUser, b: _Builder) -> bool:
+    where = f"collaborator {collab.id}: IAM user {collab.iam_user}"
+    if user.name != collab.iam_user:
+        b.errors.append(
+            f"{where} clashes with existing user {user.name} (IAM user names are "
+            f"case-insensitive): choose another iam_user"
+        )
+        return False
+    if not is_managed(user.tags):
+        b.errors.append(
+            f"{where} already exists but is not managed by this tool (no {MANAGED_TAG_KEY} tag): "
+            f"choose another iam_user, or delete or adopt the existing user"
+        )
+        return False
+    owner = user.tags.get(BUCKET_TAG_KEY)
+    if owner != config.bucket.name:
+        b.errors.append(
+            f"{where} is managed by the configuration for bucket {owner}, not "
+            f"{config.bucket.name}: choose another iam_user"
+        )
+        return False
+    return True
+
+
+# --- access points ----------------------------------------------------------------------------
+
+
+def _plan_access_points(config: Config, live: LiveState, b: _Builder) -> None:
+    wanted = {c.access_point for c in config.collaborators}
+    for collab in config.collaborators:
+        _plan_access_point(config, collab, live.access_points.get(collab.access_point), b)
+    for ap in sorted(live.access_points.values(), key=lambda a: a.name):
+        if ap.name in wanted or ap.bucket != config.bucket.name:
+            continue
+        if not is_managed(ap.tags):
+            b.warnings.append(
+                f"access point {ap.name} on bucket {ap.bucket} is not managed by this tool "
+                f"(no {MANAGED_TAG_KEY} tag): left alone"
+            )
+            continue
+        owner = ap.tags.get(COLLABORATOR_TAG_KEY)
+        if ap.policy is not None:
+            b.add(
+                Action.DELETE,
+                ResourceType.ACCESS_POINT_POLICY,
+                ap.name,
+                owner,
+                canonical_policy(ap.policy),
+                None,
+            )
+        b.add(Action.DELETE, ResourceType.ACCESS_POINT, ap.name, owner, _ap_value(ap), None)
+
+
+def _ap_value(ap: LiveAccessPoint) -> dict[str, Any]:
+    value: dict[str, Any] = {"bucket": ap.bucket, "network_origin": ap.network_origin}
+    if ap.vpc_id:
+        value["vpc_id"] = ap.vpc_id
+    value["tags"] = _our_tags(ap.tags)
+    return value
+
+
+def _fixed_at_creation(value: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if k != "tags"}
+
+
+def _plan_access_point(
+    config: Config, collab: Collaborator, ap: LiveAccessPoint | None, b: _Builder
+) -> None:
+    name = collab.access_point
+    desired_ap = {
+        "bucket": config.bucket.name,
+        "network_origin": INTERNET,
+        "tags": access_point_tags(collab),
+    }
+    desired_policy = policies.access_point_policy(config, collab)
+    if ap is None:
+        b.add(Action.CREATE, ResourceType.ACCESS_POINT, name, collab.id, None, desired_ap)
+        b.add(Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
+        return
+    if not is_managed(ap.tags):
+        b.errors.append(
+            f"collaborator {collab.id}: access point {name} already exists (on bucket "
+            f"{ap.bucket}) but is not managed by this tool (no {MANAGED_TAG_KEY} tag): choose "
+            f"another access_point name, or delete or adopt the existing one"
+        )
+        return
+    live_ap = _ap_value(ap)
+    if _fixed_at_creation(live_ap) != _fixed_at_creation(desired_ap):
+        # An access point's bucket and network origin are fixed at creation: replace it.
+        b.add(Action.REPLACE, ResourceType.ACCESS_POINT, name, collab.id, live_ap, desired_ap)
+        b.add(Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
+        return
+    b.diff(ResourceType.ACCESS_POINT, name, collab.id, live_ap, desired_ap)
+    b.diff(
+        ResourceType.ACCESS_POINT_POLICY,
+        name,
+        collab.id,
+        canonical_policy(ap.policy),
+        desired_policy,
+    )

@@ -1,0 +1,115 @@
+"""Builds the policy documents the tool writes, from the desired model. Pure functions.
+
+Authorization through an access point needs both the access point policy and the bucket policy
+to allow the request (S3 User Guide, "Configuring IAM policies for using access points"). The
+bucket policy therefore only delegates to access points of this account; each access point policy
+grants one principal its access levels under its own prefix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.model import (
+    POLICY_VERSION,
+    AccessLevel,
+    Collaborator,
+    Config,
+    canonical_policy,
+)
+
+# write = PutObject + AbortMultipartUpload, read = GetObject, delete = DeleteObject,
+# list = ListBucket on the access point ARN with an s3:prefix condition.
+OBJECT_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
+    AccessLevel.WRITE: ("s3:AbortMultipartUpload", "s3:PutObject"),
+    AccessLevel.READ: ("s3:GetObject",),
+    AccessLevel.DELETE: ("s3:DeleteObject",),
+}
+LIST_ACTION = "s3:ListBucket"
+ALL_DELEGATED_ACTIONS = tuple(
+    sorted({a for actions in OBJECT_ACTIONS.values() for a in actions} | {LIST_ACTION})
+)
+
+SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
+SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
+
+
+def access_sid(level: AccessLevel) -> str:
+    return f"Reconciler{level.value.capitalize()}"
+
+
+def access_point_policy(config: Config, collaborator: Collaborator) -> dict[str, Any]:
+    """The collaborator's principal gets exactly its levels, under its prefix, via its AP."""
+    ap_arn = config.access_point_arn(collaborator.access_point)
+    principal = {"AWS": config.principal_arn(collaborator)}
+    statements: list[dict[str, Any]] = []
+    for level in sorted(collaborator.access, key=lambda lv: lv.value):
+        statement: dict[str, Any] = {
+            "Sid": access_sid(level),
+            "Effect": "Allow",
+            "Principal": principal,
+        }
+        if level is AccessLevel.LIST:
+            statement["Action"] = LIST_ACTION
+            statement["Resource"] = ap_arn
+            statement["Condition"] = {"StringLike": {"s3:prefix": f"{collaborator.prefix}*"}}
+        else:
+            statement["Action"] = list(OBJECT_ACTIONS[level])
+            statement["Resource"] = f"{ap_arn}/object/{collaborator.prefix}*"
+        statements.append(statement)
+    return _document(statements)
+
+
+def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any]:
+    """Lets a managed user find and use its own access point, and nothing outside it.
+
+    ListAllMyBuckets and ListAccessPoints support no resource-level permissions ("*" is the only
+    valid resource, per the Service Authorization Reference for Amazon S3).
+    """
+    ap_arn = config.access_point_arn(collaborator.access_point)
+    return _document(
+        [
+            {
+                "Sid": "ReconcilerListBucketsAndAccessPoints",
+                "Effect": "Allow",
+                "Action": ["s3:ListAccessPoints", "s3:ListAllMyBuckets"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ReconcilerGetOwnAccessPoint",
+                "Effect": "Allow",
+                "Action": "s3:GetAccessPoint",
+                "Resource": ap_arn,
+            },
+        ]
+    )
+
+
+def bucket_statements(config: Config) -> list[dict[str, Any]]:
+    """Our statements in the bucket policy: delegate to this account's access points, TLS only."""
+    bucket_arn = f"arn:aws:s3:::{config.bucket.name}"
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    return [
+        {
+            "Sid": SID_DELEGATE,
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": list(ALL_DELEGATED_ACTIONS),
+            "Resource": resources,
+            "Condition": {"StringEquals": {"s3:DataAccessPointAccount": config.account_id}},
+        },
+        {
+            "Sid": SID_DENY_INSECURE,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ]
+
+
+def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = canonical_policy({"Version": POLICY_VERSION, "Statement": statements})
+    assert doc is not None
+    return doc

@@ -1,0 +1,1 @@
+"""Renderers: pure functions of a Plan (or apply result) returning text."""

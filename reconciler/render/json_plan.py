@@ -1,0 +1,25 @@
+"""The JSON plan: a stable contract other tools parse (format_version 1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan import Plan
+
+FORMAT_VERSION = 1
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "checksum": plan.checksum(),
+        "summary": plan.summary(),
+        "changes": [change.to_json() for change in plan.changes],
+        "warnings": list(plan.warnings),
+        "errors": list(plan.errors),
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_document(plan), indent=2) + "\n"

@@ -23,7 +23,7 @@ from reconciler.model import Config
 from reconciler.plan import Change, Plan
 from reconciler.planner import plan as make_plan
 from reconciler.render.json_plan import plan_document, render_json
-from reconciler.render.text import change_headline, render_text, summary_line
+from reconciler.render.text import change_headline, render_text
 
 EXIT_CHANGES = 2
 
@@ -257,9 +257,7 @@ def _echo_apply_text(result: ApplyResult, after: Plan) -> None:
 
 def _failure_line(failure: Failure) -> str:
     rid = f", request id {failure.request_id}" if failure.request_id else ""
-    return (
-        f"failed: {change_headline(failure.change)}: {failure.code}: {failure.message}{rid}"
-    )
+    return f"failed: {change_headline(failure.change)}: {failure.code}: {failure.message}{rid}"
 
 
 def _echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> None:

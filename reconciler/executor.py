@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from reconciler.errors import WriteError
 from reconciler.interfaces import Writer
@@ -13,7 +13,7 @@ from reconciler.model import ResourceType
 from reconciler.plan import Action, Change, Plan
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     SKIPPED = "skipped"

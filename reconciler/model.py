@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 MANAGED_TAG_KEY = "reconciler:managed-by"
@@ -21,14 +21,14 @@ USER_POLICY_NAME = "reconciler-access-point-access"
 POLICY_VERSION = "2012-10-17"
 
 
-class AccessLevel(str, Enum):
+class AccessLevel(StrEnum):
     READ = "read"
     WRITE = "write"
     LIST = "list"
     DELETE = "delete"
 
 
-class ResourceType(str, Enum):
+class ResourceType(StrEnum):
     """Resource kinds, declared in dependency order (creates run top to bottom)."""
 
     BUCKET = "bucket"

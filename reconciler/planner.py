@@ -125,7 +125,8 @@ def _plan_bucket(config: Config, live: LiveState, b: _Builder) -> None:
     elif bucket.region is not None and bucket.region != config.region:
         b.errors.append(
             f"bucket {name} is in region {bucket.region}, but collaborators.yaml says "
-            f"{config.region}: a bucket cannot move; set region: {bucket.region} or use a new bucket"
+            f"{config.region}: a bucket cannot move; set region: {bucket.region} "
+            "or use a new bucket"
         )
     b.diff(ResourceType.BUCKET_ENCRYPTION, name, None, bucket.encryption, encryption_value(config))
     b.diff(
@@ -212,7 +213,9 @@ def _plan_user(config: Config, collab: Collaborator, user: LiveUser | None, b: _
     policy_id = user_policy_id(name)
     if user is None:
         b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, desired_user)
-        b.add(Action.CREATE, ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy)
+        b.add(
+            Action.CREATE, ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy
+        )
         return
     if not _user_ownership_ok(config, collab, user, b):
         return
@@ -313,7 +316,9 @@ def _plan_access_point(
     desired_policy = policies.access_point_policy(config, collab)
     if ap is None:
         b.add(Action.CREATE, ResourceType.ACCESS_POINT, name, collab.id, None, desired_ap)
-        b.add(Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
+        b.add(
+            Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy
+        )
         return
     if not is_managed(ap.tags):
         b.errors.append(
@@ -326,7 +331,9 @@ def _plan_access_point(
     if _fixed_at_creation(live_ap) != _fixed_at_creation(desired_ap):
         # An access point's bucket and network origin are fixed at creation: replace it.
         b.add(Action.REPLACE, ResourceType.ACCESS_POINT, name, collab.id, live_ap, desired_ap)
-        b.add(Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
+        b.add(
+            Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy
+        )
         return
     b.diff(ResourceType.ACCESS_POINT, name, collab.id, live_ap, desired_ap)
     b.diff(

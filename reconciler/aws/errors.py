@@ -64,7 +64,9 @@ def reading(what: str) -> Callable[[F], F]:
                     f"reading {what} failed: {error_code(err)}: {error_message(err)}"
                 ) from err
             except BotoCoreError as err:
-                raise AwsError(describe_setup_error(err) or f"reading {what} failed: {err}") from err
+                raise AwsError(
+                    describe_setup_error(err) or f"reading {what} failed: {err}"
+                ) from err
 
         return cast(F, inner)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -25,7 +27,12 @@ class Connection:
 
     @property
     def custom_endpoint(self) -> str | None:
-        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        return (
+            self.endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_S3_CONTROL")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or None
+        )
 
 
 class Clients:
@@ -40,17 +47,28 @@ class Clients:
     def _client(self, session: boto3.Session, service: str) -> Any:
         conn = self.connection
         options: dict[str, Any] = {
-            "retries": {"mode": conn.retry_mode, "max_attempts": conn.max_attempts},
+            "retries": {"mode": conn.retry_mode, "total_max_attempts": conn.max_attempts},
             "max_pool_connections": conn.max_pool_connections,
         }
         endpoint = conn.custom_endpoint
         if endpoint and service == "s3":
             options["s3"] = {"addressing_style": "path"}
-        if endpoint and service == "s3control":
-            # botocore prefixes S3 Control hosts with "<AccountId>."; a local emulator's host
-            # (127.0.0.1:5000) then does not resolve, so send requests to the endpoint as given.
-            options["inject_host_prefix"] = False
         kwargs: dict[str, Any] = {"config": BotoConfig(**options)}
         if conn.endpoint_url:
             kwargs["endpoint_url"] = conn.endpoint_url
-        return session.client(service, **kwargs)
+        client: Any = session.client(service, **kwargs)  # type: ignore[call-overload]
+        if endpoint and service == "s3control":
+            # botocore's endpoint rules put "<AccountId>." in front of S3 Control hosts; with a
+            # local emulator (127.0.0.1:5000) that host does not resolve. Send it as configured.
+            client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+        return client
+
+
+_ACCOUNT_PREFIX = re.compile(r"^[0-9]{12}\.")
+
+
+def strip_account_host_prefix(request: Any, **_: Any) -> None:
+    parts = urlsplit(request.url)
+    netloc = _ACCOUNT_PREFIX.sub("", parts.netloc)
+    if netloc != parts.netloc:
+        request.url = urlunsplit(parts._replace(netloc=netloc))

@@ -19,9 +19,9 @@ _IGNORED_ON_DELETE = {"NoSuchEntity", "NoSuchAccessPoint", "NoSuchAccessPointPol
 
 
 def _is_invalid_principal(err: ClientError) -> bool:
-    return error_code(err).startswith("MalformedPolicy") and "principal" in error_message(
-        err
-    ).lower()
+    return (
+        error_code(err).startswith("MalformedPolicy") and "principal" in error_message(err).lower()
+    )
 
 
 def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -68,9 +68,7 @@ class AwsWriter:
 
     @writing
     def put_public_access_block(self, bucket: str, value: Mapping[str, Any]) -> None:
-        self.s3.put_public_access_block(
-            Bucket=bucket, PublicAccessBlockConfiguration=dict(value)
-        )
+        self.s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(value))
 
     @writing
     def put_ownership_controls(self, bucket: str, value: Mapping[str, Any]) -> None:
@@ -118,19 +116,24 @@ class AwsWriter:
             iam.delete_signing_certificate(UserName=name, CertificateId=cert["CertificateId"])
         for key in self._pages("list_ssh_public_keys", "SSHPublicKeys", UserName=name):
             iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
-        creds = iam.list_service_specific_credentials(UserName=name)
-        for cred in creds.get("ServiceSpecificCredentials", []):
-            iam.delete_service_specific_credential(
-                UserName=name, ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"]
-            )
         for group in self._pages("list_groups_for_user", "Groups", UserName=name):
             iam.remove_user_from_group(UserName=name, GroupName=group["GroupName"])
-        for policy in self._pages("list_attached_user_policies", "AttachedPolicies", UserName=name
-        ):
+        for policy in self._pages("list_attached_user_policies", "AttachedPolicies", UserName=name):
             iam.detach_user_policy(UserName=name, PolicyArn=policy["PolicyArn"])
         for policy_name in self._pages("list_user_policies", "PolicyNames", UserName=name):
             iam.delete_user_policy(UserName=name, PolicyName=policy_name)
-        self._ignore_missing(iam.delete_user, UserName=name)
+        try:
+            self._ignore_missing(iam.delete_user, UserName=name)
+        except ClientError as err:
+            if error_code(err) != "DeleteConflict":
+                raise
+            # Rare leftovers (CodeCommit/Keyspaces credentials) are only looked up when needed.
+            creds = iam.list_service_specific_credentials(UserName=name)
+            for cred in creds.get("ServiceSpecificCredentials", []):
+                iam.delete_service_specific_credential(
+                    UserName=name, ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"]
+                )
+            iam.delete_user(UserName=name)
 
     @writing
     def put_user_policy(self, user: str, policy_name: str, document: Mapping[str, Any]) -> None:
@@ -164,11 +167,15 @@ class AwsWriter:
         arn = self.s3control.get_access_point(AccountId=self.account_id, Name=name)[
             "AccessPointArn"
         ]
-        self.s3control.tag_resource(AccountId=self.account_id, ResourceArn=arn, Tags=_tag_list(tags))
+        self.s3control.tag_resource(
+            AccountId=self.account_id, ResourceArn=arn, Tags=_tag_list(tags)
+        )
 
     @writing
     def delete_access_point(self, name: str) -> None:
-        self._ignore_missing(self.s3control.delete_access_point, AccountId=self.account_id, Name=name)
+        self._ignore_missing(
+            self.s3control.delete_access_point, AccountId=self.account_id, Name=name
+        )
 
     @writing
     def put_access_point_policy(self, name: str, document: Mapping[str, Any]) -> None:

@@ -36,7 +36,9 @@ def load_config(path: str | Path) -> Config:
         raw = path.read_bytes()
     except OSError as err:
         reason = err.strerror or str(err)
-        raise ConfigError(name, [ConfigProblem(name, None, None, "", f"cannot read: {reason}")])
+        raise ConfigError(
+            name, [ConfigProblem(name, None, None, "", f"cannot read: {reason}")]
+        ) from None
     return load_config_text(raw, name)
 
 
@@ -45,11 +47,11 @@ def load_config_text(raw: bytes, name: str) -> Config:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         msg = f"not UTF-8 text (byte {err.start}): save the file as UTF-8"
-        raise ConfigError(name, [ConfigProblem(name, None, None, "", msg)])
+        raise ConfigError(name, [ConfigProblem(name, None, None, "", msg)]) from None
     try:
         doc = parse(text, name)
     except SyntaxProblem as err:
-        raise ConfigError(name, [err.problem])
+        raise ConfigError(name, [err.problem]) from None
     if not isinstance(doc.data, dict):
         msg = "the file must be a YAML mapping with version, account_id, region, bucket, ..."
         raise ConfigError(name, [ConfigProblem(name, 1, 1, "", msg)])
@@ -76,7 +78,7 @@ def _most_specific(error: ValidationError) -> ValidationError:
 
 
 def _describe(error: ValidationError) -> str:
-    return error.message
+    return str(error.message)
 
 
 def to_config(data: dict[str, Any], source: str) -> Config:

@@ -50,9 +50,11 @@ def parse(text: str, file: str) -> SourceDocument:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         reason = err.problem or err.context or "invalid YAML"
-        raise _SyntaxProblem(ConfigProblem(file, line, column, "", f"YAML syntax: {reason}"))
+        raise _SyntaxProblem(
+            ConfigProblem(file, line, column, "", f"YAML syntax: {reason}")
+        ) from None
     except yaml.YAMLError as err:
-        raise _SyntaxProblem(ConfigProblem(file, None, None, "", f"YAML syntax: {err}"))
+        raise _SyntaxProblem(ConfigProblem(file, None, None, "", f"YAML syntax: {err}")) from None
     doc = SourceDocument(file=file, data=None)
     if node is None:
         return doc
@@ -79,7 +81,10 @@ def _convert(node: yaml.Node, path: Path, doc: SourceDocument) -> Any:
             key = _constructor.construct_object(key_node, deep=True)
             key = key if isinstance(key, str) else str(key)
             child = (*path, key)
-            doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            doc.key_positions[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             result[key] = _convert(value_node, child, doc)
         return result
     if isinstance(node, yaml.SequenceNode):

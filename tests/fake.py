@@ -1,0 +1,142 @@
+"""An in-memory AWS for planner and executor tests: implements Reader and Writer, and can
+inject a failure into any write."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import WriteError
+from reconciler.model import (
+    Config,
+    LiveAccessPoint,
+    LiveBucket,
+    LiveState,
+    LiveUser,
+    canonical_policy,
+)
+
+
+@dataclass
+class FakeCloud:
+    account_id: str = "123456789012"
+    buckets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_points: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    fail: Callable[[str, tuple[Any, ...]], bool] | None = None
+
+    # --- Reader -------------------------------------------------------------------------
+    def caller_account(self) -> str:
+        return self.account_id
+
+    def read(self, config: Config) -> LiveState:
+        b = self.buckets.get(config.bucket.name)
+        bucket = (
+            LiveBucket(name=config.bucket.name, exists=False)
+            if b is None
+            else LiveBucket(
+                name=config.bucket.name,
+                exists=True,
+                region=b["region"],
+                encryption=copy.deepcopy(b.get("encryption")),
+                public_access_block=copy.deepcopy(b.get("pab")),
+                ownership_controls=copy.deepcopy(b.get("ownership")),
+                policy=canonical_policy(b.get("policy")),
+            )
+        )
+        users = {
+            name: LiveUser(
+                name=name,
+                path=u["path"],
+                arn=f"arn:aws:iam::{self.account_id}:user{u['path']}{name}",
+                tags=dict(u["tags"]),
+                inline_policies={k: canonical_policy(v) or {} for k, v in u["policies"].items()},
+            )
+            for name, u in self.users.items()
+        }
+        aps = {
+            name: LiveAccessPoint(
+                name=name,
+                bucket=a["bucket"],
+                network_origin=a.get("network_origin", "Internet"),
+                vpc_id=a.get("vpc_id"),
+                tags=dict(a["tags"]),
+                policy=canonical_policy(a.get("policy")),
+            )
+            for name, a in self.access_points.items()
+        }
+        return LiveState(bucket=bucket, users=users, access_points=aps)
+
+    # --- Writer -------------------------------------------------------------------------
+    def _call(self, name: str, *args: Any) -> None:
+        self.calls.append((name, args))
+        if self.fail is not None and self.fail(name, args):
+            raise WriteError("InternalError", f"injected failure in {name}", "req-fake-1")
+
+    def create_bucket(self, name: str, region: str) -> None:
+        self._call("create_bucket", name)
+        self.buckets.setdefault(name, {"region": region})
+
+    def put_bucket_encryption(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_bucket_encryption", bucket)
+        self.buckets[bucket]["encryption"] = dict(value)
+
+    def put_public_access_block(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_public_access_block", bucket)
+        self.buckets[bucket]["pab"] = dict(value)
+
+    def put_ownership_controls(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_ownership_controls", bucket)
+        self.buckets[bucket]["ownership"] = dict(value)
+
+    def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
+        self._call("put_bucket_policy", bucket)
+        self.buckets[bucket]["policy"] = copy.deepcopy(dict(document))
+
+    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+        self._call("create_user", name)
+        self.users[name] = {"path": path, "tags": dict(tags), "policies": {}}
+
+    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+        self._call("update_user", name)
+        self.users[name]["path"] = path
+        self.users[name]["tags"].update(tags)
+
+    def delete_user(self, name: str) -> None:
+        self._call("delete_user", name)
+        self.users.pop(name, None)
+
+    def put_user_policy(self, user: str, policy_name: str, document: Mapping[str, Any]) -> None:
+        self._call("put_user_policy", user, policy_name)
+        self.users[user]["policies"][policy_name] = copy.deepcopy(dict(document))
+
+    def delete_user_policy(self, user: str, policy_name: str) -> None:
+        self._call("delete_user_policy", user, policy_name)
+        if user in self.users:
+            self.users[user]["policies"].pop(policy_name, None)
+
+    def create_access_point(self, name: str, bucket: str, tags: Mapping[str, str]) -> None:
+        self._call("create_access_point", name)
+        if name in self.access_points:
+            raise WriteError("AccessPointAlreadyOwnedByYou", "exists")
+        self.access_points[name] = {"bucket": bucket, "tags": dict(tags), "policy": None}
+
+    def tag_access_point(self, name: str, tags: Mapping[str, str]) -> None:
+        self._call("tag_access_point", name)
+        self.access_points[name]["tags"].update(tags)
+
+    def delete_access_point(self, name: str) -> None:
+        self._call("delete_access_point", name)
+        self.access_points.pop(name, None)
+
+    def put_access_point_policy(self, name: str, document: Mapping[str, Any]) -> None:
+        self._call("put_access_point_policy", name)
+        self.access_points[name]["policy"] = copy.deepcopy(dict(document))
+
+    def delete_access_point_policy(self, name: str) -> None:
+        self._call("delete_access_point_policy", name)
+        if name in self.access_points:
+            self.access_points[name]["policy"] = None

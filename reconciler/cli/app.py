@@ -1,0 +1,61 @@
+"""The `reconcile` command group and entry point."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reconcile")
+def cli() -> None:
+    """GitOps for sharing one S3 bucket with research collaborators.
+
+    collaborators.yaml describes who may reach which folder; `plan` shows what would change
+    in AWS, `apply` makes live AWS match the file. Also accepted: `reconcile --plan` and
+    `reconcile --apply`.
+
+    \b
+    Examples:
+      reconcile validate
+      reconcile plan --sandbox
+      reconcile apply --sandbox --auto-approve
+      reconcile plan --format json --detailed-exitcode
+    """
+
+
+_ALIASES = {"--plan": "plan", "--apply": "apply", "--validate": "validate"}
+
+
+def normalize_argv(argv: list[str]) -> list[str]:
+    """Accept `reconcile --plan ...` / `reconcile --apply ...` as the subcommands."""
+    for flag, command in _ALIASES.items():
+        if flag in argv:
+            rest = [a for a in argv if a != flag]
+            return [command, *rest]
+    return argv
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    try:
+        cli.main(args=args, prog_name="reconcile", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        click.echo(f"error: {err.format_message()}", err=True)
+        if isinstance(err, click.UsageError) and err.ctx is not None:
+            click.echo(f"Try '{err.ctx.command_path} --help' for help.", err=True)
+        sys.exit(1)
+    except ReconcilerError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

@@ -18,7 +18,9 @@ _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 
 
 @contextmanager
-def sandbox(account_id: str, region: str) -> Iterator[None]:
+def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iterator[None]:
+    """`buckets` are created up front: those the config expects to exist already (the lock's)."""
+    import boto3
     from moto import mock_aws
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
@@ -26,4 +28,10 @@ def sandbox(account_id: str, region: str) -> Iterator[None]:
     env["MOTO_ACCOUNT_ID"] = account_id
     env["AWS_DEFAULT_REGION"] = region
     with mock.patch.dict(os.environ, env, clear=True), mock_aws():
+        s3 = boto3.client("s3", region_name=region)
+        for name in buckets:
+            options = {} if region == "us-east-1" else {"LocationConstraint": region}
+            s3.create_bucket(
+                Bucket=name, **({"CreateBucketConfiguration": options} if options else {})
+            )
         yield

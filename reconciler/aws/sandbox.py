@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from unittest import mock
 
 # Placeholder values that moto accepts; they are not credentials for any real account.
@@ -28,10 +29,10 @@ def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iter
     env["MOTO_ACCOUNT_ID"] = account_id
     env["AWS_DEFAULT_REGION"] = region
     with mock.patch.dict(os.environ, env, clear=True), mock_aws():
-        s3 = boto3.client("s3", region_name=region)
+        s3: Any = boto3.client("s3", region_name=region)
         for name in buckets:
-            options = {} if region == "us-east-1" else {"LocationConstraint": region}
-            s3.create_bucket(
-                Bucket=name, **({"CreateBucketConfiguration": options} if options else {})
-            )
+            kwargs: dict[str, Any] = {"Bucket": name}
+            if region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            s3.create_bucket(**kwargs)
         yield

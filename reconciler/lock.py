@@ -148,6 +148,7 @@ def held(
     *,
     timeout: float = 0.0,
     warn: Callable[[str], None] = lambda message: None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[None]:
     """Hold the lock for the duration of the block; released on success, failure and Ctrl-C."""
     acquire(store, info, timeout=timeout)
@@ -155,9 +156,21 @@ def held(
         yield
     finally:
         try:
-            store.delete()
+            _release(store, sleep)
         except ReconcilerError as err:
             warn(
                 f"could not release the apply lock {store.location} ({err}): remove it with "
                 "`reconcile unlock --force` once you are sure no apply is running"
             )
+
+
+def _release(store: LockStore, sleep: Callable[[float], None], attempts: int = 3) -> None:
+    """Releasing matters more than any single call: retry a few times whatever the retry mode."""
+    for attempt in range(attempts):
+        try:
+            store.delete()
+            return
+        except ReconcilerError:
+            if attempt == attempts - 1:
+                raise
+            sleep(0.5 * 2**attempt)

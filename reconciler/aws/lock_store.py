@@ -17,7 +17,7 @@ class S3LockStore:
         self.key = key
         self.location = f"s3://{bucket}/{key}"
 
-    @reading("the lock bucket (s3:HeadBucket)")
+    @reading("the lock bucket (s3:HeadBucket)", verb="checking")
     def bucket_exists(self) -> bool:
         try:
             self.s3.head_bucket(Bucket=self.bucket)
@@ -27,7 +27,7 @@ class S3LockStore:
             raise
         return True
 
-    @reading("the apply lock (s3:PutObject)")
+    @reading("the apply lock (s3:PutObject)", verb="taking")
     def create(self, body: str) -> bool:
         try:
             self.s3.put_object(
@@ -53,6 +53,6 @@ class S3LockStore:
             raise
         return str(response["Body"].read().decode())
 
-    @reading("the apply lock (s3:DeleteObject)")
+    @reading("the apply lock (s3:DeleteObject)", verb="releasing")
     def delete(self) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=self.key)

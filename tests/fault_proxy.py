@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 FAULTS = ("throttle", "500", "reset")
+# also: "garbage", a 200 response whose body is not what the API returns
 
 _QUERY_THROTTLE = (
     b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
@@ -89,6 +90,14 @@ class FaultProxy:
                 fault = proxy.plan.next(label)
                 if fault in ("throttle", "500"):
                     self._error(fault, body)
+                    return
+                if fault == "garbage":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.send_header("Content-Length", "9")
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(b"<<garbage")
                     return
                 status, headers, payload = proxy.forward(
                     self.command, self.path, self.headers, body

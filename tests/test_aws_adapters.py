@@ -206,3 +206,31 @@ def test_bucket_in_other_region_is_read(config: Config) -> None:
         )
         live = AwsReader(Clients(Connection(region="us-east-1"))).read(config)
     assert live.bucket.region == "eu-west-1"
+
+
+def test_new_access_point_not_yet_visible_is_polled(clients: Clients) -> None:
+    from botocore.exceptions import ClientError
+
+    sleeps: list[float] = []
+    writer = AwsWriter(clients, ACCOUNT, sleep=sleeps.append)
+    attempts = {"n": 0}
+
+    def not_yet(**kwargs: object) -> None:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise ClientError(
+                {"Error": {"Code": "NoSuchAccessPoint", "Message": "not found"}},
+                "PutAccessPointPolicy",
+            )
+
+    writer.s3control = type("S", (), {"put_access_point_policy": staticmethod(not_yet)})()
+    writer.put_access_point_policy("ap", {"Version": "2012-10-17", "Statement": []})
+    assert attempts["n"] == 2 and sleeps == [1.0]
+
+
+def test_malformed_response_becomes_a_write_error(clients: Clients) -> None:
+    writer = AwsWriter(clients, ACCOUNT)
+    writer.s3control = type("S", (), {"get_access_point": staticmethod(lambda **kwargs: {})})()
+    with pytest.raises(WriteError) as info:
+        writer.tag_access_point("ap", {"k": "v"})
+    assert info.value.code == "MalformedResponse"

@@ -383,3 +383,22 @@ def test_reviewed_plan_file_applies_and_stale_one_is_refused(
     ok = apply_via(moto_server.url, config, "--plan-file", str(plan_file))
     assert ok.returncode == 0, ok.stderr
     assert_converged(moto_server, config)
+
+
+def test_garbage_responses_never_cause_a_traceback(
+    moto_server: MotoServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    seed(moto_server)
+    config = write_config(tmp_path, AFTER)
+    proxy.reset()
+    env = reconcile_env(None, AWS_ENDPOINT_URL=proxy.url)
+    assert run_reconcile("plan", "-c", str(config), env=env).returncode == 0
+    calls = proxy.plan.count
+    for index in range(0, calls, 2):
+        proxy.reset(fail_at=index, kind="garbage")
+        result = run_reconcile("plan", "-c", str(config), "--max-attempts", "1", env=env)
+        output = result.stdout + result.stderr
+        assert "Traceback" not in output, (index, output)
+        assert result.returncode in (0, 1), (index, output)
+        if result.returncode == 1:
+            assert result.stderr.startswith("error: "), (index, output)

@@ -19,6 +19,8 @@ from botocore.exceptions import (
 from reconciler.errors import AwsError, WriteError
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A response that parsed but lacks what the API promises (a broken proxy, an emulator gap).
+_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 
 def error_code(err: ClientError) -> str:
@@ -68,6 +70,8 @@ def reading(what: str, verb: str = "reading") -> Callable[[F], F]:
                 ) from err
             except BotoCoreError as err:
                 raise AwsError(describe_setup_error(err) or f"{verb} {what} failed: {err}") from err
+            except _MALFORMED as err:
+                raise AwsError(f"{verb} {what} failed: malformed response ({err!r})") from err
 
         return cast(F, inner)
 
@@ -87,5 +91,7 @@ def writing(func: F) -> F:
             raise AwsError(describe_setup_error(err) or str(err)) from err
         except BotoCoreError as err:
             raise WriteError(type(err).__name__, str(err)) from err
+        except _MALFORMED as err:
+            raise WriteError("MalformedResponse", repr(err)) from err
 
     return cast(F, inner)

@@ -18,10 +18,13 @@ PRINCIPAL_WAIT_SECONDS = 120.0
 _IGNORED_ON_DELETE = {"NoSuchEntity", "NoSuchAccessPoint", "NoSuchAccessPointPolicy"}
 
 
-def _is_invalid_principal(err: ClientError) -> bool:
-    return (
-        error_code(err).startswith("MalformedPolicy") and "principal" in error_message(err).lower()
-    )
+def _not_yet_visible(err: ClientError) -> bool:
+    """IAM and S3 Control are eventually consistent: a principal or access point created
+    seconds ago can still be unknown to the next call."""
+    code = error_code(err)
+    if code == "NoSuchAccessPoint":
+        return True
+    return code.startswith("MalformedPolicy") and "principal" in error_message(err).lower()
 
 
 def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -79,7 +82,7 @@ class AwsWriter:
     @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         policy = json.dumps(document)
-        self._until_principal_valid(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
+        self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
 
     # --- IAM users ------------------------------------------------------------------------
 
@@ -180,7 +183,7 @@ class AwsWriter:
     @writing
     def put_access_point_policy(self, name: str, document: Mapping[str, Any]) -> None:
         policy = json.dumps(document)
-        self._until_principal_valid(
+        self._until_visible(
             lambda: self.s3control.put_access_point_policy(
                 AccountId=self.account_id, Name=name, Policy=policy
             )
@@ -194,8 +197,8 @@ class AwsWriter:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _until_principal_valid(self, call: Callable[[], Any]) -> None:
-        """Retry a policy write while IAM has not yet propagated a new principal."""
+    def _until_visible(self, call: Callable[[], Any]) -> None:
+        """Retry a policy write while a new principal or access point has not propagated."""
         deadline = time.monotonic() + self._principal_wait
         delay = 1.0
         while True:
@@ -203,7 +206,7 @@ class AwsWriter:
                 call()
                 return
             except ClientError as err:
-                if not _is_invalid_principal(err) or time.monotonic() + delay > deadline:
+                if not _not_yet_visible(err) or time.monotonic() + delay > deadline:
                     raise
             self._sleep(delay)
             delay = min(delay * 2, 15.0)

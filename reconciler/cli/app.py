@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -58,4 +59,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except Exception as err:  # last line of defence: one clear line, never a traceback
+        if os.environ.get("RECONCILE_DEBUG"):
+            raise
+        click.echo(
+            f"error: unexpected {type(err).__name__}: {err} (set RECONCILE_DEBUG=1 to see "
+            "the traceback; please report it)",
+            err=True,
+        )
+        sys.exit(1)
     sys.exit(0)

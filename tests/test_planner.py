@@ -364,3 +364,26 @@ def test_creates_run_in_dependency_order(config: Config) -> None:
         "put_bucket_policy",
     ]
     assert Action.DELETE not in {c.action for c in plan(config, FakeCloud().read(config)).changes}
+
+
+def test_policy_returned_reordered_with_one_item_lists_plans_nothing(
+    config: Config, cloud: FakeCloud
+) -> None:
+    policy = cloud.access_points["bob-access-point"]["policy"]
+    policy["Statement"].reverse()
+    for statement in policy["Statement"]:
+        statement["Principal"]["AWS"] = [statement["Principal"]["AWS"]]
+        actions = statement["Action"]
+        statement["Action"] = list(reversed(actions)) if isinstance(actions, list) else [actions]
+        statement["Resource"] = [statement["Resource"]]
+    assert plan(config, cloud.read(config)).is_empty
+
+
+def test_network_origin_change_is_a_replace(config: Config, cloud: FakeCloud) -> None:
+    cloud.access_points["bob-access-point"]["network_origin"] = "VPC"
+    cloud.access_points["bob-access-point"]["vpc_id"] = "vpc-123"
+    p = plan(config, cloud.read(config))
+    assert kinds(p) == [
+        ("replace", "access_point", "bob-access-point"),
+        ("create", "access_point_policy", "bob-access-point"),
+    ]

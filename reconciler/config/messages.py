@@ -46,7 +46,7 @@ class Finding:
     suggestion: Any = None
 
 
-def did_you_mean(word: str, options: list[str]) -> str | None:
+def did_you_mean(word: str, options: list[str], cutoff: float = 0.6) -> str | None:
     """The closest option (ties go to the one listed first), if any is close enough."""
     lowered = word.lower()
     scored = [
@@ -54,7 +54,7 @@ def did_you_mean(word: str, options: list[str]) -> str | None:
         for i, o in enumerate(options)
     ]
     best = max(scored, default=None)
-    return best[2] if best is not None and best[0] >= 0.6 else None
+    return best[2] if best is not None and best[0] >= cutoff else None
 
 
 def _schema_of(error: ValidationError) -> Mapping[str, Any]:
@@ -124,8 +124,10 @@ def _type(error: ValidationError, path: Path, doc: SourceDocument) -> list[Findi
     if value is None:
         return [Finding(path, "type", f"is empty: give {wanted} or remove the key")]
     text = f"must be {wanted}, not {describe(value)}"
-    if "array" in names and accepts(path, [value]):
+    if "array" in names and isinstance(value, str) and accepts(path, [value]):
         text += f" (write it as a list: [{value}])"
+    elif "array" in names and isinstance(value, dict):
+        text += " (start each entry with '- ')"
     return [Finding(path, "type", text)]
 
 
@@ -152,7 +154,7 @@ def _enum(error: ValidationError, path: Path, doc: SourceDocument) -> list[Findi
     rule = _schema_of(error).get("errorMessage") or "is not one of " + ", ".join(options)
     suggestion = suggest(path, value)
     if suggestion is None and isinstance(value, str):
-        suggestion = did_you_mean(value, options)
+        suggestion = did_you_mean(value, options, cutoff=0.85)
     return [Finding(path, "rule", rule, value, suggestion)]
 
 
@@ -255,6 +257,7 @@ def _candidates(value: str) -> Iterator[str]:
     inner = text.strip("/")
     yield inner + "/"
     yield "/" + inner + "/"
+    yield re.sub(r"[\x00-\x1f\x7f]+", "", text)
     yield re.sub(r"\s+", "-", text)
     yield re.sub(r"[*?]+", "", text)
     yield text.lower()

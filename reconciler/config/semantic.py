@@ -88,35 +88,42 @@ def _unique(
         if earlier is name:
             continue
         same = "" if earlier.value == name.value else f" as {earlier.value!r}"
+        same = " as its default name" if earlier.derived else same
         yield doc.problem(
             name.path,
             f"{what} {name.label()} is already used by {_ref(doc, earlier)}{same}: {why}",
         )
 
 
+def overlapping_pairs(prefixes: list[str]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(outer, inner) index pairs where one prefix lies inside another, and (first, repeat)
+    pairs of equal prefixes. Prefixes end with '/', so an outer prefix always ends where the
+    inner one has a '/': looking up those cut points finds every pair in O(total length)."""
+    first: dict[str, int] = {}
+    for index, prefix in enumerate(prefixes):
+        first.setdefault(prefix, index)
+    nested, equal = [], []
+    for index, prefix in enumerate(prefixes):
+        if first[prefix] != index:
+            equal.append((first[prefix], index))
+            continue
+        for end in range(len(prefix) - 1):
+            if prefix[end] == "/" and prefix[: end + 1] in first:
+                nested.append((first[prefix[: end + 1]], index))
+    return nested, equal
+
+
 def _prefix_overlaps(doc: SourceDocument, names: list[Name]) -> Iterator[ConfigProblem]:
-    """Each prefix against the nearest earlier-declared prefix it equals, contains or is in."""
     prefixes = [n for n in names if n.value.endswith("/")]
-    first: dict[str, Name] = {}
-    for name in prefixes:
-        earlier = first.setdefault(name.value, name)
-        if earlier is not name:
-            yield doc.problem(
-                name.path,
-                f"prefix {name.label()} is also the prefix of {_ref(doc, earlier)}: "
-                "each collaborator needs a folder of its own",
-            )
-    for name in prefixes:
-        outer = _nearest_ancestor(name.value, first)
-        if outer is not None:
-            yield _overlap(doc, outer, name)
-
-
-def _nearest_ancestor(prefix: str, known: dict[str, Name]) -> Name | None:
-    for end in range(len(prefix) - 2, -1, -1):
-        if prefix[end] == "/" and prefix[: end + 1] in known:
-            return known[prefix[: end + 1]]
-    return None
+    nested, equal = overlapping_pairs([n.value for n in prefixes])
+    for earlier, repeat in equal:
+        yield doc.problem(
+            prefixes[repeat].path,
+            f"prefix {prefixes[repeat].label()} is also the prefix of "
+            f"{_ref(doc, prefixes[earlier])}: each collaborator needs a folder of its own",
+        )
+    for outer, inner in nested:
+        yield _overlap(doc, prefixes[outer], prefixes[inner])
 
 
 def _overlap(doc: SourceDocument, outer: Name, inner: Name) -> ConfigProblem:

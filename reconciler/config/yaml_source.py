@@ -199,7 +199,7 @@ class _Builder:
                 second = "a second document ('---') starts here: the file must hold exactly one"
                 self.refusals.append(self._at(extra, f"YAML syntax: {second}"))
         if self.refusals:
-            raise ConfigError(self.doc.file, self.refusals)
+            raise ConfigError(self.doc.file, [*self.doc.problems, *self.refusals])
         return self.doc
 
     def _next(self) -> Any:

@@ -110,13 +110,38 @@ def test_ids_at_the_length_limit_are_accepted_and_one_more_is_not() -> None:
 @pytest.mark.parametrize(
     ("path", "good", "bad"),
     [
-        (("bucket", "name"), ["abc", "a.b-c", "clinical-share-123456789012"], ["ab", "a..b", "-ab", "ab-", "xn--ab", "abc-s3alias", "abc.mrap", "10.0.0.1", "ABC"]),  # noqa: E501
-        (("collaborators", 0, "access_point"), ["abc", "a-1"], ["ab", "-abc", "abc-", "a_b", "a.b", "abc-s3alias", "Abc", "a" * 51]),  # noqa: E501
+        (
+            ("bucket", "name"),
+            ["abc", "a.b-c", "clinical-share-123456789012"],
+            ["ab", "a..b", "-ab", "ab-", "xn--ab", "abc-s3alias", "abc.mrap", "10.0.0.1", "ABC"],
+        ),
+        (
+            ("collaborators", 0, "access_point"),
+            ["abc", "a-1"],
+            ["ab", "-abc", "abc-", "a_b", "a.b", "abc-s3alias", "Abc", "a" * 51],
+        ),
         (("collaborators", 0, "iam_user"), ["Alice", "a+=,.@_-"], ["", "a b", "a/b", "a" * 65]),
         (("iam_path",), ["/", "/a/", "/a/b/"], ["a/", "/a", "/a b/", "/" + "a" * 511 + "/"]),
         (("account_id",), ["000000000000"], ["12345678901", "1234567890123", "12345678901a"]),
-        (("collaborators", 0, "principal"), ["arn:aws:iam::111122223333:role/Uploader", "arn:aws:iam::111122223333:user/team/Alice"], ["arn:aws:iam::111122223333:role/*", "arn:aws:iam::1111222233:role/X", "arn:aws-cn:iam::111122223333:role/X", "arn:aws:sts::111122223333:assumed-role/X/s", "arn:aws:iam::111122223333:group/X"]),  # noqa: E501
-        (("collaborators", 0, "prefix"), ["a/", "Alice/raw/", "a b/"], ["a", "/a/", "a*/", "a?/", "a/../", "a\n/", "a" * 512 + "/"]),  # noqa: E501
+        (
+            ("collaborators", 0, "principal"),
+            [
+                "arn:aws:iam::111122223333:role/Uploader",
+                "arn:aws:iam::111122223333:user/team/Alice",
+            ],
+            [
+                "arn:aws:iam::111122223333:role/*",
+                "arn:aws:iam::1111222233:role/X",
+                "arn:aws-cn:iam::111122223333:role/X",
+                "arn:aws:sts::111122223333:assumed-role/X/s",
+                "arn:aws:iam::111122223333:group/X",
+            ],
+        ),
+        (
+            ("collaborators", 0, "prefix"),
+            ["a/", "Alice/raw/", "a b/"],
+            ["a", "/a/", "a*/", "a?/", "a/../", "a\n/", "a" * 512 + "/"],
+        ),
     ],
 )
 def test_aws_naming_rules(path: tuple[str | int, ...], good: list[str], bad: list[str]) -> None:

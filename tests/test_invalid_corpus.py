@@ -10,16 +10,14 @@ validation error; any attempt to reach AWS would surface as a traceback instead.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from reconciler.config.loader import load_config
 from reconciler.errors import ConfigError
+from tests.no_aws import run_without_aws
 
 ROOT = Path(__file__).resolve().parents[1]
 INVALID = ROOT / "tests" / "invalid"
@@ -52,60 +50,6 @@ def test_invalid_file_reports_exact_messages(name: str, monkeypatch: pytest.Monk
         assert problem.file == f"{name}.yaml"
         assert problem.line is not None and problem.line >= 1
         assert problem.column is not None and problem.column >= 1
-
-
-# Runs in a fresh interpreter: the AWS SDK cannot be imported and the network cannot be used.
-NO_AWS_DRIVER = r"""
-import contextlib, io, json, socket, sys, traceback
-for sdk in ("boto3", "botocore", "moto"):
-    sys.modules[sdk] = None  # importing it now raises ImportError
-
-def no_network(*args, **kwargs):
-    raise AssertionError("network use")
-
-socket.socket.connect = no_network
-socket.create_connection = no_network
-socket.getaddrinfo = no_network
-
-from reconciler.cli import main
-
-results = []
-for args in json.load(sys.stdin):
-    out, err = io.StringIO(), io.StringIO()
-    code = None
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(args)
-        except SystemExit as exit:
-            code = exit.code
-        except BaseException:
-            err.write("UNCAUGHT " + traceback.format_exc())
-    results.append({"args": args, "code": code, "stdout": out.getvalue(), "stderr": err.getvalue()})
-print(json.dumps(results))
-"""
-
-
-def run_without_aws(commands: list[list[str]], cwd: Path) -> list[dict[str, object]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_"))}
-    env.update(
-        AWS_ENDPOINT_URL="http://127.0.0.1:9",
-        AWS_CONFIG_FILE="/nonexistent/aws-config",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
-        HTTPS_PROXY="http://127.0.0.1:9",
-        HTTP_PROXY="http://127.0.0.1:9",
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", NO_AWS_DRIVER],
-        input=json.dumps(commands),
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr
-    results: list[dict[str, object]] = json.loads(completed.stdout)
-    return results
 
 
 def test_no_aws_call_is_made_for_any_invalid_file() -> None:

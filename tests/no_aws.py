@@ -40,20 +40,26 @@ print(json.dumps(results))
 """
 
 
-def run_without_aws(commands: list[list[str]], cwd: Path) -> list[dict[str, object]]:
+def offline_env() -> dict[str, str]:
+    """No AWS credentials of any kind, and endpoints and proxies nothing listens on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_"))}
     env.update(
         AWS_ENDPOINT_URL="http://127.0.0.1:9",
         AWS_CONFIG_FILE="/nonexistent/aws-config",
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
+        AWS_EC2_METADATA_DISABLED="true",
         HTTPS_PROXY="http://127.0.0.1:9",
         HTTP_PROXY="http://127.0.0.1:9",
     )
+    return env
+
+
+def run_without_aws(commands: list[list[str]], cwd: Path) -> list[dict[str, object]]:
     completed = subprocess.run(
         [sys.executable, "-c", NO_AWS_DRIVER],
         input=json.dumps(commands),
         cwd=cwd,
-        env=env,
+        env=offline_env(),
         capture_output=True,
         text=True,
         timeout=300,

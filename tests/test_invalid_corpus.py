@@ -14,7 +14,9 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
+from reconciler.config import yaml_source
 from reconciler.config.loader import load_config
 from reconciler.errors import ConfigError
 from tests.no_aws import run_without_aws
@@ -79,3 +81,24 @@ def test_the_no_aws_harness_does_catch_aws_use() -> None:
     assert valid["code"] is None
     assert "UNCAUGHT" in str(valid["stderr"])
     assert "import of boto3 halted" in str(valid["stderr"])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_same_messages_without_libyaml(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """libyaml only speeds reading up: the pure-Python parser gives the same report."""
+    monkeypatch.setattr(yaml_source, "_FAST_LOADER", None)
+    monkeypatch.chdir(INVALID)
+    with pytest.raises(ConfigError) as info:
+        load_config(f"{name}.yaml")
+    assert f"{info.value}\n" == expected(name)
+
+
+def test_libyaml_and_pure_python_record_the_same_positions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (ROOT / "collaborators.yaml").read_text()
+    fast = yaml_source.parse(text, "c.yaml")
+    monkeypatch.setattr(yaml_source, "_FAST_LOADER", None)
+    slow = yaml_source.parse(text, "c.yaml")
+    assert fast == slow
+    assert len(fast.key_positions) > 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,22 +13,10 @@ import yaml
 from reconciler.cli import main
 from reconciler.cli.report import github_annotation
 from reconciler.errors import ConfigProblem
-from tests.no_aws import run_without_aws
+from tests.no_aws import offline_env, run_without_aws
 
 ROOT = Path(__file__).resolve().parents[1]
 INVALID = ROOT / "tests" / "invalid"
-
-
-def offline_env() -> dict[str, str]:
-    """No credentials of any kind, and an endpoint nothing listens on."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_"))}
-    env.update(
-        AWS_ENDPOINT_URL="http://127.0.0.1:9",
-        AWS_CONFIG_FILE="/nonexistent/aws-config",
-        AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
 
 
 def reconcile(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:

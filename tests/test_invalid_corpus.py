@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
 from reconciler.config import yaml_source
 from reconciler.config.loader import load_config

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import main
-from reconciler.config.loader import load_config_text
+from reconciler.config.loader import load_config, load_config_text
 from reconciler.errors import ConfigError
 from tests.conftest import BASE_YAML
 
@@ -141,3 +141,15 @@ def test_hostile_files_are_refused_with_a_position(raw: bytes) -> None:
         load_config_text(raw, "fuzz.yaml")
     for problem in info.value.problems:
         assert problem.line is not None and problem.column is not None
+
+
+def test_oversized_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "collaborators.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(6 * 1024 * 1024)  # sparse: 6 MiB of NUL bytes
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).splitlines()[0] == (
+        f"{path}:1:1: the file is 6,291,456 bytes; the limit is 5,242,880 bytes "
+        "(is this the right file?)"
+    )

@@ -14,7 +14,7 @@ from reconciler.config.policy_sizes import policy_size_problems
 from reconciler.config.schema_check import schema_problems
 from reconciler.config.semantic import semantic_problems
 from reconciler.config.wording import describe
-from reconciler.config.yaml_source import SourceDocument, decode, fail, parse
+from reconciler.config.yaml_source import SourceDocument, check_size, decode, fail, parse
 from reconciler.config.yaml_traps import ambiguous_problems
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.model import AccessLevel, BucketSpec, Collaborator, Config
@@ -27,6 +27,7 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     name = str(path)
     try:
+        check_size(path.stat().st_size, name)  # before reading a huge file into memory
         raw = path.read_bytes()
     except OSError as err:
         reason = err.strerror or str(err)

@@ -74,16 +74,20 @@ def fail(file: str, line: int | None, column: int | None, message: str) -> Confi
     return ConfigError(file, [ConfigProblem(file, line, column, "", message)])
 
 
-def decode(raw: bytes, file: str) -> str:
-    """UTF-8 text of a file under the size cap, or a ConfigError saying where it went wrong."""
-    if len(raw) > MAX_BYTES:
+def check_size(size: int, file: str) -> None:
+    if size > MAX_BYTES:
         raise fail(
             file,
             1,
             1,
-            f"the file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} bytes "
+            f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes "
             "(is this the right file?)",
         )
+
+
+def decode(raw: bytes, file: str) -> str:
+    """UTF-8 text of a file under the size cap, or a ConfigError saying where it went wrong."""
+    check_size(len(raw), file)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

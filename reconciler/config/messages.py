@@ -18,8 +18,6 @@ from jsonschema.exceptions import ValidationError
 from reconciler.config.contract import accepts, field_schema, validator
 from reconciler.config.phi import personal_data
 from reconciler.config.wording import describe, show
-
-__all__ = ["Finding", "explain", "show", "suggest"]
 from reconciler.config.yaml_source import Path, SourceDocument
 from reconciler.config.yaml_traps import type_hint
 

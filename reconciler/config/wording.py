@@ -9,7 +9,10 @@ MAX_SHOWN = 60
 
 
 def show(value: Any) -> str:
-    """A value as the message shows it: Python-style quotes, long text shortened."""
+    """A value as the message shows it: text in quotes (long text shortened), true/false/null
+    as YAML writes them."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, str) and len(value) > MAX_SHOWN:
         return f"{value[: MAX_SHOWN - 20]!r}... ({len(value):,} characters)"
     return repr(value)

@@ -1,6 +1,6 @@
 """Safe YAML loading that keeps the line and column of every node.
 
-Layer 1 of validation: bytes -> text -> nodes -> plain data. Refuses what a hand-edited
+Layer 1 of validation: bytes -> text -> YAML events -> plain data. Refuses what a hand-edited
 collaborators.yaml never needs and what could hide a mistake: duplicate keys (PyYAML keeps the
 last one silently), anchors and aliases (alias bombs, values changed far from where they are
 read), explicit tags, complex keys, deep nesting, huge files, non-UTF-8 bytes.

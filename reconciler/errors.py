@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Control characters and line breaks escaped, so one problem stays on one line."""
+    return _LINE_BREAKING.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class ReconcilerError(Exception):
@@ -28,7 +36,7 @@ class ConfigProblem:
             if self.column is not None:
                 where += f":{self.column}"
         field = f"{self.path}: " if self.path else ""
-        return f"{where}: {field}{self.message}"
+        return one_line(f"{where}: {field}{self.message}")
 
 
 class ConfigError(ReconcilerError):

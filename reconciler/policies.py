@@ -8,6 +8,8 @@ grants one principal its access levels under its own prefix.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model import (
@@ -107,6 +109,16 @@ def bucket_statements(config: Config) -> list[dict[str, Any]]:
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
     ]
+
+
+def bucket_policy_document(config: Config) -> dict[str, Any]:
+    """The bucket policy as this tool would write it to an empty bucket (our statements only)."""
+    return _document(bucket_statements(config))
+
+
+def policy_text(document: Mapping[str, Any]) -> str:
+    """The exact JSON text the writer sends to AWS for a policy document."""
+    return json.dumps(document)
 
 
 def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:

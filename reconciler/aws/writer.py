@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -11,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.errors import error_code, error_message, writing
 from reconciler.aws.session import Clients
+from reconciler.policies import policy_text
 
 # A principal created seconds ago can be rejected in a policy for up to about a minute
 # (IAM is eventually consistent): poll with bounded backoff instead of failing or sleeping blindly.
@@ -81,7 +81,7 @@ class AwsWriter:
 
     @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
-        policy = json.dumps(document)
+        policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
 
     # --- IAM users ------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class AwsWriter:
     @writing
     def put_user_policy(self, user: str, policy_name: str, document: Mapping[str, Any]) -> None:
         self.iam.put_user_policy(
-            UserName=user, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+            UserName=user, PolicyName=policy_name, PolicyDocument=policy_text(document)
         )
 
     @writing
@@ -182,7 +182,7 @@ class AwsWriter:
 
     @writing
     def put_access_point_policy(self, name: str, document: Mapping[str, Any]) -> None:
-        policy = json.dumps(document)
+        policy = policy_text(document)
         self._until_visible(
             lambda: self.s3control.put_access_point_policy(
                 AccountId=self.account_id, Name=name, Policy=policy

@@ -8,7 +8,8 @@ import sys
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
+from reconciler.cli.report import echo_config_error
+from reconciler.errors import ConfigError, ReconcilerError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(err, click.UsageError) and err.ctx is not None:
             click.echo(f"Try '{err.ctx.command_path} --help' for help.", err=True)
         sys.exit(1)
+    except ConfigError as err:
+        echo_config_error(err)
+        sys.exit(err.exit_code)
     except ReconcilerError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)

@@ -1,29 +1,49 @@
-"""`reconcile validate`: offline checks of collaborators.yaml."""
+"""`reconcile validate`: offline checks of collaborators.yaml (no credentials, no network)."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from reconciler.cli.app import cli
+from reconciler.cli.report import echo_config_error
 from reconciler.config import load_config
+from reconciler.errors import ConfigError
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option(
     "-c",
     "--config",
     default="collaborators.yaml",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="The desired-state file.",
+    help="The desired-state file (when no FILES are given).",
 )
-def validate(config: str) -> None:
+def validate(files: tuple[str, ...], config: str) -> None:
     """Check collaborators.yaml offline: no credentials, no network.
 
+    Reports every problem at once as FILE:LINE:COLUMN: FIELD: MESSAGE and exits 1 if there
+    is any. Several FILES may be given (as pre-commit does). Under GitHub Actions
+    (GITHUB_ACTIONS=true) each problem is also printed as an ::error annotation.
+
     \b
-    Example:
-      reconcile validate -c collaborators.yaml
+    Examples:
+      reconcile validate
+      reconcile validate -c deploy/collaborators.yaml
+      reconcile validate site-a.yaml site-b.yaml
     """
-    loaded = load_config(config)
-    count = len(loaded.collaborators)
-    click.echo(f"{config} is valid: {count} collaborator{'s' if count != 1 else ''}.")
+    failed = False
+    for name in files or (config,):
+        try:
+            loaded = load_config(name)
+        except ConfigError as err:
+            echo_config_error(err)
+            failed = True
+            continue
+        count = len(loaded.collaborators)
+        click.echo(f"{name} is valid: {count} collaborator{'s' if count != 1 else ''}.")
+    if failed:
+        sys.exit(1)

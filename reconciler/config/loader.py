@@ -1,17 +1,21 @@
-"""collaborators.yaml -> Config, or a ConfigError listing every problem with file:line:column."""
+"""collaborators.yaml -> Config, or a ConfigError listing every problem with file:line:column.
+
+Validation runs in layers (YAML, JSON Schema, then rules the schema cannot express); every
+problem found is reported at once, sorted by line. Nothing here touches the network.
+"""
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-
-from reconciler.config.yaml_source import SourceDocument, SyntaxProblem, parse
+from reconciler.config.phi import phi_problems
+from reconciler.config.policy_sizes import policy_size_problems
+from reconciler.config.schema_check import schema_problems
+from reconciler.config.semantic import semantic_problems
+from reconciler.config.wording import describe
+from reconciler.config.yaml_source import SourceDocument, check_size, decode, fail, parse
+from reconciler.config.yaml_traps import ambiguous_problems
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.model import (
     DEFAULT_LOCK_KEY,
@@ -24,23 +28,14 @@ from reconciler.model import (
 )
 
 DEFAULT_IAM_PATH = "/collaborators/"
-SCHEMA_NAME = "collaborators.schema.json"
-
-
-@cache
-def schema() -> dict[str, Any]:
-    """The schema ships inside the wheel; in a source checkout it is read from schema/."""
-    packaged = resources.files("reconciler.config").joinpath(SCHEMA_NAME)
-    if packaged.is_file():
-        return dict(json.loads(packaged.read_text()))
-    source = Path(__file__).resolve().parents[2] / "schema" / SCHEMA_NAME
-    return dict(json.loads(source.read_text()))
+REQUIRED_KEYS = "version, account_id, region, bucket and collaborators"
 
 
 def load_config(path: str | Path) -> Config:
     path = Path(path)
     name = str(path)
     try:
+        check_size(path.stat().st_size, name)  # before reading a huge file into memory
         raw = path.read_bytes()
     except OSError as err:
         reason = err.strerror or str(err)
@@ -51,42 +46,40 @@ def load_config(path: str | Path) -> Config:
 
 
 def load_config_text(raw: bytes, name: str) -> Config:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        msg = f"not UTF-8 text (byte {err.start}): save the file as UTF-8"
-        raise ConfigError(name, [ConfigProblem(name, None, None, "", msg)]) from None
-    try:
-        doc = parse(text, name)
-    except SyntaxProblem as err:
-        raise ConfigError(name, [err.problem]) from None
+    doc = read_document(raw, name)
+    schema = schema_problems(doc)
+    problems = [
+        *doc.problems,
+        *schema.problems,
+        *ambiguous_problems(doc),
+        *semantic_problems(doc),
+        *phi_problems(doc),
+    ]
+    config = to_config(doc.data, name) if schema.valid else None
+    if config is not None:
+        problems += policy_size_problems(config, doc)
+    if problems or config is None:
+        raise ConfigError(name, list(dict.fromkeys(problems)))
+    return config
+
+
+def read_document(raw: bytes, name: str) -> SourceDocument:
+    """Bytes -> a YAML mapping with positions, or a ConfigError."""
+    doc = parse(decode(raw, name), name)
+    if doc.data is None:
+        raise fail(name, 1, 1, f"the file is empty: it needs {REQUIRED_KEYS}")
     if not isinstance(doc.data, dict):
-        msg = "the file must be a YAML mapping with version, account_id, region, bucket, ..."
-        raise ConfigError(name, [ConfigProblem(name, 1, 1, "", msg)])
-    problems = schema_problems(doc)
-    if problems:
-        raise ConfigError(name, problems)
-    return to_config(doc.data, name)
-
-
-def schema_problems(doc: SourceDocument) -> list[ConfigProblem]:
-    validator = Draft202012Validator(schema())
-    problems = []
-    for error in validator.iter_errors(doc.data):
-        specific = _most_specific(error)
-        problems.append(doc.problem(tuple(specific.absolute_path), _describe(specific)))
-    return problems
-
-
-def _most_specific(error: ValidationError) -> ValidationError:
-    """For oneOf/anyOf, report the branch error that went deepest (like Cloud Custodian)."""
-    if error.context:
-        return _most_specific(best_match(error.context))
-    return error
-
-
-def _describe(error: ValidationError) -> str:
-    return str(error.message)
+        raise ConfigError(
+            name,
+            [
+                doc.problem(
+                    (),
+                    f"the top level must be a mapping (key: value lines with {REQUIRED_KEYS}), "
+                    f"not {describe(doc.data)}",
+                )
+            ],
+        )
+    return doc
 
 
 def to_config(data: dict[str, Any], source: str) -> Config:

@@ -1,0 +1,36 @@
+"""Printing validation errors: one line per problem on stderr, and under GitHub Actions also
+workflow-command annotations so each problem shows on the pull request's diff."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from reconciler.errors import ConfigError, ConfigProblem
+
+
+def echo_config_error(err: ConfigError) -> None:
+    click.echo(str(err), err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for problem in err.problems:
+            click.echo(github_annotation(problem))
+
+
+def github_annotation(problem: ConfigProblem) -> str:
+    """`::error file=F,line=L,col=C::message` (GitHub Actions workflow command syntax)."""
+    props = [f"file={_escape_property(problem.file)}"]
+    if problem.line is not None:
+        props.append(f"line={problem.line}")
+    if problem.column is not None:
+        props.append(f"col={problem.column}")
+    message = f"{problem.path}: {problem.message}" if problem.path else problem.message
+    return f"::error {','.join(props)}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

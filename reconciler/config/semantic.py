@@ -63,7 +63,9 @@ def _tool_keys_reachable(doc: SourceDocument, prefixes: list[Name]) -> Iterator[
     """The apply lock, when it lives in the shared bucket, must be under no collaborator's
     prefix: whoever can write or delete it could block or break applies."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    lock = data.get("lock") if isinstance(data.get("lock"), dict) else {}
+    lock = data.get("lock")
+    if not isinstance(lock, dict):
+        lock = {}
     if lock.get("bucket") is not None:
         return
     key = lock.get("key", DEFAULT_LOCK_KEY)

@@ -44,7 +44,7 @@ def access_changes(
                 changes.append(
                     AccessChange(sid, level, prefix, via, _DECISION[a].value, _DECISION[b].value)
                 )
-    return tuple(changes)
+    return tuple(sorted(changes, key=lambda c: c.collaborator))
 
 
 def _order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:

@@ -6,6 +6,8 @@ way is reported as a warning, never silently passed."""
 from __future__ import annotations
 
 from reconciler.access.checks import BucketCheckName, Check, Finding, Status, VerifyReport
+from reconciler.errors import RefusedError
+from reconciler.plan import Plan
 
 GATED_BUCKET_CHECKS = {
     BucketCheckName.TLS_ONLY,
@@ -47,3 +49,15 @@ def gate(report: VerifyReport) -> tuple[tuple[str, ...], tuple[str, ...]]:
         for messages in doubts.values()
     ]
     return tuple(dict.fromkeys(refusals)), tuple(warnings)
+
+
+def refuse_unsafe(plan: Plan, *, doing: str = "nothing was applied") -> None:
+    """Raise RefusedError (exit 3) when the security gate refuses the plan. No override."""
+    if not plan.refusals:
+        return
+    count = len(plan.refusals)
+    reasons = "\n".join(f"  x {reason}" for reason in plan.refusals)
+    raise RefusedError(
+        f"the security gate refuses this plan ({count} reason{'s' if count != 1 else ''}); "
+        f"{doing}:\n{reasons}\nfix collaborators.yaml or the statement named; there is no override"
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from reconciler.access.gate import refuse_unsafe
 from reconciler.cli.app import cli
 from reconciler.cli.common import (
     EXIT_CHANGES,
@@ -48,6 +49,7 @@ def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
     echo_plan(plan, opts.output_format)
     if plan.errors:
         raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing can be applied")
+    refuse_unsafe(plan, doing="nothing can be applied")
     if detailed_exitcode and not plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -74,6 +76,7 @@ def apply_command(auto_approve: bool, **kwargs: Any) -> None:
             echo_plan(plan, "text")
         if plan.errors:
             raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing was applied")
+        refuse_unsafe(plan)
         if plan.is_empty:
             if opts.output_format == "json":
                 echo_apply_json(plan, None, True)

@@ -119,7 +119,15 @@ class VerifyReport:
 
     @property
     def violations(self) -> int:
+        """Failed findings, failed bucket checks not already counted as findings, and blocking
+        Access Analyzer findings."""
         fails = sum(1 for f in self.findings if f.status is Status.FAIL)
+        with_findings = {f.check for f in self.findings}
+        fails += sum(
+            1
+            for b in self.bucket_checks
+            if b.status is Status.FAIL and b.name.value not in with_findings
+        )
         return fails + sum(1 for a in self.analyzer or () if a.blocking)
 
     @property

@@ -17,7 +17,7 @@ import click
 
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
-from reconciler.model import Config
+from reconciler.model import Config, LiveState
 from reconciler.plan import Change, Plan
 from reconciler.planner import plan as make_plan
 from reconciler.render.json_plan import plan_document, render_json
@@ -36,7 +36,7 @@ class Options:
     sandbox: bool
 
 
-def aws_options(func: Any) -> Any:
+def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json")) -> Any:
     options = [
         click.option(
             "-c",
@@ -49,10 +49,10 @@ def aws_options(func: Any) -> Any:
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(["text", "json"]),
+            type=click.Choice(list(formats)),
             default="text",
             show_default=True,
-            help="Plan output format.",
+            help="Output format.",
         ),
         click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use."),
         click.option("--region", help="Override the Region from collaborators.yaml."),
@@ -89,7 +89,7 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
     yield Clients(Connection(region=region, profile=opts.profile, endpoint_url=opts.endpoint_url))
 
 
-def read_and_plan(clients: Any, config: Config) -> Plan:
+def read_live(clients: Any, config: Config) -> LiveState:
     from reconciler.aws.reader import AwsReader
 
     reader = AwsReader(clients)
@@ -99,7 +99,11 @@ def read_and_plan(clients: Any, config: Config) -> Plan:
             f"the credentials belong to AWS account {account}, but {config.source} says "
             f"account_id {config.account_id}: refusing to run against another account"
         )
-    return make_plan(config, reader.read(config))
+    return reader.read(config)
+
+
+def read_and_plan(clients: Any, config: Config) -> Plan:
+    return make_plan(config, read_live(clients, config))
 
 
 def echo_plan(plan: Plan, output_format: str) -> None:

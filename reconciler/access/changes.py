@@ -65,7 +65,10 @@ def _grants(subject: Subject, state: AccessState, probes: set[tuple[str | None, 
     grants: Grants = {}
     if not subject.exists:
         return grants
+    open_routes = {r for r, _ in probes if state.route_can_allow(subject.principal, r)}
     for route, target in probes:
+        if route not in open_routes:
+            continue
         for level in _levels(target):
             decisions = [
                 _TRI[state.evaluate(subject.principal, action, target, route).decision]

@@ -357,6 +357,8 @@ class Verifier:
         self, row: Subject, check: Check, who: Subject, routes: Iterable[str | None]
     ) -> None:
         for route in routes:
+            if not self.state.route_can_allow(who.principal, route):
+                continue  # proven: nothing on this route can be allowed for this principal
             fixed = [p for p in (row.prefix, self._owner_prefix(route)) if p]
             for target in sorted(
                 self.state.targets(who.principal, route, fixed), key=_target_order
@@ -415,7 +417,7 @@ class Verifier:
         before = len(self.findings)
         for who in [anonymous_subject(), *outsiders]:
             routes: list[str | None] = [None, *sorted(self.state.candidate_points(who.principal))]
-            for route in routes:
+            for route in filter(lambda r: self.state.route_can_allow(who.principal, r), routes):
                 for target in sorted(self.state.targets(who.principal, route), key=_target_order):
                     for level in _levels_for(target):
                         self.expect(row, Check.ANONYMOUS, who, level, target, route, allowed=False)

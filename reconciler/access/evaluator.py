@@ -86,7 +86,7 @@ def judge(
     verdict = Verdict()
     if policy is None:
         return verdict
-    ctx = request.context()
+    ctx = request.context
     for statement in policy.statements:
         applies = statement.applies(action, resource, principal, ctx)
         if applies.value is Tri.NO:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,17 +27,29 @@ ARN_COMPONENTS = 6
 @dataclass(frozen=True)
 class Pattern:
     text: str
-    regex: re.Pattern[str] | None  # None: holds a policy variable this tool cannot resolve
     literal_prefix: str  # the part before the first wildcard (or unresolved variable)
+    # "exact" (no wildcard), "prefix" (one trailing `*` that may match anything), "regex", or
+    # "unknown" (holds a policy variable this tool cannot resolve)
+    shape: str
+    regex: re.Pattern[str] | None = None
+    ignore_case: bool = False
 
     def match(self, value: str) -> Tri:
-        if self.regex is None:
+        shape = self.shape
+        if shape == "exact":
+            hit = (value.lower() if self.ignore_case else value) == self.literal_prefix
+        elif shape == "prefix":
+            hit = (value.lower() if self.ignore_case else value).startswith(self.literal_prefix)
+        elif shape == "regex":
+            assert self.regex is not None
+            hit = self.regex.fullmatch(value) is not None
+        else:
             return Tri.MAYBE
-        return Tri.YES if self.regex.fullmatch(value) else Tri.NO
+        return Tri.YES if hit else Tri.NO
 
     @property
     def unknowable(self) -> bool:
-        return self.regex is None
+        return self.shape == "unknown"
 
 
 def _tokens(text: str, variables: bool) -> list[tuple[str, str]] | None:
@@ -83,25 +96,47 @@ def compile_pattern(
     tokens = _tokens(text, variables)
     prefix = _literal_prefix(text, tokens)
     if tokens is None:
-        return Pattern(text, None, prefix)
+        return Pattern(text, prefix, "unknown")
     if not wildcards:
         tokens = [("lit", char) for _, char in tokens]
+    literal = "".join(char for _, char in tokens)
+    folded = literal.lower() if ignore_case else literal
+    wild = [kind for kind, _ in tokens if kind != "lit"]
+    if not wild:
+        return Pattern(text, folded, "exact", ignore_case=ignore_case)
+    regex = _regex(tokens, arn)
+    if wild == ["*"] and tokens[-1][0] == "*" and regex.endswith(".*"):
+        head = prefix.lower() if ignore_case else prefix
+        return Pattern(text, head, "prefix", ignore_case=ignore_case)
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    return Pattern(text, prefix, "regex", _compiled(regex, flags), ignore_case)
+
+
+def _regex(tokens: list[tuple[str, str]], arn: bool) -> str:
     colons = sum(1 for kind, char in tokens if kind == "lit" and char == ":")
     parts: list[str] = []
+    run: list[str] = []
     component = 0
     for index, (kind, char) in enumerate(tokens):
+        if kind == "lit":
+            run.append(char)
+            component += char == ":"
+            continue
+        parts.append(re.escape("".join(run)))
+        run = []
         last_component = not arn or component >= ARN_COMPONENTS - 1
         open_end = arn and colons < ARN_COMPONENTS - 1 and index == len(tokens) - 1
         if kind == "*":
             parts.append(".*" if last_component or open_end else "[^:]*")
-        elif kind == "?":
-            parts.append("." if last_component else "[^:]")
         else:
-            parts.append(re.escape(char))
-            if char == ":":
-                component += 1
-    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
-    return Pattern(text, re.compile("".join(parts), flags), prefix)
+            parts.append("." if last_component else "[^:]")
+    parts.append(re.escape("".join(run)))
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(regex: str, flags: int) -> re.Pattern[str]:
+    return re.compile(regex, flags)
 
 
 def any_match(patterns: tuple[Pattern, ...], value: str) -> Tri:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler.access.conditions import Clause, Context, compile_conditions, evaluate_all
@@ -129,10 +129,14 @@ class CompiledStatement:
     not_principal: bool
     conditions: tuple[Clause, ...]
     problems: tuple[str, ...] = ()
+    _by_action: dict[str, Tri] = field(default_factory=dict, compare=False, repr=False)
 
     def action_matches(self, action: str) -> Tri:
-        matched = any_match(self.actions, action)
-        return negate(matched) if self.not_action else matched
+        cached = self._by_action.get(action)
+        if cached is None:
+            matched = any_match(self.actions, action)
+            cached = self._by_action[action] = negate(matched) if self.not_action else matched
+        return cached
 
     def resource_matches(self, resource: str) -> Tri:
         matched = any_match(self.resources, resource)
@@ -200,8 +204,8 @@ def compile_statement(
     if not actions or not resources:
         problems.append(f"{ref.label}: no Action/NotAction or no Resource/NotResource")
         # unknowable matchers keep the statement MAYBE rather than silently inert
-        actions = actions or (Pattern("?", None, ""),)
-        resources = resources or (Pattern("?", None, ""),)
+        actions = actions or (Pattern("?", "", "unknown"),)
+        resources = resources or (Pattern("?", "", "unknown"),)
     principal_key = "NotPrincipal" if "NotPrincipal" in raw else "Principal"
     principal = compile_principal(raw[principal_key]) if principal_key in raw else None
     return CompiledStatement(

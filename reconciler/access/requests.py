@@ -13,6 +13,7 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.htm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from reconciler.access.conditions import Context
 from reconciler.access.policy import CompiledPolicy
@@ -112,6 +113,7 @@ class Request:
         base = self.access_point.arn
         return base if self.key is None else f"{base}/object/{self.key}"
 
+    @cached_property
     def context(self) -> Context:
         values = {KEY_SECURE_TRANSPORT: "true" if self.secure_transport else "false"}
         if self.principal.arn is not None:

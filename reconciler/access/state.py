@@ -104,6 +104,9 @@ class AccessState:
         self.users = {u.name.lower(): u for u in live.users.values()}
         self._identities: dict[str, Identity] = {}
         self._cache: dict[tuple[object, ...], Evaluation] = {}
+        self._relevant_cache: dict[
+            tuple[object, ...], tuple[list[CompiledStatement], list[CompiledStatement]]
+        ] = {}
         self.evaluations = 0
         self.prefixes = sorted(set(prefixes) | set(derived_prefixes(self)))
         self._prefix_set = set(self.prefixes)
@@ -229,15 +232,45 @@ class AccessState:
 
     def relevant_allows(self, principal: Principal, route: str | None) -> list[CompiledStatement]:
         """Allow statements of the stage that gates this route which could apply."""
+        resource, identity = self._relevant(principal, route)
+        return [*resource, *identity]
+
+    def _relevant(
+        self, principal: Principal, route: str | None
+    ) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
+        key = (principal.label, principal.arn, route)
+        if key not in self._relevant_cache:
+            self._relevant_cache[key] = self._find_relevant(principal, route)
+        return self._relevant_cache[key]
+
+    def _find_relevant(
+        self, principal: Principal, route: str | None
+    ) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
         ctx = self.route_context(principal, route)
         policy = self.bucket_policy if route is None else self.points[route].policy
-        found = [
-            s
-            for s in [*allow_statements(policy), *_identity_allows(principal.identity)]
-            if s.principal_applies(principal)[0] is not Tri.NO
-            and evaluate_all(s.conditions, ctx)[0] is not Tri.NO
-        ]
-        return found
+
+        def applies(statement: CompiledStatement) -> bool:
+            return (
+                statement.principal_applies(principal)[0] is not Tri.NO
+                and evaluate_all(statement.conditions, ctx)[0] is not Tri.NO
+            )
+
+        resource = [s for s in allow_statements(policy) if applies(s)]
+        identity = [s for s in _identity_allows(principal.identity) if applies(s)]
+        return resource, identity
+
+    def route_can_allow(self, principal: Principal, route: str | None) -> bool:
+        """False when no request by this principal on this route can be allowed: the stage that
+        gates the route has no Allow that could apply (IAM's default deny)."""
+        if not self.exists or (route is not None and route not in self.points):
+            return False
+        resource, identity = self._relevant(principal, route)
+        if resource:
+            return True
+        if principal.anonymous or principal.account != self.account:
+            return False  # anonymous and other accounts need the resource policy to allow
+        unseen = principal.identity.unknown or principal.identity.unrestricted
+        return bool(identity or unseen)
 
     def route_context(self, principal: Principal, route: str | None) -> Context:
         values: dict[str, str] = {}

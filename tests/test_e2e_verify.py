@@ -9,20 +9,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BASE_YAML
-from tests.e2e_support import MotoServer, moto_server, moto_server_session, run_reconcile
+from tests.e2e_support import (
+    MotoServer,
+    config_file,
+    moto_server,
+    moto_server_session,
+    run_reconcile,
+)
 
-__all__ = ["moto_server", "moto_server_session"]
+__all__ = ["config_file", "moto_server", "moto_server_session"]
 pytestmark = pytest.mark.e2e
 BUCKET = "clinical-share-123456789012"
 ACCOUNT = "123456789012"
 SEED_HEADER = "1.console  2.direct  3.own-ap  4.other-prefix  5.other-ap"
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "collaborators.yaml"
-    path.write_text(BASE_YAML)
-    return path
 
 
 def apply(server: MotoServer, config_file: Path) -> str:

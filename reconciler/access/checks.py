@@ -202,9 +202,7 @@ def own_target(subject: Subject, level: AccessLevel) -> Target:
 
 
 def describe_target(target: Target) -> str:
-    if target.kind == LISTING:
-        return f"the listing of {target.value or '(bucket root)'}"
-    return target.value
+    return target.value or "(bucket root)"
 
 
 class Verifier:

@@ -181,3 +181,28 @@ def test_gate_refuses_dropping_block_public_access_in_the_resulting_state(config
     refusals, _ = gate(verify_state(config, access_state(config, broken), source="plan"))
     assert "block-public-access: Block Public Access is not set" in refusals
     assert "default-encryption: no default encryption configured" in refusals
+
+
+def test_gate_warns_when_it_cannot_prove_isolation() -> None:
+    """A same-account role's identity policies are not read: not refused, not silently passed."""
+    same_account = config_from(
+        BASE_YAML.replace(
+            "arn:aws:iam::111122223333:role/Uploader", "arn:aws:iam::123456789012:role/Up"
+        )
+    )
+    the_plan = plan(same_account, FakeCloud().read(same_account))
+    assert the_plan.refusals == ()
+    assert any(
+        w.startswith("security gate cannot prove isolation: partner-site: direct:")
+        and "not read by this tool" in w
+        for w in the_plan.warnings
+    )
+
+
+def test_no_collaborators_still_checks_the_bucket() -> None:
+    from reconciler.access.checks import verify
+    from tests.access_support import desired
+
+    empty = config_from(BASE_YAML.split("collaborators:")[0] + "collaborators: []\n")
+    report = verify(empty, desired(empty), source="desired")
+    assert report.ok and report.rows == () and len(report.bucket_checks) == 5

@@ -3,6 +3,7 @@ caller and a caller from another AWS account."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from reconciler.access.requests import Identity, Principal
@@ -11,7 +12,6 @@ from reconciler.model import Collaborator, Config
 
 ANONYMOUS = "anonymous"
 OUTSIDER = "another-account"
-_OUTSIDER_ACCOUNTS = ("999999999999", "999999999998", "999999999997", "999999999996")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def anonymous_subject() -> Subject:
 def outsider_subject(config: Config, state: AccessState) -> Subject:
     used = {state.account, *state.named_accounts}
     used |= {config.principal_arn(c).split(":")[4] for c in config.collaborators}
-    account = next(a for a in _OUTSIDER_ACCOUNTS if a not in used)
+    account = next(a for n in itertools.count() if (a := f"{999999999999 - n:012d}") not in used)
     arn = f"arn:aws:iam::{account}:user/reconciler-verify-outsider"
     identity = Identity(unrestricted=f"identity policies in account {account} (assumed to allow)")
     return Subject(OUTSIDER, Principal(OUTSIDER, arn, identity), kind="outsider")

@@ -136,6 +136,8 @@ class LiveUser:
     arn: str
     tags: Mapping[str, str]
     inline_policies: Mapping[str, Mapping[str, Any]]
+    attached_policies: tuple[str, ...] = ()  # managed policy ARNs (documents not read)
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

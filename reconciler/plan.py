@@ -45,12 +45,52 @@ class Change:
 
 
 @dataclass(frozen=True)
+class AccessChange:
+    """One change in effective access: a level on a folder, directly or via an access point.
+    Computed by evaluating both states' policies (reconciler.access), never by diffing JSON."""
+
+    collaborator: str
+    level: str
+    prefix: str  # a folder ("Alice/"), or "" for keys and listings outside every folder
+    via: str | None  # the access point; None: requests straight to the bucket
+    before: str  # "allow", "deny" or "unknown"
+    after: str
+
+    @property
+    def sign(self) -> str:
+        if self.after == "allow" and self.before == "deny":
+            return "+"
+        if self.before == "allow" and self.after == "deny":
+            return "-"
+        return "?"
+
+    def line(self) -> str:
+        where = self.prefix or "(bucket root)"
+        via = f"via {self.via}" if self.via else "directly"
+        note = f" (before: {self.before}, after: {self.after})" if self.sign == "?" else ""
+        return f"{self.collaborator}: {self.sign} {self.level} {where} {via}{note}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "collaborator": self.collaborator,
+            "change": self.sign,
+            "level": self.level,
+            "prefix": self.prefix,
+            "via": self.via,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     # collaborators that own resources in AWS today (from our tags): the base of the mass guard
     managed_collaborators: tuple[str, ...] = ()
+    access_changes: tuple[AccessChange, ...] = ()
+    refusals: tuple[str, ...] = ()  # why the security gate refuses this plan (empty: it does not)
 
     @classmethod
     def build(

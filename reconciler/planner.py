@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import policies
+from reconciler.access.review import review
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -106,6 +107,11 @@ class _Builder:
 
 
 def plan(config: Config, live: LiveState) -> Plan:
+    """The changes, plus what they do to who can reach what (access changes, security gate)."""
+    return review(config, live, plan_changes(config, live))
+
+
+def plan_changes(config: Config, live: LiveState) -> Plan:
     builder = _Builder()
     _plan_bucket(config, live, builder)
     _plan_users(config, live, builder)

@@ -76,6 +76,16 @@ def moto_server(moto_server_session: MotoServer) -> MotoServer:
     return moto_server_session
 
 
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """The shared test configuration (Alice, Bob, an external partner) in a temporary file."""
+    from tests.conftest import BASE_YAML
+
+    path = tmp_path / "collaborators.yaml"
+    path.write_text(BASE_YAML)
+    return path
+
+
 def reconcile_env(server: MotoServer | None, **extra: str) -> dict[str, str]:
     env = {
         k: v

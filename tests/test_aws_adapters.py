@@ -14,7 +14,7 @@ from reconciler.aws.session import Clients, Connection, strip_account_host_prefi
 from reconciler.aws.writer import AwsWriter
 from reconciler.errors import WriteError
 from reconciler.executor import apply_plan
-from reconciler.model import Config
+from reconciler.model import Config, canonical_policy
 from reconciler.planner import plan
 
 ACCOUNT = "123456789012"
@@ -46,15 +46,53 @@ def test_write_then_read_round_trip_plans_nothing(config: Config, clients: Clien
     assert plan(config, live).is_empty
 
 
-def test_reader_reads_tags_and_skips_policies_of_foreign_access_points(
+def test_reader_reads_foreign_access_points_on_the_bucket_with_their_policies(
     config: Config, clients: Clients
 ) -> None:
+    """verify evaluates every access point on the bucket, so foreign policies are read too."""
     clients.s3.create_bucket(Bucket=BUCKET)
     clients.s3control.create_access_point(AccountId=ACCOUNT, Name="legacy-ap", Bucket=BUCKET)
     clients.s3control.create_access_point(AccountId=ACCOUNT, Name="elsewhere", Bucket=BUCKET + "x")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Legacy",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/legacy-ap/object/*",
+            }
+        ],
+    }
+    clients.s3control.put_access_point_policy(
+        AccountId=ACCOUNT, Name="legacy-ap", Policy=json.dumps(policy)
+    )
     live = AwsReader(clients).read(config)
     assert set(live.access_points) == {"legacy-ap"}
     assert live.access_points["legacy-ap"].tags == {}
+    assert live.access_points["legacy-ap"].policy == canonical_policy(policy)
+
+
+def test_reader_reports_attached_policies_and_groups(config: Config, clients: Clients) -> None:
+    """Identity policies verify cannot read must show up, so they count as unknown."""
+    iam = clients.iam
+    iam.create_user(UserName="Alice", Path="/collaborators/")
+    iam.create_group(GroupName="Admins")
+    iam.add_user_to_group(GroupName="Admins", UserName="Alice")
+    arn = iam.create_policy(
+        PolicyName="Wide",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="Alice", PolicyArn=arn)
+    user = AwsReader(clients).read(config).users["Alice"]
+    assert user.attached_policies == (arn,)
+    assert user.groups == ("Admins",)
 
 
 def test_reader_pages_through_access_points(config: Config, clients: Clients) -> None:

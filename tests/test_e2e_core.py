@@ -11,22 +11,16 @@ from tests.conftest import BASE_YAML
 from tests.e2e_support import (
     LOCK_BUCKET,
     MotoServer,
+    config_file,
     moto_server,
     moto_server_session,
     run_reconcile,
 )
 
-__all__ = ["moto_server", "moto_server_session"]
+__all__ = ["config_file", "moto_server", "moto_server_session"]
 pytestmark = pytest.mark.e2e
 BUCKET = "clinical-share-123456789012"
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "collaborators.yaml"
-    path.write_text(BASE_YAML)
-    return path
 
 
 def bucket_names(server: MotoServer) -> list[str]:

@@ -170,8 +170,8 @@ class AwsReader:
             if item.get("Bucket") != config.bucket.name and name not in named:
                 continue
             tags = self._access_point_tags(config.account_id, item["AccessPointArn"])
-            wanted = name in named or is_managed(tags)
-            policy = self._access_point_policy(config.account_id, name) if wanted else None
+            # every policy is read, ours or not: verify evaluates all of them
+            policy = self._access_point_policy(config.account_id, name)
             result[name] = LiveAccessPoint(
                 name=name,
                 bucket=item.get("Bucket", ""),
@@ -231,4 +231,8 @@ def _live_user(detail: dict[str, Any]) -> LiveUser:
         arn=detail.get("Arn", ""),
         tags=tags_to_dict(detail.get("Tags")),
         inline_policies=inline,
+        attached_policies=tuple(
+            sorted(p["PolicyArn"] for p in detail.get("AttachedManagedPolicies", []))
+        ),
+        groups=tuple(sorted(detail.get("GroupList", []))),
     )

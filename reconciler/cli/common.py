@@ -18,7 +18,7 @@ import click
 
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
-from reconciler.model import Config
+from reconciler.model import Config, LiveState
 from reconciler.plan import Change, Plan
 from reconciler.planner import plan as make_plan
 from reconciler.render.json_plan import plan_document, render_json
@@ -39,7 +39,7 @@ class Options:
     max_attempts: int
 
 
-def aws_options(func: Any) -> Any:
+def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json")) -> Any:
     options = [
         click.option(
             "-c",
@@ -52,10 +52,10 @@ def aws_options(func: Any) -> Any:
         click.option(
             "--format",
             "output_format",
-            type=click.Choice(["text", "json"]),
+            type=click.Choice(list(formats)),
             default="text",
             show_default=True,
-            help="Plan output format.",
+            help="Output format.",
         ),
         click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use."),
         click.option("--region", help="Override the Region from collaborators.yaml."),
@@ -129,12 +129,16 @@ def check_account(clients: Any, config: Config) -> None:
         )
 
 
-def read_and_plan(clients: Any, config: Config, *, checked: bool = False) -> Plan:
+def read_live(clients: Any, config: Config, *, checked: bool = False) -> LiveState:
     from reconciler.aws.reader import AwsReader
 
     if not checked:
         check_account(clients, config)
-    return make_plan(config, AwsReader(clients).read(config))
+    return AwsReader(clients).read(config)
+
+
+def read_and_plan(clients: Any, config: Config, *, checked: bool = False) -> Plan:
+    return make_plan(config, read_live(clients, config, checked=checked))
 
 
 def echo_plan(plan: Plan, output_format: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from reconciler.access.gate import refuse_unsafe
 from reconciler.cli.app import cli
 from reconciler.cli.common import (
     EXIT_CHANGES,
@@ -44,6 +45,7 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
     """Rules every plan must pass before it may be applied (exit 1 or 3)."""
     if plan.errors:
         raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing {verb}")
+    refuse_unsafe(plan, doing=f"nothing {verb}")  # the security gate: no override
     if not allow_mass_delete:
         check_mass_change(
             plan,

@@ -15,9 +15,11 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "checksum": plan.checksum(),
         "summary": plan.summary(),
+        "access_changes": [change.to_json() for change in plan.access_changes],
         "changes": [change.to_json() for change in plan.changes],
         "warnings": list(plan.warnings),
         "errors": list(plan.errors),
+        "refusals": list(plan.refusals),
     }
 
 

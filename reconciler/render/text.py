@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.plan import Action, Change, Plan
+from reconciler.render.access import access_section, refusal_section
 from reconciler.render.describe import change_details
 
 SYMBOLS = {
@@ -28,7 +29,7 @@ def change_headline(change: Change) -> str:
 
 
 def render_text(plan: Plan) -> str:
-    lines: list[str] = []
+    lines: list[str] = access_section(plan)
     for collaborator, changes in plan.by_collaborator().items():
         lines.append("Bucket settings" if collaborator is None else f"Collaborator {collaborator}")
         for change in changes:
@@ -43,5 +44,6 @@ def render_text(plan: Plan) -> str:
         lines.append("Errors:")
         lines.extend(f"  x {e}" for e in plan.errors)
         lines.append("")
+    lines.extend(refusal_section(plan))
     lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"

@@ -1,0 +1,136 @@
+"""Per-collaborator changes in effective access between two states (live, and what a plan would
+leave): evaluated request by request, then summarised as `who: +/- level folder via route`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reconciler.access.evaluator import Decision
+from reconciler.access.logic import Tri
+from reconciler.access.requests import LEVEL_ACTIONS, Identity, Principal
+from reconciler.access.state import LISTING, AccessState, Target
+from reconciler.access.subjects import (
+    Subject,
+    anonymous_subject,
+    collaborator_subject,
+    external_identity,
+    outsider_subject,
+)
+from reconciler.model import COLLABORATOR_TAG_KEY, AccessLevel, Config
+from reconciler.plan import AccessChange
+
+_TRI = {Decision.ALLOW: Tri.YES, Decision.UNKNOWN: Tri.MAYBE, Decision.DENY: Tri.NO}
+_DECISION = {v: k for k, v in _TRI.items()}
+Grants = dict[tuple[str, str, str | None], Tri]
+
+
+def access_changes(
+    config: Config, before: AccessState, after: AccessState
+) -> tuple[AccessChange, ...]:
+    changes: list[AccessChange] = []
+    for sid, old, new in _subject_pairs(config, before, after):
+        routes = _routes(old, before) | _routes(new, after)
+        probes = {
+            (route, target)
+            for route in routes
+            for subject, state in ((old, before), (new, after))
+            for target in state.targets(subject.principal, route, [subject.prefix or ""])
+        }
+        was, now = _grants(old, before, probes), _grants(new, after, probes)
+        for key in sorted(was.keys() | now.keys(), key=_order):
+            a, b = was.get(key, Tri.NO), now.get(key, Tri.NO)
+            if a is not b:
+                level, prefix, via = key
+                changes.append(
+                    AccessChange(sid, level, prefix, via, _DECISION[a].value, _DECISION[b].value)
+                )
+    return tuple(sorted(changes, key=lambda c: c.collaborator))
+
+
+def _order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    level, prefix, via = key
+    return (prefix, via or "", level)
+
+
+def _routes(subject: Subject, state: AccessState) -> set[str | None]:
+    if not subject.exists:
+        return set()
+    routes: set[str | None] = {None, *state.candidate_points(subject.principal)}
+    if subject.home:
+        routes.add(subject.home)
+    return routes
+
+
+def _grants(subject: Subject, state: AccessState, probes: set[tuple[str | None, Target]]) -> Grants:
+    grants: Grants = {}
+    if not subject.exists:
+        return grants
+    open_routes = {r for r, _ in probes if state.route_can_allow(subject.principal, r)}
+    for route, target in probes:
+        if route not in open_routes:
+            continue
+        for level in _levels(target):
+            decisions = [
+                _TRI[state.evaluate(subject.principal, action, target, route).decision]
+                for action in LEVEL_ACTIONS[level]
+            ]
+            key = (level.value, state.region_of(target), route)
+            grants[key] = max(grants.get(key, Tri.NO), max(decisions))
+    return grants
+
+
+def _levels(target: Target) -> tuple[AccessLevel, ...]:
+    if target.kind == LISTING:
+        return (AccessLevel.LIST,)
+    return (AccessLevel.READ, AccessLevel.WRITE, AccessLevel.DELETE)
+
+
+def _subject_pairs(
+    config: Config, before: AccessState, after: AccessState
+) -> Iterator[tuple[str, Subject, Subject]]:
+    known = {c.id for c in config.collaborators}
+    for collab in config.collaborators:
+        yield (
+            collab.id,
+            collaborator_subject(config, collab, before),
+            collaborator_subject(config, collab, after),
+        )
+    for sid in sorted(_tagged(before) - known):
+        for old in _former_subjects(sid, before):
+            yield sid, old, _same_principal(old, after)
+    yield "anonymous", anonymous_subject(), anonymous_subject()
+    outsider = outsider_subject(config, after)
+    yield "another account", outsider, outsider
+
+
+def _tagged(state: AccessState) -> set[str]:
+    users = {u.tags.get(COLLABORATOR_TAG_KEY) for u in state.users.values()}
+    points = {p.owner for p in state.points.values()}
+    return {t for t in users | points if t}
+
+
+def _former_subjects(sid: str, state: AccessState) -> list[Subject]:
+    """A collaborator that is no longer in the YAML: its tagged user, or the principals its
+    tagged access point admits."""
+    home = next((n for n, p in state.points.items() if p.owner == sid), None)
+    for user in state.users.values():
+        if user.tags.get(COLLABORATOR_TAG_KEY) == sid:
+            principal = Principal(sid, user.arn, state.identity_of(user))
+            return [Subject(sid, principal, home=home, managed=True)]
+    point = state.points.get(home or "")
+    if point is None or point.policy is None:
+        return []
+    arns = sorted({a for s in point.policy.statements if s.principal for a in s.principal.arns})
+    return [Subject(sid, Principal(sid, a, external_identity(a, state)), home=home) for a in arns]
+
+
+def _same_principal(old: Subject, state: AccessState) -> Subject:
+    if old.managed:
+        user = next((u for u in state.users.values() if u.arn == old.principal.arn), None)
+        if user is None:
+            return Subject(old.id, old.principal, home=old.home, managed=True, exists=False)
+        return Subject(old.id, Principal(old.id, user.arn, state.identity_of(user)), home=old.home)
+    identity = (
+        external_identity(old.principal.arn or "", state) if old.principal.arn else Identity()
+    )
+    return Subject(old.id, Principal(old.id, old.principal.arn, identity), home=old.home)

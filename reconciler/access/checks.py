@@ -1,0 +1,532 @@
+"""The `reconcile verify` checks: for every collaborator, a row of checks computed by evaluating
+requests against the policies of a state (live, or what the YAML would produce).
+
+The seed's five console tests, for every collaborator:
+  1 console       the IAM user can sign in and list buckets and access points
+  2 direct        requests straight to the bucket are denied
+  3 own-ap        through its own access point, under its own folder, every granted level works
+  4 other-prefix  through its own access point, nothing outside its folder is reachable
+  5 other-ap      no other access point admits it
+and four more: ungranted levels denied (levels), anonymous callers denied (anonymous), callers
+from other accounts denied (other-account), nothing granted works without TLS (tls).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from reconciler.access.analyzer import AnalyzerFinding
+from reconciler.access.evaluator import Decision, Evaluation, evaluate_identity_only
+from reconciler.access.requests import LEVEL_ACTIONS, LEVEL_ORDER, Identity, Principal
+from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Target
+from reconciler.access.subjects import (
+    Subject,
+    anonymous_subject,
+    collaborator_subject,
+    outsider_subject,
+    stranger_subjects,
+)
+from reconciler.model import AccessLevel, Config, LiveState
+
+
+class Status(StrEnum):
+    OK = "ok"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    NA = "n/a"
+
+
+class Check(StrEnum):
+    CONSOLE = "console"
+    DIRECT = "direct"
+    OWN_AP = "own-ap"
+    OTHER_PREFIX = "other-prefix"
+    OTHER_AP = "other-ap"
+    LEVELS = "levels"
+    ANONYMOUS = "anonymous"
+    OTHER_ACCOUNT = "other-account"
+    TLS = "tls"
+
+
+SEED_CHECKS = {
+    Check.CONSOLE: "sign in and open the S3 console (list buckets and access points)",
+    Check.DIRECT: "cannot upload to the bucket directly",
+    Check.OWN_AP: "can upload to its folder through its access point (every granted level)",
+    Check.OTHER_PREFIX: "cannot upload to another's folder through its access point",
+    Check.OTHER_AP: "cannot use another's access point",
+}
+MORE_CHECKS = {
+    Check.LEVELS: "levels it was not granted are denied",
+    Check.ANONYMOUS: "anonymous callers are denied on its folder and access point",
+    Check.OTHER_ACCOUNT: "callers from other AWS accounts are denied there",
+    Check.TLS: "nothing it was granted works without TLS",
+}
+CONSOLE_ACTIONS = ("s3:ListAllMyBuckets", "s3:ListAccessPoints")
+_WORST = {Status.FAIL: 3, Status.UNKNOWN: 2, Status.OK: 1, Status.NA: 0}
+
+
+class BucketCheckName(StrEnum):
+    TLS_ONLY = "tls-only"
+    BLOCK_PUBLIC_ACCESS = "block-public-access"
+    DEFAULT_ENCRYPTION = "default-encryption"
+    ACLS_DISABLED = "acls-disabled"
+    NO_PUBLIC_ACCESS = "no-public-access"
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    message: str
+    collaborator: str | None = None  # the row; None for bucket-level findings
+    principal: str | None = None
+    principal_kind: str = "collaborator"
+    outside_own: bool = False  # the target is outside the collaborator's own folder
+    statements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Row:
+    collaborator: str
+    cells: tuple[tuple[Check, Status], ...]
+
+    def status(self, check: Check) -> Status:
+        return dict(self.cells)[check]
+
+
+@dataclass(frozen=True)
+class BucketCheck:
+    name: BucketCheckName
+    status: Status
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    source: str  # "live" or "desired"
+    bucket: str
+    account: str
+    region: str
+    bucket_checks: tuple[BucketCheck, ...]
+    rows: tuple[Row, ...]
+    findings: tuple[Finding, ...]
+    evaluations: int
+    analyzer: tuple[AnalyzerFinding, ...] | None = None
+    analyzer_note: str | None = None
+
+    @property
+    def violations(self) -> int:
+        """Failed findings, failed bucket checks not already counted as findings, and blocking
+        Access Analyzer findings."""
+        fails = sum(1 for f in self.findings if f.status is Status.FAIL)
+        with_findings = {f.check for f in self.findings}
+        fails += sum(
+            1
+            for b in self.bucket_checks
+            if b.status is Status.FAIL and b.name.value not in with_findings
+        )
+        return fails + sum(1 for a in self.analyzer or () if a.blocking)
+
+    @property
+    def unknowns(self) -> int:
+        return sum(1 for f in self.findings if f.status is Status.UNKNOWN)
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0 and self.unknowns == 0
+
+
+def level_status(evaluations: list[Evaluation], allowed: bool) -> tuple[Status, Evaluation | None]:
+    """Expected allowed: every action of the level must be allowed; expected denied: every one
+    denied. Returns the status and the evaluation that decided it."""
+    good, bad = (Decision.ALLOW, Decision.DENY) if allowed else (Decision.DENY, Decision.ALLOW)
+    for evaluation in evaluations:
+        if evaluation.decision is bad:
+            return Status.FAIL, evaluation
+    for evaluation in evaluations:
+        if evaluation.decision is not good:
+            return Status.UNKNOWN, evaluation
+    return Status.OK, None
+
+
+@dataclass
+class Owners:
+    """Which collaborators' folders a key or listing falls into."""
+
+    by_prefix: dict[str, list[str]]
+    sorted_prefixes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sorted_prefixes = sorted(self.by_prefix)
+
+    def of(self, target: Target) -> set[str]:
+        value = target.value
+        found = {
+            cid
+            for i, c in enumerate(value)
+            if c == "/"
+            for cid in self.by_prefix.get(value[: i + 1], ())
+        }
+        if target.kind == LISTING:  # a listing also reveals every folder below it
+            start = bisect.bisect_left(self.sorted_prefixes, value)
+            for prefix in self.sorted_prefixes[start:]:
+                if not prefix.startswith(value):
+                    break
+                found.update(self.by_prefix[prefix])
+        return found
+
+    def own(self, subject: Subject, target: Target) -> bool:
+        return (
+            subject.prefix is not None
+            and target.value.startswith(subject.prefix)
+            and self.of(target) == {subject.id}
+        )
+
+    def describe(self, subject: Subject, target: Target) -> str:
+        owners = sorted(self.of(target) - {subject.id})
+        if owners:
+            return f"folder of {', '.join(owners)}"
+        if subject.prefix and target.value.startswith(subject.prefix):
+            return f"in {subject.id}'s folder"
+        return "outside every collaborator's folder"
+
+
+def own_target(subject: Subject, level: AccessLevel) -> Target:
+    prefix = subject.prefix or ""
+    if level is AccessLevel.LIST:
+        return Target(LISTING, prefix)
+    return Target(OBJECT, prefix + PROBE)
+
+
+def describe_target(target: Target) -> str:
+    return target.value or "(bucket root)"
+
+
+class Verifier:
+    def __init__(self, config: Config, state: AccessState) -> None:
+        self.config = config
+        self.state = state
+        self.owners = Owners(_prefix_owners(config))
+        self.findings: list[Finding] = []
+        self.cells: dict[tuple[str, Check], Status] = {}
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def record(self, row: str, check: Check, status: Status) -> None:
+        key = (row, check)
+        current = self.cells.get(key, Status.NA)
+        if _WORST[status] > _WORST[current]:
+            self.cells[key] = status
+
+    def expect(
+        self,
+        row: Subject,
+        check: Check,
+        who: Subject,
+        level: AccessLevel,
+        target: Target,
+        route: str | None,
+        *,
+        allowed: bool,
+        tls: bool = True,
+    ) -> Status:
+        evaluations = [
+            self.state.evaluate(who.principal, action, target, route, tls)
+            for action in LEVEL_ACTIONS[level]
+        ]
+        status, deciding = level_status(evaluations, allowed)
+        self.record(row.id, check, status)
+        if deciding is not None:
+            self.findings.append(
+                self._finding(row, check, who, level, target, route, tls, status, deciding)
+            )
+        return status
+
+    def _finding(
+        self,
+        row: Subject,
+        check: Check,
+        who: Subject,
+        level: AccessLevel,
+        target: Target,
+        route: str | None,
+        tls: bool,
+        status: Status,
+        evaluation: Evaluation,
+    ) -> Finding:
+        where = f"via {route}" if route else "directly"
+        tls_text = " without TLS" if not tls else ""
+        place = f"{describe_target(target)} ({self.owners.describe(row, target)})"
+        if status is Status.UNKNOWN:
+            text = f"cannot tell whether {who.id} can {level} {place} {where}{tls_text}"
+        elif evaluation.decision is Decision.ALLOW:
+            text = f"{who.id} can {level} {place} {where}{tls_text}"
+        else:
+            text = f"{who.id} cannot {level} {place} {where}{tls_text}"
+        refs = (
+            evaluation.allowed_by if evaluation.decision is Decision.ALLOW else evaluation.denied_by
+        )
+        return Finding(
+            check=check.value,
+            status=status,
+            message=f"{row.id}: {check}: {text}: {evaluation.because()}",
+            collaborator=row.id,
+            principal=who.id,
+            principal_kind=who.kind,
+            outside_own=not self.owners.own(row, target),
+            statements=tuple(dict.fromkeys(r.label for r in refs)),
+        )
+
+    # --- per collaborator -----------------------------------------------------------------
+
+    def collaborator(self, subject: Subject, outsiders: list[Subject]) -> None:
+        self.console(subject)
+        self.own_access_point(subject)
+        if subject.exists:
+            self.deny_everywhere(subject, Check.DIRECT, subject, [None])
+            self.other_prefixes(subject)
+            others = sorted(self.state.candidate_points(subject.principal) - {subject.home or ""})
+            self.deny_everywhere(subject, Check.OTHER_AP, subject, others)
+        home_routes: list[str | None] = [subject.home, None]
+        self.deny_everywhere(subject, Check.ANONYMOUS, anonymous_subject(), home_routes)
+        strangers = stranger_subjects(self.config, self.state, subject.home or "")
+        for outsider in [*outsiders, *strangers]:
+            self.deny_everywhere(subject, Check.OTHER_ACCOUNT, outsider, home_routes)
+
+    def console(self, subject: Subject) -> None:
+        if not subject.managed:
+            return
+        requests = [(a, "*") for a in CONSOLE_ACTIONS]
+        requests.append(("s3:GetAccessPoint", self.state.point_arn(subject.home or "")))
+        for action, resource in requests:
+            evaluation = evaluate_identity_only(subject.principal, action, resource)
+            if not subject.exists:
+                evaluation = Evaluation(Decision.DENY)
+            status, deciding = level_status([evaluation], allowed=True)
+            self.record(subject.id, Check.CONSOLE, status)
+            if deciding is not None:
+                missing = (
+                    "the IAM user does not exist" if not subject.exists else deciding.because()
+                )
+                self.findings.append(
+                    Finding(
+                        check=Check.CONSOLE.value,
+                        status=status,
+                        message=f"{subject.id}: console: cannot {action} on {resource}: {missing}",
+                        collaborator=subject.id,
+                        principal=subject.id,
+                    )
+                )
+
+    def own_access_point(self, subject: Subject) -> None:
+        for level in LEVEL_ORDER:
+            granted = level.value in subject.levels
+            target = own_target(subject, level)
+            check = Check.OWN_AP if granted else Check.LEVELS
+            self.expect(subject, check, subject, level, target, subject.home, allowed=granted)
+            if granted:
+                self.expect(
+                    subject,
+                    Check.TLS,
+                    subject,
+                    level,
+                    target,
+                    subject.home,
+                    allowed=False,
+                    tls=False,
+                )
+
+    def other_prefixes(self, subject: Subject) -> None:
+        targets = self.state.targets(subject.principal, subject.home, [subject.prefix or ""])
+        targets |= {own_target(subject, AccessLevel.READ), own_target(subject, AccessLevel.LIST)}
+        for target in sorted(targets, key=_target_order):
+            if self.owners.own(subject, target):
+                continue
+            for level in _levels_for(target):
+                self.expect(
+                    subject, Check.OTHER_PREFIX, subject, level, target, subject.home, allowed=False
+                )
+        self.record(subject.id, Check.OTHER_PREFIX, Status.OK)
+
+    def deny_everywhere(
+        self, row: Subject, check: Check, who: Subject, routes: Iterable[str | None]
+    ) -> None:
+        for route in routes:
+            if not self.state.route_can_allow(who.principal, route):
+                continue  # proven: nothing on this route can be allowed for this principal
+            fixed = [p for p in (row.prefix, self._owner_prefix(route)) if p]
+            for target in sorted(
+                self.state.targets(who.principal, route, fixed), key=_target_order
+            ):
+                for level in _levels_for(target):
+                    self.expect(row, check, who, level, target, route, allowed=False)
+        self.record(row.id, check, Status.OK)
+
+    def _owner_prefix(self, route: str | None) -> str | None:
+        for collab in self.config.collaborators:
+            if collab.access_point == route:
+                return collab.prefix
+        return None
+
+    # --- bucket -------------------------------------------------------------------------
+
+    def bucket_checks(self, outsiders: list[Subject]) -> list[BucketCheck]:
+        bucket = self.state.live.bucket
+        if not bucket.exists:
+            missing = f"bucket {bucket.name} does not exist"
+            return [BucketCheck(name, Status.FAIL, missing) for name in BucketCheckName]
+        return [
+            self.tls_only(),
+            _block_public_access(bucket.public_access_block),
+            _encryption(bucket.encryption),
+            _acls_disabled(bucket.ownership_controls),
+            self.no_public_access(outsiders),
+        ]
+
+    def tls_only(self) -> BucketCheck:
+        admin = Principal(
+            "an administrator of the account",
+            f"arn:aws:iam::{self.state.account}:role/reconciler-verify-administrator",
+            Identity(unrestricted="an administrator's identity policy (allows everything)"),
+        )
+        gaps = []
+        for level in LEVEL_ORDER:
+            target = Target(LISTING, "") if level is AccessLevel.LIST else Target(OBJECT, PROBE)
+            for action in LEVEL_ACTIONS[level]:
+                evaluation = self.state.evaluate(admin, action, target, None, tls=False)
+                if evaluation.decision is not Decision.DENY or not evaluation.denied_by:
+                    gaps.append(action)
+        if gaps:
+            return BucketCheck(
+                BucketCheckName.TLS_ONLY,
+                Status.FAIL,
+                "the bucket policy does not explicitly deny requests without TLS for "
+                + ", ".join(gaps),
+            )
+        return BucketCheck(
+            BucketCheckName.TLS_ONLY, Status.OK, "every request without TLS is explicitly denied"
+        )
+
+    def no_public_access(self, outsiders: list[Subject]) -> BucketCheck:
+        row = Subject("(bucket)", Principal("(bucket)", None), kind="bucket")
+        before = len(self.findings)
+        for who in [anonymous_subject(), *outsiders]:
+            routes: list[str | None] = [None, *sorted(self.state.candidate_points(who.principal))]
+            for route in filter(lambda r: self.state.route_can_allow(who.principal, r), routes):
+                for target in sorted(self.state.targets(who.principal, route), key=_target_order):
+                    for level in _levels_for(target):
+                        self.expect(row, Check.ANONYMOUS, who, level, target, route, allowed=False)
+        new = self.findings[before:]
+        self.findings[before:] = [
+            Finding(
+                BucketCheckName.NO_PUBLIC_ACCESS.value,
+                f.status,
+                f.message.replace("(bucket): anonymous: ", ""),
+                None,
+                f.principal,
+                f.principal_kind,
+                True,
+                f.statements,
+            )
+            for f in new
+        ]
+        status = _worst(f.status for f in new) if new else Status.OK
+        detail = (
+            "anonymous callers and other accounts are denied everywhere"
+            if status is Status.OK
+            else f"{len(new)} request(s) by anonymous callers or other accounts not denied"
+        )
+        return BucketCheck(BucketCheckName.NO_PUBLIC_ACCESS, status, detail)
+
+
+def _worst(statuses: Iterable[Status]) -> Status:
+    return max(statuses, key=lambda s: _WORST[s], default=Status.NA)
+
+
+def _levels_for(target: Target) -> tuple[AccessLevel, ...]:
+    if target.kind == LISTING:
+        return (AccessLevel.LIST,)
+    return tuple(level for level in LEVEL_ORDER if level is not AccessLevel.LIST)
+
+
+def _target_order(target: Target) -> tuple[str, str]:
+    return (target.kind, target.value)
+
+
+def _prefix_owners(config: Config) -> dict[str, list[str]]:
+    owners: dict[str, list[str]] = {}
+    for collab in config.collaborators:
+        owners.setdefault(collab.prefix, []).append(collab.id)
+    return owners
+
+
+def _block_public_access(value: object) -> BucketCheck:
+    keys = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    settings = value if isinstance(value, dict) else {}
+    off = [k for k in keys if settings.get(k) is not True]
+    if value is None:
+        return BucketCheck(
+            BucketCheckName.BLOCK_PUBLIC_ACCESS, Status.FAIL, "Block Public Access is not set"
+        )
+    if off:
+        return BucketCheck(
+            BucketCheckName.BLOCK_PUBLIC_ACCESS, Status.FAIL, "off: " + ", ".join(off)
+        )
+    return BucketCheck(BucketCheckName.BLOCK_PUBLIC_ACCESS, Status.OK, "all four settings on")
+
+
+def _encryption(value: object) -> BucketCheck:
+    algorithm = value.get("SSEAlgorithm") if isinstance(value, dict) else None
+    if not algorithm:
+        return BucketCheck(
+            BucketCheckName.DEFAULT_ENCRYPTION, Status.FAIL, "no default encryption configured"
+        )
+    return BucketCheck(BucketCheckName.DEFAULT_ENCRYPTION, Status.OK, str(algorithm))
+
+
+def _acls_disabled(value: object) -> BucketCheck:
+    owner = value.get("ObjectOwnership") if isinstance(value, dict) else None
+    if owner != "BucketOwnerEnforced":
+        return BucketCheck(
+            BucketCheckName.ACLS_DISABLED,
+            Status.FAIL,
+            f"object ownership is {owner or 'not set'}: ACLs can grant access policies do not show",
+        )
+    return BucketCheck(BucketCheckName.ACLS_DISABLED, Status.OK, "BucketOwnerEnforced")
+
+
+def verify_state(config: Config, state: AccessState, *, source: str) -> VerifyReport:
+    verifier = Verifier(config, state)
+    outsiders = [outsider_subject(config, state)]
+    subjects = [collaborator_subject(config, c, state) for c in config.collaborators]
+    for subject in subjects:
+        verifier.collaborator(subject, outsiders)
+    bucket_checks = verifier.bucket_checks(outsiders)
+    rows = tuple(
+        Row(s.id, tuple((check, verifier.cells.get((s.id, check), Status.NA)) for check in Check))
+        for s in subjects
+    )
+    return VerifyReport(
+        source=source,
+        bucket=state.bucket,
+        account=state.account,
+        region=state.region,
+        bucket_checks=tuple(bucket_checks),
+        rows=rows,
+        findings=tuple(verifier.findings),
+        evaluations=state.evaluations,
+    )
+
+
+def access_state(
+    config: Config, live: LiveState, extra_prefixes: Iterable[str] = ()
+) -> AccessState:
+    prefixes = {c.prefix for c in config.collaborators} | set(extra_prefixes)
+    return AccessState(live, account=config.account_id, region=config.region, prefixes=prefixes)
+
+
+def verify(config: Config, live: LiveState, *, source: str = "live") -> VerifyReport:
+    return verify_state(config, access_state(config, live), source=source)

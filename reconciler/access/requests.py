@@ -1,0 +1,134 @@
+"""The requests this product cares about, and who makes them.
+
+A request is one S3 data action (PutObject, GetObject, DeleteObject, AbortMultipartUpload on a
+key; ListBucket with an s3:prefix), made directly to the bucket or through an access point, by a
+principal, with or without TLS. Resource ARNs and condition keys follow the S3 User Guide:
+through an access point the access point policy sees
+`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME/object/KEY` (or the access point ARN for listing) and
+the bucket policy sees the bucket ARN with `s3:DataAccessPointArn`, `s3:DataAccessPointAccount`
+and `s3:AccessPointNetworkOrigin` set ("Configuring IAM policies for using access points",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from reconciler.access.conditions import Context
+from reconciler.access.policy import CompiledPolicy
+from reconciler.model import AccessLevel
+from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
+
+LEVEL_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
+    **OBJECT_ACTIONS,
+    AccessLevel.LIST: (LIST_ACTION,),
+}
+LEVEL_ORDER = (AccessLevel.READ, AccessLevel.WRITE, AccessLevel.LIST, AccessLevel.DELETE)
+
+KEY_SECURE_TRANSPORT = "aws:securetransport"
+KEY_PRINCIPAL_ARN = "aws:principalarn"
+KEY_PRINCIPAL_ACCOUNT = "aws:principalaccount"
+KEY_PREFIX = "s3:prefix"
+KEY_AP_ARN = "s3:dataaccesspointarn"
+KEY_AP_ACCOUNT = "s3:dataaccesspointaccount"
+KEY_AP_ORIGIN = "s3:accesspointnetworkorigin"
+MODELED_KEYS = frozenset(
+    {
+        KEY_SECURE_TRANSPORT,
+        KEY_PRINCIPAL_ARN,
+        KEY_PRINCIPAL_ACCOUNT,
+        KEY_PREFIX,
+        KEY_AP_ARN,
+        KEY_AP_ACCOUNT,
+        KEY_AP_ORIGIN,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the principal's own account grants it.
+
+    `policies` are the identity policies this tool can read. `unrestricted` names identity
+    policies that are not visible but must be assumed to allow anything (a principal in another
+    account: the worst case for isolation). `unknown` lists parts that are not visible and could
+    allow (attached managed policies, groups, roles this tool does not read): they make an allow
+    MAYBE. Unseen policies are assumed to deny nothing; a deny only narrows access.
+    """
+
+    policies: tuple[CompiledPolicy, ...] = ()
+    unrestricted: str | None = None
+    unknown: tuple[str, ...] = ()
+
+
+NO_IDENTITY = Identity()
+
+
+@dataclass(frozen=True)
+class Principal:
+    label: str  # how reports name it: a collaborator id, "anonymous", an ARN
+    arn: str | None  # None: anonymous
+    identity: Identity = field(default=NO_IDENTITY, compare=False)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.arn is None
+
+    @property
+    def account(self) -> str | None:
+        if self.arn is None:
+            return None
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 4 else None
+
+
+@dataclass(frozen=True)
+class AccessPointRef:
+    name: str
+    arn: str
+    account: str
+    network_origin: str = "Internet"
+
+
+@dataclass(frozen=True)
+class Request:
+    principal: Principal
+    action: str
+    bucket: str
+    bucket_account: str
+    key: str | None = None  # object actions
+    prefix: str | None = None  # ListBucket: the s3:prefix value ("" lists from the root)
+    access_point: AccessPointRef | None = None
+    secure_transport: bool = True
+
+    @property
+    def bucket_resource(self) -> str:
+        base = f"arn:aws:s3:::{self.bucket}"
+        return base if self.key is None else f"{base}/{self.key}"
+
+    @property
+    def access_point_resource(self) -> str:
+        assert self.access_point is not None
+        base = self.access_point.arn
+        return base if self.key is None else f"{base}/object/{self.key}"
+
+    @cached_property
+    def context(self) -> Context:
+        values = {KEY_SECURE_TRANSPORT: "true" if self.secure_transport else "false"}
+        if self.principal.arn is not None:
+            values[KEY_PRINCIPAL_ARN] = self.principal.arn
+            values[KEY_PRINCIPAL_ACCOUNT] = self.principal.account or ""
+        if self.prefix is not None:
+            values[KEY_PREFIX] = self.prefix
+        if self.access_point is not None:
+            values[KEY_AP_ARN] = self.access_point.arn
+            values[KEY_AP_ACCOUNT] = self.access_point.account
+            values[KEY_AP_ORIGIN] = self.access_point.network_origin
+        return Context(values, MODELED_KEYS)
+
+    def describe(self) -> str:
+        target = self.key if self.key is not None else f"list {self.prefix or '(bucket root)'}"
+        via = f"via {self.access_point.name}" if self.access_point else "directly"
+        tls = "" if self.secure_transport else " without TLS"
+        return f"{self.action} {target} {via}{tls}"

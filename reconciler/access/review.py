@@ -1,0 +1,30 @@
+"""What a plan does to access: the state it would leave, the per-collaborator access changes,
+and the security gate's verdict. Called by the planner for every plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reconciler.access.changes import access_changes
+from reconciler.access.checks import access_state, verify_state
+from reconciler.access.gate import gate
+from reconciler.access.projected import project
+from reconciler.model import Config, LiveState
+from reconciler.plan import Plan
+
+
+def review(config: Config, live: LiveState, plan: Plan) -> Plan:
+    before = access_state(config, live)
+    after = access_state(config, project(config, live, plan), before.prefixes)
+    before.extend_prefixes(after.prefixes)
+    changes = access_changes(config, before, after)
+    refusals: tuple[str, ...] = ()
+    doubts: tuple[str, ...] = ()
+    if not plan.is_empty:
+        refusals, doubts = gate(verify_state(config, after, source="plan"))
+    return replace(
+        plan,
+        access_changes=changes,
+        refusals=refusals,
+        warnings=tuple(sorted(set(plan.warnings) | set(doubts))),
+    )

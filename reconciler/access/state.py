@@ -1,0 +1,404 @@
+"""A LiveState compiled for evaluation: every policy compiled once, an index of which access
+points could admit which principal, and the probe targets worth evaluating.
+
+Pruning is sound, not a sample: a request through an access point is allowed only if the access
+point stage allows it, which needs an Allow statement (in the access point policy or the
+principal's identity policy) that could apply to the principal, the action and the resource. Only
+routes and keys such statements could reach are probed; everything else is denied by IAM's
+default deny. Every probe that is evaluated goes through the full evaluator.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from reconciler.access.conditions import Context, evaluate_all
+from reconciler.access.evaluator import Decision, Evaluation, Stage, evaluate
+from reconciler.access.logic import Tri
+from reconciler.access.patterns import instantiate
+from reconciler.access.policy import CompiledPolicy, CompiledStatement, PolicyRef, compile_policy
+from reconciler.access.requests import (
+    KEY_AP_ACCOUNT,
+    KEY_AP_ARN,
+    KEY_AP_ORIGIN,
+    KEY_PREFIX,
+    KEY_PRINCIPAL_ACCOUNT,
+    KEY_PRINCIPAL_ARN,
+    LEVEL_ACTIONS,
+    AccessPointRef,
+    Identity,
+    Principal,
+    Request,
+)
+from reconciler.model import AccessLevel, LiveState, LiveUser
+from reconciler.policies import LIST_ACTION
+
+PROBE = "reconciler-verify-probe"
+OBJECT, LISTING = "object", "list"
+OBJECT_ACTIONS = tuple(
+    a for level, acts in LEVEL_ACTIONS.items() if level is not AccessLevel.LIST for a in acts
+)
+_ROUTE_KEYS = frozenset(
+    {KEY_PRINCIPAL_ARN, KEY_PRINCIPAL_ACCOUNT, KEY_AP_ARN, KEY_AP_ACCOUNT, KEY_AP_ORIGIN}
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One place to probe: an object key, or an s3:prefix to list."""
+
+    kind: str  # OBJECT or LISTING
+    value: str
+
+
+@dataclass(frozen=True)
+class Point:
+    ref: AccessPointRef
+    policy: CompiledPolicy | None
+    owner: str | None  # the reconciler:collaborator tag
+
+
+def user_identity(user: LiveUser) -> Identity:
+    policies = tuple(
+        p
+        for name, doc in sorted(user.inline_policies.items())
+        if (p := compile_policy(doc, PolicyRef("identity policy", f"{user.name}/{name}")))
+    )
+    unknown = tuple(
+        f"{user.name} has {what} this tool does not read: {', '.join(names)}"
+        for what, names in (
+            ("attached managed policies", user.attached_policies),
+            ("group memberships", user.groups),
+        )
+        if names
+    )
+    return Identity(policies, unknown=unknown)
+
+
+class AccessState:
+    def __init__(
+        self, live: LiveState, *, account: str, region: str, prefixes: Iterable[str] = ()
+    ) -> None:
+        self.live = live
+        self.bucket = live.bucket.name
+        self.exists = live.bucket.exists
+        self.account = account
+        self.region = region
+        self.bucket_policy = (
+            compile_policy(live.bucket.policy, PolicyRef("bucket policy", self.bucket))
+            if self.exists
+            else None
+        )
+        self.points = {
+            ap.name: Point(
+                AccessPointRef(ap.name, self.point_arn(ap.name), account, ap.network_origin),
+                compile_policy(ap.policy, PolicyRef("access point policy", ap.name)),
+                ap.tags.get("reconciler:collaborator"),
+            )
+            for ap in live.access_points.values()
+            if ap.bucket == self.bucket
+        }
+        self.users = {u.name.lower(): u for u in live.users.values()}
+        self._identities: dict[str, Identity] = {}
+        self._cache: dict[tuple[object, ...], Evaluation] = {}
+        self._relevant_cache: dict[
+            tuple[object, ...], tuple[list[CompiledStatement], list[CompiledStatement]]
+        ] = {}
+        self.evaluations = 0
+        self.prefixes = sorted(set(prefixes) | set(derived_prefixes(self)))
+        self._prefix_set = set(self.prefixes)
+        self._index_principals()
+
+    def extend_prefixes(self, prefixes: Iterable[str]) -> None:
+        self.prefixes = sorted(self._prefix_set | set(prefixes))
+        self._prefix_set = set(self.prefixes)
+
+    # --- names ------------------------------------------------------------------------------
+
+    def point_arn(self, name: str) -> str:
+        return f"arn:aws:s3:{self.region}:{self.account}:accesspoint/{name}"
+
+    def object_base(self, route: str | None) -> str:
+        return (
+            f"arn:aws:s3:::{self.bucket}/" if route is None else f"{self.point_arn(route)}/object/"
+        )
+
+    def list_resource(self, route: str | None) -> str:
+        return f"arn:aws:s3:::{self.bucket}" if route is None else self.point_arn(route)
+
+    def identity_of(self, user: LiveUser) -> Identity:
+        if user.name not in self._identities:
+            self._identities[user.name] = user_identity(user)
+        return self._identities[user.name]
+
+    # --- evaluation -------------------------------------------------------------------------
+
+    def evaluate(
+        self, principal: Principal, action: str, target: Target, route: str | None, tls: bool = True
+    ) -> Evaluation:
+        key = (principal.label, principal.arn, action, target, route, tls)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._evaluate(principal, action, target, route, tls)
+        return cached
+
+    def _evaluate(
+        self, principal: Principal, action: str, target: Target, route: str | None, tls: bool
+    ) -> Evaluation:
+        self.evaluations += 1
+        if not self.exists:
+            return Evaluation(
+                Decision.DENY, stages=(Stage(f"bucket {self.bucket} does not exist", Tri.NO),)
+            )
+        point = self.points.get(route) if route is not None else None
+        if route is not None and point is None:
+            why = f"access point {route} does not exist on bucket {self.bucket}"
+            return Evaluation(Decision.DENY, stages=(Stage(why, Tri.NO),))
+        request = Request(
+            principal,
+            action,
+            self.bucket,
+            self.account,
+            key=target.value if target.kind == OBJECT else None,
+            prefix=target.value if target.kind == LISTING else None,
+            access_point=point.ref if point else None,
+            secure_transport=tls,
+        )
+        return evaluate(
+            request,
+            access_point_policy=point.policy if point else None,
+            bucket_policy=self.bucket_policy,
+        )
+
+    # --- which access points could admit a principal ----------------------------------------
+
+    def _index_principals(self) -> None:
+        self._by_arn: dict[str, set[str]] = {}
+        self._by_account: dict[str, set[str]] = {}
+        self._generic: set[str] = set()
+        self.named_accounts: set[str] = set()
+        for name, point in self.points.items():
+            for statement in allow_statements(point.policy):
+                spec = statement.principal
+                if spec is None or statement.not_principal or spec.everyone or spec.unknown:
+                    self._generic.add(name)
+                    continue
+                for arn in spec.arns:
+                    self._by_arn.setdefault(arn, set()).add(name)
+                    self.named_accounts.add(arn.split(":")[4] if arn.count(":") >= 4 else arn)
+                for account in spec.accounts:
+                    self._by_account.setdefault(account, set()).add(name)
+                    self.named_accounts.add(account)
+        self._point_arns = sorted((self.point_arn(n), n) for n in self.points)
+
+    def candidate_points(self, principal: Principal) -> set[str]:
+        """Access points whose access point stage could allow this principal anything."""
+        names = set(self._generic)
+        if principal.arn is not None:
+            names |= self._by_arn.get(principal.arn, set())
+        if principal.account is not None:
+            names |= self._by_account.get(principal.account, set())
+        identity = principal.identity
+        if principal.account == self.account and (identity.unknown or identity.unrestricted):
+            return set(self.points)
+        for statement in _identity_allows(identity):
+            names |= self._points_matching(statement)
+        return names
+
+    def _points_matching(self, statement: CompiledStatement) -> set[str]:
+        if statement.not_resource or any(p.unknowable for p in statement.resources):
+            return set(self.points)
+        names: set[str] = set()
+        for pattern in statement.resources:
+            lit = pattern.literal_prefix
+            start = bisect.bisect_left(self._point_arns, (lit, ""))
+            for arn, name in self._point_arns[start:]:
+                if not arn.startswith(lit):
+                    break
+                names.add(name)
+            found = re.match(r"arn:aws[a-z-]*:s3:[^:]*:[^:]*:accesspoint/([^/*?]+)/", lit + "/")
+            if (
+                found
+                and found.group(1) in self.points
+                and lit.startswith(self.point_arn(found.group(1)))
+            ):
+                names.add(found.group(1))
+        return names
+
+    # --- where to probe ---------------------------------------------------------------------
+
+    def relevant_allows(self, principal: Principal, route: str | None) -> list[CompiledStatement]:
+        """Allow statements of the stage that gates this route which could apply."""
+        resource, identity = self._relevant(principal, route)
+        return [*resource, *identity]
+
+    def _relevant(
+        self, principal: Principal, route: str | None
+    ) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
+        key = (principal.label, principal.arn, route)
+        if key not in self._relevant_cache:
+            self._relevant_cache[key] = self._find_relevant(principal, route)
+        return self._relevant_cache[key]
+
+    def _find_relevant(
+        self, principal: Principal, route: str | None
+    ) -> tuple[list[CompiledStatement], list[CompiledStatement]]:
+        ctx = self.route_context(principal, route)
+        policy = self.bucket_policy if route is None else self.points[route].policy
+
+        def applies(statement: CompiledStatement) -> bool:
+            return (
+                statement.principal_applies(principal)[0] is not Tri.NO
+                and evaluate_all(statement.conditions, ctx)[0] is not Tri.NO
+            )
+
+        resource = [s for s in allow_statements(policy) if applies(s)]
+        identity = [s for s in _identity_allows(principal.identity) if applies(s)]
+        return resource, identity
+
+    def route_can_allow(self, principal: Principal, route: str | None) -> bool:
+        """False when no request by this principal on this route can be allowed: the stage that
+        gates the route has no Allow that could apply (IAM's default deny)."""
+        if not self.exists or (route is not None and route not in self.points):
+            return False
+        resource, identity = self._relevant(principal, route)
+        if resource:
+            return True
+        if principal.anonymous or principal.account != self.account:
+            return False  # anonymous and other accounts need the resource policy to allow
+        unseen = principal.identity.unknown or principal.identity.unrestricted
+        return bool(identity or unseen)
+
+    def route_context(self, principal: Principal, route: str | None) -> Context:
+        values: dict[str, str] = {}
+        if principal.arn is not None:
+            values[KEY_PRINCIPAL_ARN] = principal.arn
+            values[KEY_PRINCIPAL_ACCOUNT] = principal.account or ""
+        if route is not None and route in self.points:
+            ref = self.points[route].ref
+            values.update(
+                {
+                    KEY_AP_ARN: ref.arn,
+                    KEY_AP_ACCOUNT: ref.account,
+                    KEY_AP_ORIGIN: ref.network_origin,
+                }
+            )
+        return Context(values, _ROUTE_KEYS)
+
+    def targets(
+        self, principal: Principal, route: str | None, fixed: Iterable[str] = ()
+    ) -> set[Target]:
+        """The fixed prefixes and the root, plus every place an applicable Allow could reach."""
+        found = {Target(OBJECT, PROBE), Target(LISTING, "")}
+        for prefix in fixed:
+            found |= {Target(OBJECT, prefix + PROBE), Target(LISTING, prefix)}
+        if route is not None and route not in self.points:
+            return found
+        base, list_resource = self.object_base(route), self.list_resource(route)
+        for statement in self.relevant_allows(principal, route):
+            if any(statement.action_matches(a) is not Tri.NO for a in OBJECT_ACTIONS):
+                found |= self._object_targets(statement, base)
+            if (
+                statement.action_matches(LIST_ACTION) is not Tri.NO
+                and statement.resource_matches(list_resource) is not Tri.NO
+            ):
+                found |= self._list_targets(statement)
+        return found
+
+    def _object_targets(self, statement: CompiledStatement, base: str) -> set[Target]:
+        if statement.not_resource:
+            return self._everywhere(OBJECT)
+        found: set[Target] = set()
+        for pattern in statement.resources:
+            lit = pattern.literal_prefix
+            if pattern.unknowable or base.startswith(lit):
+                return self._everywhere(OBJECT)
+            if not lit.startswith(base):
+                continue
+            tail = pattern.text[len(base) :]
+            found |= {Target(OBJECT, k) for k in _witnesses(tail) if k}
+            found |= {Target(OBJECT, q + PROBE) for q in self.compatible(lit[len(base) :])}
+        return found
+
+    def _list_targets(self, statement: CompiledStatement) -> set[Target]:
+        clauses = [
+            c
+            for c in statement.conditions
+            if c.key.lower() == KEY_PREFIX and not c.negated and not c.null_check and not c.problem
+        ]
+        if not clauses:
+            return self._everywhere(LISTING)
+        found: set[Target] = set()
+        for clause in clauses:
+            for pattern in clause.patterns:
+                if pattern.unknowable:
+                    return self._everywhere(LISTING)
+                found |= {Target(LISTING, p) for p in _witnesses(pattern.text)}
+                found |= {Target(LISTING, q) for q in self.compatible(pattern.literal_prefix)}
+        return found
+
+    def _everywhere(self, kind: str) -> set[Target]:
+        suffix = PROBE if kind == OBJECT else ""
+        return {Target(kind, q + suffix) for q in self.prefixes} | {Target(kind, suffix)}
+
+    def compatible(self, literal: str) -> Iterator[str]:
+        """Known prefixes that a pattern starting with `literal` could reach into."""
+        start = bisect.bisect_left(self.prefixes, literal)
+        for prefix in self.prefixes[start:]:
+            if not prefix.startswith(literal):
+                break
+            yield prefix
+        for index, char in enumerate(literal):
+            if char == "/" and literal[: index + 1] in self._prefix_set:
+                yield literal[: index + 1]
+
+    def region_of(self, target: Target) -> str:
+        """The longest known prefix holding the target, or "" (outside every known prefix)."""
+        value = target.value
+        best = ""
+        for index, char in enumerate(value):
+            if char == "/" and value[: index + 1] in self._prefix_set:
+                best = value[: index + 1]
+        return best
+
+
+def allow_statements(policy: CompiledPolicy | None) -> Iterator[CompiledStatement]:
+    if policy is None:
+        return
+    for statement in policy.statements:
+        if statement.effect != "Deny":
+            yield statement
+
+
+def _identity_allows(identity: Identity) -> Iterator[CompiledStatement]:
+    for policy in identity.policies:
+        for statement in allow_statements(policy):
+            if any(
+                statement.action_matches(a) is not Tri.NO for a in (*OBJECT_ACTIONS, LIST_ACTION)
+            ):
+                yield statement
+
+
+def _witnesses(tail: str) -> set[str]:
+    return {w for filler in ("", PROBE) if (w := instantiate(tail, filler)) is not None}
+
+
+def derived_prefixes(state: AccessState) -> Iterator[str]:
+    """Folder prefixes named by access point policies (`.../object/Bob/*` -> `Bob/`)."""
+    for name, point in state.points.items():
+        base = state.object_base(name)
+        for statement in allow_statements(point.policy):
+            for pattern in statement.resources:
+                lit = pattern.literal_prefix
+                if lit.startswith(base) and "/" in lit[len(base) :]:
+                    key = lit[len(base) :]
+                    yield key[: key.rindex("/") + 1]
+            for clause in statement.conditions:
+                if clause.key.lower() == KEY_PREFIX:
+                    for pattern in clause.patterns:
+                        lit = pattern.literal_prefix
+                        if "/" in lit:
+                            yield lit[: lit.rindex("/") + 1]

@@ -15,11 +15,13 @@ from reconciler.cli.common import (
     aws_session,
     confirm,
     echo_apply_json,
+    echo_apply_markdown,
     echo_apply_text,
     echo_plan,
     progress_printer,
     read_and_plan,
 )
+from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import PlanError
 from reconciler.executor import apply_plan
@@ -27,6 +29,7 @@ from reconciler.executor import apply_plan
 
 @cli.command("plan")
 @aws_options
+@output_options
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -39,13 +42,16 @@ def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
     Examples:
       reconcile plan --sandbox
       reconcile plan --format json > plan.json
+      reconcile plan --format markdown > plan.md   # for a pull-request comment
       reconcile plan --detailed-exitcode   # exit 2 when changes are pending
+      reconcile plan -v                    # log every AWS call to stderr
     """
+    term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
     with aws_session(opts, config) as clients:
         plan = read_and_plan(clients, config)
-    echo_plan(plan, opts.output_format)
+    echo_plan(plan, opts.output_format, style=term.style, quiet=term.quiet)
     if plan.errors:
         raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing can be applied")
     if detailed_exitcode and not plan.is_empty:
@@ -54,6 +60,7 @@ def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
 
 @cli.command("apply")
 @aws_options
+@output_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 def apply_command(auto_approve: bool, **kwargs: Any) -> None:
     """Make live AWS match collaborators.yaml, then check that it converged.
@@ -65,29 +72,40 @@ def apply_command(auto_approve: bool, **kwargs: Any) -> None:
     Examples:
       reconcile apply --sandbox --auto-approve
       reconcile apply --profile research-admin
+      reconcile apply --auto-approve --format markdown >> "$GITHUB_STEP_SUMMARY"
+      reconcile apply --auto-approve -q    # only errors and the summary
     """
+    term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
     with aws_session(opts, config) as clients:
         plan = read_and_plan(clients, config)
         if opts.output_format == "text":
-            echo_plan(plan, "text")
+            echo_plan(plan, "text", style=term.style, quiet=term.quiet)
         if plan.errors:
+            if opts.output_format == "markdown":
+                echo_plan(plan, "markdown")
             raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing was applied")
         if plan.is_empty:
             if opts.output_format == "json":
                 echo_apply_json(plan, None, True)
+            elif opts.output_format == "markdown":
+                echo_apply_markdown(plan, None, True)
             return
         confirm(auto_approve)
         from reconciler.aws.writer import AwsWriter
 
         writer = AwsWriter(clients, config.account_id)
-        result = apply_plan(plan, writer, progress=progress_printer(opts.output_format))
+        log_line = progress_printer(opts.output_format)
+        with apply_progress(term, len(plan.changes), log_line) as progress:
+            result = apply_plan(plan, writer, progress=progress)
         after = read_and_plan(clients, config)
     converged = after.is_empty
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)
+    elif opts.output_format == "markdown":
+        echo_apply_markdown(plan, result, converged)
     else:
-        echo_apply_text(result, after)
+        echo_apply_text(result, after, style=term.style)
     if result.failures or not converged:
         sys.exit(1)

@@ -17,19 +17,11 @@ from reconciler.render.markdown import (
     render_apply_markdown,
     render_markdown,
 )
-from tests.conftest import config_from
+from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 from tests.test_golden import check_golden, create_plan, drift_plan
 
-HEADER = """\
-version: 1
-account_id: "123456789012"
-region: us-east-1
-bucket:
-  name: clinical-share-123456789012
-iam_path: /collaborators/
-collaborators:
-"""
+HEADER = BASE_YAML.split("collaborators:\n")[0] + "collaborators:\n"
 
 
 def many_collaborators(count: int) -> Config:

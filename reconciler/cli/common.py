@@ -38,16 +38,19 @@ class Options:
     sandbox: bool
 
 
+config_option = click.option(
+    "-c",
+    "--config",
+    default="collaborators.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The desired-state file.",
+)
+
+
 def aws_options(func: Any) -> Any:
     options = [
-        click.option(
-            "-c",
-            "--config",
-            default="collaborators.yaml",
-            show_default=True,
-            type=click.Path(dir_okay=False),
-            help="The desired-state file.",
-        ),
+        config_option,
         click.option(
             "--format",
             "output_format",

@@ -5,18 +5,12 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.app import cli
+from reconciler.cli.common import config_option
 from reconciler.config import load_config
 
 
 @cli.command()
-@click.option(
-    "-c",
-    "--config",
-    default="collaborators.yaml",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The desired-state file.",
-)
+@config_option
 def validate(config: str) -> None:
     """Check collaborators.yaml offline: no credentials, no network.
 

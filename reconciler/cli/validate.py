@@ -5,12 +5,18 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.app import cli
-from reconciler.cli.common import config_option
 from reconciler.config import load_config
 
 
 @cli.command()
-@config_option
+@click.option(
+    "-c",
+    "--config",
+    default="collaborators.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The desired-state file.",
+)
 def validate(config: str) -> None:
     """Check collaborators.yaml offline: no credentials, no network.
 

@@ -32,10 +32,11 @@ class ApplyResult:
     applied: tuple[Change, ...]
     failures: tuple[Failure, ...]
     skipped: tuple[Change, ...]
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.skipped
+        return not self.failures and not self.skipped and not self.interrupted
 
 
 Progress = Callable[[Change, Outcome, "Failure | None"], None]
@@ -53,13 +54,23 @@ def execution_order(plan: Plan) -> list[Change]:
     return deletes + others
 
 
-def apply_plan(plan: Plan, writer: Writer, *, progress: Progress | None = None) -> ApplyResult:
+def apply_plan(
+    plan: Plan,
+    writer: Writer,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> ApplyResult:
+    """Apply every change; `should_stop` is checked before each call (the call in flight is
+    always finished), so an interrupted apply leaves nothing half-made that a re-run can't fix."""
     applied: list[Change] = []
     failures: list[Failure] = []
     skipped: list[Change] = []
     broken: set[str | None] = set()  # collaborators (None = bucket level) with a failed change
+    interrupted = False
     for change in execution_order(plan):
-        if None in broken or change.collaborator in broken:
+        interrupted = interrupted or (should_stop is not None and should_stop())
+        if interrupted or None in broken or change.collaborator in broken:
             skipped.append(change)
             _report(progress, change, Outcome.SKIPPED, None)
             continue
@@ -73,7 +84,7 @@ def apply_plan(plan: Plan, writer: Writer, *, progress: Progress | None = None) 
             continue
         applied.append(change)
         _report(progress, change, Outcome.APPLIED, None)
-    return ApplyResult(tuple(applied), tuple(failures), tuple(skipped))
+    return ApplyResult(tuple(applied), tuple(failures), tuple(skipped), interrupted)
 
 
 def _report(progress: Progress | None, change: Change, outcome: Outcome, f: Failure | None) -> None:

@@ -83,6 +83,8 @@ ACCESS_POINT_WRITE = (
     "s3:TagResource",
 )
 ACCESS_POINT_REMOVE = ("s3:DeleteAccessPoint", "s3:DeleteAccessPointPolicy")
+# The apply lock: one object, created with If-None-Match, read, deleted (HeadBucket first).
+LOCK_OBJECT = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 # A user the tool created for this bucket but that lives outside iam_path (iam_path was changed)
 # is moved back into it; until then its ARN is outside users_under_path(), so these calls are
 # allowed on any user that carries the tool's tags for this bucket (IAM supports
@@ -205,7 +207,19 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
         # Deletes only ever remove access; the planner deletes only access points it tagged.
         _allow("ReconcilerRemoveAccessPoints", ACCESS_POINT_REMOVE, access_point_pattern(config)),
     ]
+    statements += lock_statements(config)
     return [s for s in statements if s["Resource"]]  # no access points named: nothing to write
+
+
+def lock_statements(config: Config) -> list[dict[str, Any]]:
+    """The apply lock object (YAML `lock:`; --lock-bucket/--lock-key overrides are not known
+    here). Only that one key: the role can read or write no other object."""
+    lock_object = f"arn:aws:s3:::{config.lock_bucket}/{config.lock.key}"
+    statements = [_allow("ReconcilerApplyLock", LOCK_OBJECT, lock_object)]
+    if config.lock_bucket != config.bucket.name:
+        lock_bucket = f"arn:aws:s3:::{config.lock_bucket}"
+        statements.append(_allow("ReconcilerFindLockBucket", ("s3:ListBucket",), lock_bucket))
+    return statements
 
 
 def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, Any]:

@@ -70,6 +70,25 @@ class Collaborator:
         return self.iam_user is not None
 
 
+DEFAULT_LOCK_KEY = ".reconciler/apply.lock"
+
+
+@dataclass(frozen=True)
+class SafetySettings:
+    """Guards against mistaken edits (YAML `safety:`)."""
+
+    max_delete_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class LockSettings:
+    """Where apply keeps its lock (YAML `lock:`). bucket None means the shared bucket."""
+
+    bucket: str | None = None
+    key: str = DEFAULT_LOCK_KEY
+    ttl_seconds: int = 3600
+
+
 @dataclass(frozen=True)
 class Config:
     """The validated content of collaborators.yaml."""
@@ -80,7 +99,12 @@ class Config:
     iam_path: str
     collaborators: tuple[Collaborator, ...]
     source: str = "collaborators.yaml"
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    safety: SafetySettings = field(default_factory=SafetySettings)
+    lock: LockSettings = field(default_factory=LockSettings)
+
+    @property
+    def lock_bucket(self) -> str:
+        return self.lock.bucket or self.bucket.name
 
     def principal_arn(self, collaborator: Collaborator) -> str:
         if collaborator.principal is not None:

@@ -49,6 +49,8 @@ class Plan:
     changes: tuple[Change, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    # collaborators that own resources in AWS today (from our tags): the base of the mass guard
+    managed_collaborators: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -57,11 +59,13 @@ class Plan:
         *,
         warnings: Iterable[str] = (),
         errors: Iterable[str] = (),
+        managed_collaborators: Iterable[str] = (),
     ) -> Plan:
         return cls(
             changes=tuple(sorted(changes, key=Change.sort_key)),
             warnings=tuple(sorted(set(warnings))),
             errors=tuple(sorted(set(errors))),
+            managed_collaborators=tuple(sorted(set(managed_collaborators))),
         )
 
     @property

@@ -111,7 +111,25 @@ def plan(config: Config, live: LiveState) -> Plan:
     _plan_users(config, live, builder)
     _plan_access_points(config, live, builder)
     _plan_bucket_policy(config, live, builder)
-    return Plan.build(builder.changes, warnings=builder.warnings, errors=builder.errors)
+    return Plan.build(
+        builder.changes,
+        warnings=builder.warnings,
+        errors=builder.errors,
+        managed_collaborators=managed_collaborators(config, live),
+    )
+
+
+def managed_collaborators(config: Config, live: LiveState) -> set[str]:
+    """Collaborator ids that own resources in AWS today, read from our tags."""
+    owners = {
+        u.tags.get(COLLABORATOR_TAG_KEY) for u in live.users.values() if _owned_user(config, u)
+    }
+    owners |= {
+        a.tags.get(COLLABORATOR_TAG_KEY)
+        for a in live.access_points.values()
+        if a.bucket == config.bucket.name and is_managed(a.tags)
+    }
+    return {o for o in owners if o}
 
 
 # --- bucket -----------------------------------------------------------------------------------

@@ -17,6 +17,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parents[1]
+# moto applies a bucket policy's Deny statements to every object write (it treats all
+# conditions as met), so after the first apply the shared bucket refuses the lock object.
+# AWS does not; end-to-end tests therefore keep the apply lock in a bucket of its own.
+LOCK_BUCKET = "reconciler-test-locks"
 
 
 def free_port() -> int:
@@ -32,6 +36,7 @@ class MotoServer:
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request).read()
+        self.client("s3").create_bucket(Bucket=LOCK_BUCKET)
 
     def client(self, service: str) -> Any:
         kwargs: dict[str, Any] = {}
@@ -84,6 +89,7 @@ def reconcile_env(server: MotoServer | None, **extra: str) -> dict[str, str]:
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
         AWS_MAX_ATTEMPTS="2",
         NO_COLOR="1",
+        RECONCILE_LOCK_BUCKET=LOCK_BUCKET,
     )
     if server is not None:
         env["AWS_ENDPOINT_URL"] = server.url

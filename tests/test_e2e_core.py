@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BASE_YAML
-from tests.e2e_support import MotoServer, moto_server, moto_server_session, run_reconcile
+from tests.e2e_support import (
+    LOCK_BUCKET,
+    MotoServer,
+    moto_server,
+    moto_server_session,
+    run_reconcile,
+)
 
 __all__ = ["moto_server", "moto_server_session"]
 pytestmark = pytest.mark.e2e
@@ -21,6 +27,10 @@ def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "collaborators.yaml"
     path.write_text(BASE_YAML)
     return path
+
+
+def bucket_names(server: MotoServer) -> list[str]:
+    return [b["Name"] for b in server.client("s3").list_buckets()["Buckets"]]
 
 
 def plan_json(server: MotoServer, config_file: Path) -> dict:
@@ -184,7 +194,7 @@ def test_wrong_account_is_refused_before_any_change(
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: the credentials belong to AWS account")
     assert len(result.stderr.strip().splitlines()) == 1
-    assert moto_server.client("s3").list_buckets()["Buckets"] == []
+    assert bucket_names(moto_server) == [LOCK_BUCKET]
 
 
 def test_apply_without_terminal_or_auto_approve_refuses(
@@ -193,7 +203,7 @@ def test_apply_without_terminal_or_auto_approve_refuses(
     result = run_reconcile("apply", "-c", str(config_file), server=moto_server, stdin="yes\n")
     assert result.returncode == 1
     assert "--auto-approve" in result.stderr
-    assert moto_server.client("s3").list_buckets()["Buckets"] == []
+    assert bucket_names(moto_server) == [LOCK_BUCKET]
 
 
 def test_unreachable_endpoint_is_one_clear_line(config_file: Path) -> None:

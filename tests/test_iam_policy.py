@@ -27,7 +27,13 @@ from botocore import xform_name
 from reconciler.iam_policy import MANAGED_POLICY_MAX_CHARS, policy_size, tool_policy
 from reconciler.model import Config
 from tests.conftest import BASE_YAML, config_from
-from tests.e2e_support import MotoServer, moto_server, moto_server_session, run_reconcile
+from tests.e2e_support import (
+    LOCK_BUCKET,
+    MotoServer,
+    moto_server,
+    moto_server_session,
+    run_reconcile,
+)
 
 __all__ = ["moto_server", "moto_server_session"]
 ACCOUNT = "123456789012"
@@ -36,10 +42,13 @@ OUR_TAGS = {
     "aws:ResourceTag/reconciler:managed-by": "s3-collaborator-reconciler",
     "aws:ResourceTag/reconciler:bucket": BUCKET,
 }
+# the end-to-end tests keep the apply lock in a bucket of its own (see tests/e2e_support.py)
+SCENARIO_YAML = BASE_YAML + f"lock:\n  bucket: {LOCK_BUCKET}\n"
 AWS_PACKAGE = Path(__file__).resolve().parents[1] / "reconciler" / "aws"
 
 # --- which IAM actions each API operation needs, and on what ------------------------------------
-# Resource kinds: bucket, user, group, mfa, accesspoint (from Name), arn (from ResourceArn), *.
+# Resource kinds: bucket, object, user, group, mfa, accesspoint (from Name),
+# arn (from ResourceArn), *.
 REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("sts", "GetCallerIdentity"): [],  # needs no permission (STS API reference)
     ("s3", "HeadBucket"): [("s3:ListBucket", "bucket")],
@@ -53,6 +62,9 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3", "PutPublicAccessBlock"): [("s3:PutBucketPublicAccessBlock", "bucket")],
     ("s3", "PutBucketOwnershipControls"): [("s3:PutBucketOwnershipControls", "bucket")],
     ("s3", "PutBucketPolicy"): [("s3:PutBucketPolicy", "bucket")],
+    ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
+    ("s3", "GetObject"): [("s3:GetObject", "object")],
+    ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
     ("s3control", "ListAccessPoints"): [("s3:ListAccessPoints", "*")],
     ("s3control", "ListTagsForResource"): [("s3:ListTagsForResource", "arn")],
     ("s3control", "GetAccessPointPolicy"): [("s3:GetAccessPointPolicy", "accesspoint")],
@@ -174,12 +186,12 @@ class Recorder:
     config_file: Path
     runs: list[tuple[str, list[Call], Config]]
 
-    def run(self, command: str, *extra: str) -> None:
+    def run(self, command: str, *extra: str, expect: tuple[int, ...] = (0, 2)) -> None:
         args = [command, "-v", "-c", str(self.config_file), *extra]
         if command == "apply":
             args.append("--auto-approve")
         result = run_reconcile(*args, server=self.server)
-        assert result.returncode in (0, 2), result.stdout + result.stderr
+        assert result.returncode in expect, result.stdout + result.stderr
         calls = parse_calls(result.stderr)
         assert calls, result.stderr
         config = config_from(self.config_file.read_text())
@@ -190,6 +202,8 @@ def resource_arn(kind: str, call: Call, config: Config, user_paths: Mapping[str,
     p = call.params
     if kind == "bucket":
         return f"arn:aws:s3:::{p['Bucket']}"
+    if kind == "object":
+        return f"arn:aws:s3:::{p['Bucket']}/{p['Key']}"
     if kind == "accesspoint":
         return config.access_point_arn(p["Name"])
     if kind == "arn":
@@ -299,7 +313,7 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
         Tags=[{"Key": "reconciler:managed-by", "Value": "s3-collaborator-reconciler"}],
     )
     config_file = tmp_path / "collaborators.yaml"
-    config_file.write_text(BASE_YAML)
+    config_file.write_text(SCENARIO_YAML)
     rec = Recorder(moto_server, config_file, [])
     rec.run("plan")
     rec.run("apply")
@@ -308,13 +322,17 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     rec.run("apply")
     give_bob_every_credential(moto_server)
     config_file.write_text(
-        BASE_YAML.replace(
+        SCENARIO_YAML.replace(
             "  - id: bob\n    iam_user: Bob\n    prefix: Bob/\n    access: [write, read, list]\n",
             "",
         )
     )
     rec.run("plan")
     rec.run("apply")
+    # a lock left by a killed apply: apply refuses and reads it, unlock --force removes it
+    moto_server.client("s3").put_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock", Body=b"{")
+    rec.run("apply", expect=(1, 3))
+    rec.run("unlock", "--force")
     rec.run("plan", "--detailed-exitcode")
     with pytest.raises(moto_server.client("iam").exceptions.NoSuchEntityException):
         moto_server.client("iam").get_user(UserName="Bob")
@@ -325,7 +343,7 @@ def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str
     seen: set[tuple[str, str]] = set()
     problems = []
     for command, calls, config in runs:
-        policy = tool_policy(config, read_only=command == "plan").document
+        policy = tool_policy(config, read_only=command == "plan").document  # unlock: apply
         user_paths: dict[str, str] = {"Alice": "/old/"} if _moves_alice(calls) else {}
         for call in calls:
             key = (call.service, call.operation)
@@ -372,7 +390,8 @@ def test_printed_policy_covers_every_recorded_call(
     recorded: list[tuple[str, list[Call], Config]],
 ) -> None:
     # plan runs are checked against the read-only policy, apply runs against the apply policy
-    assert [command for command, _, _ in recorded] == ["plan", "apply"] * 3 + ["plan"]
+    commands = [command for command, _, _ in recorded]
+    assert commands == ["plan", "apply"] * 3 + ["apply", "unlock", "plan"]
     seen = check_runs(recorded)
     in_code = operations_in_code()
     assert in_code - seen == NOT_EXERCISED, "operations in the code that no scenario exercised"

@@ -16,6 +16,7 @@ LOGGER = logging.getLogger("reconciler.aws.calls")
 _CONTEXT_KEY = "reconciler_call"
 RESOURCE_PARAMETERS = (
     "Bucket",
+    "Key",
     "Name",
     "UserName",
     "PolicyName",

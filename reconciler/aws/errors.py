@@ -51,8 +51,9 @@ def describe_setup_error(err: Exception) -> str | None:
     return None
 
 
-def reading(what: str) -> Callable[[F], F]:
-    """Decorator for reader methods: failures become AwsError naming what was being read."""
+def reading(what: str, verb: str = "reading") -> Callable[[F], F]:
+    """Decorator for calls outside a plan's changes (reads, the lock): failures become
+    AwsError naming what was being done, with the AWS error code and request id."""
 
     def wrap(func: F) -> F:
         @functools.wraps(func)
@@ -60,13 +61,13 @@ def reading(what: str) -> Callable[[F], F]:
             try:
                 return func(*args, **kwargs)
             except ClientError as err:
+                rid = request_id(err)
+                suffix = f" (request id {rid})" if rid else ""
                 raise AwsError(
-                    f"reading {what} failed: {error_code(err)}: {error_message(err)}"
+                    f"{verb} {what} failed: {error_code(err)}: {error_message(err)}{suffix}"
                 ) from err
             except BotoCoreError as err:
-                raise AwsError(
-                    describe_setup_error(err) or f"reading {what} failed: {err}"
-                ) from err
+                raise AwsError(describe_setup_error(err) or f"{verb} {what} failed: {err}") from err
 
         return cast(F, inner)
 

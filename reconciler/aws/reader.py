@@ -49,6 +49,10 @@ class AwsReader:
     def caller_account(self) -> str:
         return str(self.clients.sts.get_caller_identity()["Account"])
 
+    @reading("the caller identity (sts:GetCallerIdentity)")
+    def caller_arn(self) -> str:
+        return str(self.clients.sts.get_caller_identity()["Arn"])
+
     def read(self, config: Config) -> LiveState:
         return LiveState(
             bucket=self.read_bucket(config.bucket.name),

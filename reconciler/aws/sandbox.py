@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from unittest import mock
 
 # Placeholder values that moto accepts; they are not credentials for any real account.
@@ -18,7 +19,9 @@ _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 
 
 @contextmanager
-def sandbox(account_id: str, region: str) -> Iterator[None]:
+def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iterator[None]:
+    """`buckets` are created up front: those the config expects to exist already (the lock's)."""
+    import boto3
     from moto import mock_aws
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
@@ -26,4 +29,10 @@ def sandbox(account_id: str, region: str) -> Iterator[None]:
     env["MOTO_ACCOUNT_ID"] = account_id
     env["AWS_DEFAULT_REGION"] = region
     with mock.patch.dict(os.environ, env, clear=True), mock_aws():
+        s3: Any = boto3.client("s3", region_name=region)
+        for name in buckets:
+            kwargs: dict[str, Any] = {"Bucket": name}
+            if region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            s3.create_bucket(**kwargs)
         yield

@@ -7,6 +7,7 @@ changes), 1 error, 2 changes pending (plan --detailed-exitcode), 3 refused by a 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ class Options:
     region: str | None
     endpoint_url: str | None
     sandbox: bool
+    retry_mode: str
+    max_attempts: int
 
 
 config_option = click.option(
@@ -71,6 +74,22 @@ def aws_options(func: Any) -> Any:
             is_flag=True,
             help="Run against an embedded in-process AWS emulator: no AWS account needed.",
         ),
+        click.option(
+            "--retry-mode",
+            type=click.Choice(["standard", "adaptive"]),
+            envvar="AWS_RETRY_MODE",
+            default="standard",
+            show_default=True,
+            help="botocore retry mode; adaptive also rate-limits the client under throttling.",
+        ),
+        click.option(
+            "--max-attempts",
+            type=click.IntRange(1, 50),
+            envvar="AWS_MAX_ATTEMPTS",
+            default=8,
+            show_default=True,
+            help="Attempts per AWS call, first try included (1 disables retries).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -85,26 +104,42 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
     from reconciler.aws.session import Clients, Connection
 
     region = opts.region or config.region
+    connection = Connection(
+        region=region,
+        profile=None if opts.sandbox else opts.profile,
+        endpoint_url=None if opts.sandbox else opts.endpoint_url,
+        retry_mode=opts.retry_mode,
+        max_attempts=opts.max_attempts,
+    )
     if opts.sandbox:
         from reconciler.aws.sandbox import sandbox
 
-        with sandbox(config.account_id, region):
-            yield Clients(Connection(region=region))
+        lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
+        existing = () if lock_bucket == config.bucket.name else (lock_bucket,)
+        with sandbox(config.account_id, region, existing):
+            yield Clients(connection)
         return
-    yield Clients(Connection(region=region, profile=opts.profile, endpoint_url=opts.endpoint_url))
+    yield Clients(connection)
 
 
-def read_and_plan(clients: Any, config: Config) -> Plan:
+def check_account(clients: Any, config: Config) -> None:
+    """Before anything else: the credentials must belong to the account the YAML names."""
     from reconciler.aws.reader import AwsReader
 
-    reader = AwsReader(clients)
-    account = reader.caller_account()
+    account = AwsReader(clients).caller_account()
     if account != config.account_id:
         raise AccountMismatchError(
             f"the credentials belong to AWS account {account}, but {config.source} says "
             f"account_id {config.account_id}: refusing to run against another account"
         )
-    return make_plan(config, reader.read(config))
+
+
+def read_and_plan(clients: Any, config: Config, *, checked: bool = False) -> Plan:
+    from reconciler.aws.reader import AwsReader
+
+    if not checked:
+        check_account(clients, config)
+    return make_plan(config, AwsReader(clients).read(config))
 
 
 def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -13,6 +14,7 @@ from reconciler.cli.common import (
     Options,
     aws_options,
     aws_session,
+    check_account,
     confirm,
     echo_apply_json,
     echo_apply_markdown,
@@ -21,10 +23,35 @@ from reconciler.cli.common import (
     progress_printer,
     read_and_plan,
 )
+from reconciler.cli.interrupts import stop_on_signals
+from reconciler.cli.locking import apply_lock, lock_options
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
-from reconciler.errors import PlanError
+from reconciler.errors import PlanError, ReconcilerError
 from reconciler.executor import apply_plan
+from reconciler.model import Config
+from reconciler.plan import Plan
+from reconciler.render.json_plan import render_json
+from reconciler.safety import check_mass_change, check_reviewed
+
+_ALLOW_MASS_DELETE = click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Accept a plan that deletes or replaces more than safety.max_delete_fraction of the "
+    "managed collaborators, or all of them.",
+)
+
+
+def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str) -> None:
+    """Rules every plan must pass before it may be applied (exit 1 or 3)."""
+    if plan.errors:
+        raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing {verb}")
+    if not allow_mass_delete:
+        check_mass_change(
+            plan,
+            max_fraction=config.safety.max_delete_fraction,
+            desired_count=len(config.collaborators),
+        )
 
 
 @cli.command("plan")
@@ -35,12 +62,21 @@ from reconciler.executor import apply_plan
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when changes are pending, 1 on error.",
 )
-def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also save the JSON plan (with its checksum) for `apply --plan-file`.",
+)
+@_ALLOW_MASS_DELETE
+def plan_command(
+    detailed_exitcode: bool, out: str | None, allow_mass_delete: bool, **kwargs: Any
+) -> None:
     """Show the changes that would make live AWS match collaborators.yaml. Changes nothing.
 
     \b
     Examples:
       reconcile plan --sandbox
+      reconcile plan --out plan.json        # review it, then: apply --plan-file plan.json
       reconcile plan --format json > plan.json
       reconcile plan --format markdown > plan.md   # for a pull-request comment
       reconcile plan --detailed-exitcode   # exit 2 when changes are pending
@@ -52,8 +88,10 @@ def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
     with aws_session(opts, config) as clients:
         plan = read_and_plan(clients, config)
     echo_plan(plan, opts.output_format, style=term.style, quiet=term.quiet)
-    if plan.errors:
-        raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing can be applied")
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(render_json(plan))
+    check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="can be applied")
     if detailed_exitcode and not plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -62,44 +100,74 @@ def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
 @aws_options
 @output_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply_command(auto_approve: bool, **kwargs: Any) -> None:
+@click.option(
+    "--plan-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Apply only if a fresh plan equals this reviewed plan (from `plan --out`).",
+)
+@click.option("--checksum", help="Apply only if a fresh plan has this checksum.")
+@_ALLOW_MASS_DELETE
+@lock_options
+def apply_command(
+    auto_approve: bool,
+    plan_file: str | None,
+    checksum: str | None,
+    allow_mass_delete: bool,
+    lock_bucket: str | None,
+    lock_key: str | None,
+    lock_timeout: float,
+    **kwargs: Any,
+) -> None:
     """Make live AWS match collaborators.yaml, then check that it converged.
 
-    Computes a fresh plan, shows it, asks for `yes` (or takes --auto-approve), applies the
-    changes in dependency order and plans again to confirm nothing is left.
+    Takes the apply lock, computes a fresh plan, shows it, asks for `yes` (or takes
+    --auto-approve), applies the changes in dependency order and plans again to confirm
+    nothing is left. With --plan-file or --checksum it applies only what was reviewed.
 
     \b
     Examples:
       reconcile apply --sandbox --auto-approve
-      reconcile apply --profile research-admin
+      reconcile plan --out plan.json && reconcile apply --plan-file plan.json --auto-approve
+      reconcile apply --checksum 3f1c...e9 --auto-approve
+      reconcile apply --lock-timeout 600    # wait up to 10 minutes for another apply
       reconcile apply --auto-approve --format markdown >> "$GITHUB_STEP_SUMMARY"
-      reconcile apply --auto-approve -q    # only errors and the summary
+      reconcile apply --auto-approve -q     # only errors and the summary
     """
     term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
+    reviewed = _reviewed(plan_file, checksum)
     with aws_session(opts, config) as clients:
-        plan = read_and_plan(clients, config)
-        if opts.output_format == "text":
-            echo_plan(plan, "text", style=term.style, quiet=term.quiet)
-        if plan.errors:
-            if opts.output_format == "markdown":
+        check_account(clients, config)
+        with apply_lock(clients, config, lock_bucket, lock_key, lock_timeout):
+            plan = read_and_plan(clients, config, checked=True)
+            if opts.output_format == "text":
+                echo_plan(plan, "text", style=term.style, quiet=term.quiet)
+            elif plan.errors and opts.output_format == "markdown":
                 echo_plan(plan, "markdown")
-            raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing was applied")
-        if plan.is_empty:
-            if opts.output_format == "json":
-                echo_apply_json(plan, None, True)
-            elif opts.output_format == "markdown":
-                echo_apply_markdown(plan, None, True)
-            return
-        confirm(auto_approve)
-        from reconciler.aws.writer import AwsWriter
+            check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="was applied")
+            if reviewed is not None:
+                check_reviewed(plan, checksum=reviewed[0], reviewed_changes=reviewed[1])
+            if plan.is_empty:
+                if opts.output_format == "json":
+                    echo_apply_json(plan, None, True)
+                elif opts.output_format == "markdown":
+                    echo_apply_markdown(plan, None, True)
+                return
+            confirm(auto_approve)
+            from reconciler.aws.writer import AwsWriter
 
-        writer = AwsWriter(clients, config.account_id)
-        log_line = progress_printer(opts.output_format)
-        with apply_progress(term, len(plan.changes), log_line) as progress:
-            result = apply_plan(plan, writer, progress=progress)
-        after = read_and_plan(clients, config)
+            writer = AwsWriter(clients, config.account_id)
+            log_line = progress_printer(opts.output_format)
+            with (
+                stop_on_signals() as stop,
+                apply_progress(term, len(plan.changes), log_line) as progress,
+            ):
+                result = apply_plan(plan, writer, progress=progress, should_stop=stop)
+            if result.interrupted:
+                _report_interrupted(result.applied, result.skipped)
+                sys.exit(stop.exit_code)
+            after = read_and_plan(clients, config, checked=True)
     converged = after.is_empty
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)
@@ -109,3 +177,30 @@ def apply_command(auto_approve: bool, **kwargs: Any) -> None:
         echo_apply_text(result, after, style=term.style)
     if result.failures or not converged:
         sys.exit(1)
+
+
+def _reviewed(
+    plan_file: str | None, checksum: str | None
+) -> tuple[str, list[dict[str, Any]] | None] | None:
+    if plan_file and checksum:
+        raise click.UsageError("give --plan-file or --checksum, not both")
+    if checksum:
+        return checksum.strip(), None
+    if not plan_file:
+        return None
+    try:
+        with open(plan_file, encoding="utf-8") as handle:
+            doc = json.load(handle)
+        return str(doc["checksum"]), list(doc["changes"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ReconcilerError(
+            f"{plan_file}: not a plan saved by `reconcile plan --out` ({err})"
+        ) from None
+
+
+def _report_interrupted(applied: Any, skipped: Any) -> None:
+    click.echo(
+        f"Interrupted: {len(applied)} change(s) applied, {len(skipped)} not started. "
+        "The lock was released; run apply again to finish.",
+        err=True,
+    )

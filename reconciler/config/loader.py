@@ -13,7 +13,15 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from reconciler.config.yaml_source import SourceDocument, SyntaxProblem, parse
 from reconciler.errors import ConfigError, ConfigProblem
-from reconciler.model import AccessLevel, BucketSpec, Collaborator, Config
+from reconciler.model import (
+    DEFAULT_LOCK_KEY,
+    AccessLevel,
+    BucketSpec,
+    Collaborator,
+    Config,
+    LockSettings,
+    SafetySettings,
+)
 
 DEFAULT_IAM_PATH = "/collaborators/"
 SCHEMA_NAME = "collaborators.schema.json"
@@ -95,6 +103,12 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,
         source=source,
+        safety=SafetySettings(**(data.get("safety") or {})),
+        lock=LockSettings(
+            bucket=(data.get("lock") or {}).get("bucket"),
+            key=(data.get("lock") or {}).get("key", DEFAULT_LOCK_KEY),
+            ttl_seconds=(data.get("lock") or {}).get("ttl_seconds", 3600),
+        ),
     )
 
 

@@ -1,0 +1,213 @@
+"""Mass-change guard, reviewed-plan binding, the lock logic and interrupt handling (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from reconciler.errors import AwsError, RefusedError
+from reconciler.executor import apply_plan
+from reconciler.lock import LockInfo, acquire, held, new_lock_info, unlock
+from reconciler.model import Config
+from reconciler.planner import plan
+from reconciler.safety import check_mass_change, check_reviewed
+from tests.conftest import BASE_YAML, config_from
+from tests.fake import FakeCloud
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+FIVE = BASE_YAML + "".join(
+    f"  - id: site{i}\n    iam_user: Site{i}\n" for i in range(1, 3)
+)  # alice, bob, partner-site, site1, site2
+
+
+def applied(config: Config) -> FakeCloud:
+    cloud = FakeCloud()
+    assert apply_plan(plan(config, cloud.read(config)), cloud).ok
+    return cloud
+
+
+def without(text: str, *ids: str) -> str:
+    blocks = text.split("  - id: ")
+    kept = [b for b in blocks[1:] if b.split("\n")[0] not in ids]
+    return blocks[0] + "".join("  - id: " + b for b in kept)
+
+
+def guard(config: Config, cloud: FakeCloud, fraction: float = 0.25) -> None:
+    p = plan(config, cloud.read(config))
+    check_mass_change(p, max_fraction=fraction, desired_count=len(config.collaborators))
+
+
+def test_removing_one_collaborator_is_allowed() -> None:
+    cloud = applied(config_from(FIVE))
+    guard(config_from(without(FIVE, "bob")), cloud)
+
+
+def test_removing_more_than_the_share_is_refused_naming_the_flag() -> None:
+    cloud = applied(config_from(FIVE))
+    with pytest.raises(RefusedError) as info:
+        guard(config_from(without(FIVE, "bob", "site1")), cloud)
+    assert "2 of 5" in str(info.value) and "--allow-mass-delete" in str(info.value)
+    assert info.value.exit_code == 3
+    guard(config_from(without(FIVE, "bob", "site1")), cloud, fraction=0.5)  # settable
+
+
+def test_removing_every_collaborator_is_refused() -> None:
+    cloud = applied(config_from(BASE_YAML))
+    empty = config_from(BASE_YAML.split("collaborators:")[0] + "collaborators: []\n")
+    with pytest.raises(RefusedError, match="removes every collaborator"):
+        guard(empty, cloud, fraction=1.0)
+
+
+def test_replacements_count_as_removals() -> None:
+    config = config_from(FIVE)
+    cloud = applied(config)
+    for name in ("alice-access-point", "bob-access-point"):
+        cloud.access_points[name]["bucket"] = "elsewhere"
+    with pytest.raises(RefusedError, match="alice, bob"):
+        guard(config, cloud)
+
+
+def test_creates_never_trip_the_guard(config: Config) -> None:
+    guard(config, FakeCloud(), fraction=0.0)
+
+
+def test_threshold_is_read_from_yaml() -> None:
+    config = config_from(BASE_YAML + "safety:\n  max_delete_fraction: 0.5\n")
+    assert config.safety.max_delete_fraction == 0.5
+
+
+def test_checksum_mismatch_names_what_changed(config: Config) -> None:
+    cloud = FakeCloud()
+    reviewed = plan(config, cloud.read(config))
+    check_reviewed(reviewed, checksum=reviewed.checksum(), reviewed_changes=None)
+    cloud.users["Alice"] = {"path": "/", "tags": {}, "policies": {}}
+    cloud.access_points["legacy"] = {"bucket": "other", "tags": {}, "policy": None}
+    smaller = config_from(without(BASE_YAML, "bob"))
+    fresh = plan(smaller, cloud.read(smaller))
+    with pytest.raises(RefusedError) as info:
+        check_reviewed(
+            fresh,
+            checksum=reviewed.checksum(),
+            reviewed_changes=[c.to_json() for c in reviewed.changes],
+        )
+    message = str(info.value)
+    assert "- no longer planned: create iam_user Bob" in message
+    assert "--plan-file" in message and info.value.exit_code == 3
+
+
+# --- lock ---------------------------------------------------------------------------------
+
+
+class MemoryStore:
+    location = "s3://locks/apply.lock"
+
+    def __init__(self) -> None:
+        self.body: str | None = None
+        self.fail_deletes = 0
+
+    def bucket_exists(self) -> bool:
+        return True
+
+    def create(self, body: str) -> bool:
+        if self.body is not None:
+            return False
+        self.body = body
+        return True
+
+    def read(self) -> str | None:
+        return self.body
+
+    def delete(self) -> None:
+        if self.fail_deletes:
+            self.fail_deletes -= 1
+            raise AwsError("releasing the apply lock failed: SlowDown")
+        self.body = None
+
+
+def info(ttl: int = 3600, now: datetime = NOW) -> LockInfo:
+    return new_lock_info("arn:aws:iam::123456789012:role/apply", ttl, now)
+
+
+def test_lock_records_who_where_when_and_expiry() -> None:
+    lock = info()
+    assert lock.holder.endswith("role/apply") and lock.host and lock.pid > 0
+    assert lock.expires_at == (NOW + timedelta(hours=1)).isoformat(timespec="seconds")
+    assert LockInfo.from_json(lock.to_json()) == lock
+
+
+def test_second_acquire_is_refused_naming_the_holder() -> None:
+    store = MemoryStore()
+    acquire(store, info())
+    with pytest.raises(RefusedError) as err:
+        acquire(store, info(), clock=lambda: NOW)
+    assert "role/apply" in str(err.value) and "--lock-timeout" in str(err.value)
+    assert err.value.exit_code == 3
+
+
+def test_acquire_waits_up_to_the_timeout() -> None:
+    store = MemoryStore()
+    acquire(store, info())
+    ticks = iter(range(100))
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            store.body = None  # the other apply finished
+
+    acquire(store, info(), timeout=60, sleep=sleep, monotonic=lambda: float(next(ticks)))
+    assert sleeps == [1.0, 2.0, 4.0]
+
+
+def test_expired_lock_message_points_to_unlock() -> None:
+    store = MemoryStore()
+    acquire(store, info(ttl=60))
+    with pytest.raises(RefusedError, match=r"has expired.*reconcile unlock"):
+        acquire(store, info(), clock=lambda: NOW + timedelta(minutes=5))
+
+
+def test_unlock_breaks_only_expired_locks_unless_forced() -> None:
+    store = MemoryStore()
+    acquire(store, info(ttl=60))
+    with pytest.raises(RefusedError, match="--force"):
+        unlock(store, force=False, clock=lambda: NOW)
+    assert store.body is not None
+    assert "removed" in unlock(store, force=False, clock=lambda: NOW + timedelta(minutes=2))
+    assert store.body is None
+    acquire(store, info())
+    unlock(store, force=True, clock=lambda: NOW)
+    assert store.body is None
+    assert "nothing to do" in unlock(store, force=False)
+
+
+def test_lock_is_released_on_failure_and_ctrl_c() -> None:
+    store = MemoryStore()
+    for exc in (RuntimeError("boom"), KeyboardInterrupt()):
+        with pytest.raises(type(exc)), held(store, info()):
+            raise exc
+        assert store.body is None
+
+
+def test_release_is_retried_then_warned() -> None:
+    store = MemoryStore()
+    store.fail_deletes = 2
+    with held(store, info(), sleep=lambda s: None):
+        pass
+    assert store.body is None
+    warnings: list[str] = []
+    store.fail_deletes = 5
+    with held(store, info(), sleep=lambda s: None, warn=warnings.append):
+        pass
+    assert store.body is not None and "reconcile unlock --force" in warnings[0]
+
+
+def test_stop_flag_finishes_in_flight_and_skips_the_rest(config: Config) -> None:
+    cloud = FakeCloud()
+    p = plan(config, cloud.read(config))
+    result = apply_plan(p, cloud, should_stop=lambda: len(cloud.calls) >= 3)
+    assert result.interrupted and not result.ok
+    assert len(result.applied) == 3 and len(result.skipped) == len(p.changes) - 3
+    assert apply_plan(plan(config, cloud.read(config)), cloud).ok
+    assert plan(config, cloud.read(config)).is_empty

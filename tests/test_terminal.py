@@ -6,6 +6,7 @@ Terminal behaviour is checked for real: the command runs under a pseudo-terminal
 from __future__ import annotations
 
 import errno
+import json
 import os
 import pty
 import re
@@ -140,6 +141,17 @@ def test_long_apply_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert f"{total}/{total}" in shown
     assert "applied: " not in shown
     assert f"Apply: {total} applied, 0 failed, 0 skipped." in shown
+
+
+def test_json_on_a_terminal_gets_no_progress_bar(tmp_path: Path) -> None:
+    path = many_collaborators_file(tmp_path, 5)
+    shown = run_in_terminal(
+        "apply", "--sandbox", "--auto-approve", "--format", "json", "-c", str(path)
+    )
+    assert "Applying" not in shown
+    assert shown.count("applied: ") == 25  # progress lines go to stderr, the JSON stays whole
+    document = json.loads(shown[shown.index("{\r\n") :].replace("\r\n", "\n"))
+    assert document["converged"] is True and len(document["applied"]) == 25
 
 
 def test_long_apply_in_a_pipe_logs_plain_lines(tmp_path: Path) -> None:

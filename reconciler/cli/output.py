@@ -97,20 +97,29 @@ def configure_logging(verbosity: int) -> None:
 # --- apply progress ---------------------------------------------------------------------------
 
 
-def show_progress_bar(term: Terminal, total: int) -> bool:
-    return term.interactive and not term.quiet and total >= PROGRESS_BAR_MIN_CHANGES
+def show_progress_bar(term: Terminal, total: int, output_format: str) -> bool:
+    """Only for text output: JSON and Markdown on stdout must stay clean."""
+    return (
+        output_format == "text"
+        and term.interactive
+        and not term.quiet
+        and total >= PROGRESS_BAR_MIN_CHANGES
+    )
 
 
 @contextmanager
 def apply_progress(
-    term: Terminal, total: int, log_line: Callable[[Change, Outcome, Failure | None], None]
+    term: Terminal,
+    total: int,
+    output_format: str,
+    log_line: Callable[[Change, Outcome, Failure | None], None],
 ) -> Iterator[Progress]:
     """A progress bar on a terminal for long applies; otherwise one log line per change
     (`log_line`); nothing per change with -q (failures are reported in the summary)."""
     if term.quiet:
         yield _ignore
         return
-    if not show_progress_bar(term, total):
+    if not show_progress_bar(term, total, output_format):
         yield log_line
         return
     with click.progressbar(

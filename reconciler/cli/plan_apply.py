@@ -161,7 +161,7 @@ def apply_command(
             log_line = progress_printer(opts.output_format)
             with (
                 stop_on_signals() as stop,
-                apply_progress(term, len(plan.changes), log_line) as progress,
+                apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
             ):
                 result = apply_plan(plan, writer, progress=progress, should_stop=stop)
             if result.interrupted:

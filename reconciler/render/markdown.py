@@ -24,6 +24,8 @@ from reconciler.render.text import change_headline, summary_line
 # it so the workflow can add its hidden marker and a header line.
 GITHUB_COMMENT_LIMIT = 65_536
 DEFAULT_MAX_CHARS = 60_000
+# Room kept free for the truncation note while sections are added.
+_NOTE_RESERVE = 600
 TITLE = "### Reconciler plan"
 APPLY_TITLE = "### Reconciler apply"
 NO_DRIFT = "Live state matches collaborators.yaml; nothing changed."
@@ -181,8 +183,6 @@ def _fence(lines: Sequence[str]) -> str:
 
 
 # --- truncation -------------------------------------------------------------------------------
-
-_NOTE_RESERVE = 600
 
 
 def truncation_note(omitted: dict[str, int], *, total_sections: int) -> str:

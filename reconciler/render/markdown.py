@@ -64,11 +64,15 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: st
     if groups:
         budget.add("#### Details\n\n")
     for collaborator, changes in groups.items():
-        block = collaborator_section(collaborator, changes)
-        if budget.omitted.get("collaborator sections") or not budget.fits(block, reserve):
+        # once one section is left out, all later ones are too: what is shown stays in order
+        if budget.omitted.get("collaborator sections"):
             budget.omit("collaborator sections")
             continue
-        budget.add(block)
+        block = collaborator_section(collaborator, changes)
+        if budget.fits(block, reserve):
+            budget.add(block)
+        else:
+            budget.omit("collaborator sections")
     if budget.omitted:
         budget.add(truncation_note(budget.omitted, total_sections=len(groups)))
     return "".join(budget.parts)

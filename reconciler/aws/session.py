@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 import boto3
 from botocore.config import Config as BotoConfig
 
+from reconciler.aws.call_log import install_call_logging
+
 DEFAULT_MAX_ATTEMPTS = 8
 
 
@@ -57,6 +59,7 @@ class Clients:
         if conn.endpoint_url:
             kwargs["endpoint_url"] = conn.endpoint_url
         client: Any = session.client(service, **kwargs)  # type: ignore[call-overload]
+        install_call_logging(client)
         if endpoint and service == "s3control":
             # botocore's endpoint rules put "<AccountId>." in front of S3 Control hosts; with a
             # local emulator (127.0.0.1:5000) that host does not resolve. Send it as configured.

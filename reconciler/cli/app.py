@@ -27,6 +27,8 @@ def cli() -> None:
       reconcile plan --sandbox
       reconcile apply --sandbox --auto-approve
       reconcile plan --format json --detailed-exitcode
+      reconcile plan --format markdown > plan.md
+      reconcile iam-policy --read-only
     """
 
 

@@ -22,7 +22,9 @@ from reconciler.model import Config, LiveState
 from reconciler.plan import Change, Plan
 from reconciler.planner import plan as make_plan
 from reconciler.render.json_plan import plan_document, render_json
-from reconciler.render.text import change_headline, render_text
+from reconciler.render.markdown import render_apply_markdown, render_markdown
+from reconciler.render.style import Style, plain
+from reconciler.render.text import change_headline, render_text, render_text_summary
 
 EXIT_CHANGES = 2
 
@@ -39,23 +41,26 @@ class Options:
     max_attempts: int
 
 
-def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json")) -> Any:
+config_option = click.option(
+    "-c",
+    "--config",
+    default="collaborators.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The desired-state file.",
+)
+
+
+def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown")) -> Any:
     options = [
-        click.option(
-            "-c",
-            "--config",
-            default="collaborators.yaml",
-            show_default=True,
-            type=click.Path(dir_okay=False),
-            help="The desired-state file.",
-        ),
+        config_option,
         click.option(
             "--format",
             "output_format",
             type=click.Choice(list(formats)),
             default="text",
             show_default=True,
-            help="Output format.",
+            help="Output format: text for people, json for tools, markdown for PR comments.",
         ),
         click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use."),
         click.option("--region", help="Override the Region from collaborators.yaml."),
@@ -141,8 +146,16 @@ def read_and_plan(clients: Any, config: Config, *, checked: bool = False) -> Pla
     return make_plan(config, read_live(clients, config, checked=checked))
 
 
-def echo_plan(plan: Plan, output_format: str) -> None:
-    click.echo(render_json(plan) if output_format == "json" else render_text(plan), nl=False)
+def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:
+    if output_format == "json":
+        text = render_json(plan)
+    elif output_format == "markdown":
+        text = render_markdown(plan)
+    elif quiet:
+        text = render_text_summary(plan, style=style)
+    else:
+        text = render_text(plan, style=style)
+    click.echo(text, nl=False, color=style is not plain)
 
 
 def confirm(auto_approve: bool) -> None:
@@ -159,7 +172,7 @@ def confirm(auto_approve: bool) -> None:
 
 
 def progress_printer(output_format: str) -> Any:
-    err = output_format == "json"
+    err = output_format != "text"
 
     def report(change: Change, outcome: Outcome, failure: Failure | None) -> None:
         line = f"{outcome.value}: {change_headline(change)}"
@@ -170,19 +183,28 @@ def progress_printer(output_format: str) -> Any:
     return report
 
 
-def echo_apply_text(result: ApplyResult, after: Plan) -> None:
+def echo_apply_text(result: ApplyResult, after: Plan, *, style: Style = plain) -> None:
+    color = style is not plain
     click.echo("")
     click.echo(
-        f"Apply: {len(result.applied)} applied, {len(result.failures)} failed, "
-        f"{len(result.skipped)} skipped."
+        style(
+            f"Apply: {len(result.applied)} applied, {len(result.failures)} failed, "
+            f"{len(result.skipped)} skipped.",
+            "summary",
+        ),
+        color=color,
     )
     for failure in result.failures:
-        click.echo(_failure_line(failure), err=True)
+        click.echo(style(_failure_line(failure), "error"), err=True, color=color)
     if after.is_empty:
-        click.echo("Converged: a fresh plan finds no changes.")
+        click.echo(style("Converged: a fresh plan finds no changes.", "ok"), color=color)
     else:
-        click.echo("Not converged: a fresh plan still finds changes:")
-        click.echo(render_text(after), nl=False)
+        click.echo(style("Not converged: a fresh plan still finds changes:", "error"), color=color)
+        click.echo(render_text(after, style=style), nl=False, color=color)
+
+
+def echo_apply_markdown(plan: Plan, result: ApplyResult | None, converged: bool) -> None:
+    click.echo(render_apply_markdown(plan, result, converged=converged), nl=False)
 
 
 def _failure_line(failure: Failure) -> str:

@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli.app import cli
 from reconciler.cli.common import Options, aws_options, aws_session, check_account
+from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.lock import held, new_lock_info, unlock, utc_now
@@ -74,6 +75,7 @@ def apply_lock(
 
 @cli.command("unlock")
 @aws_options
+@output_options
 @click.option("--lock-bucket", envvar="RECONCILE_LOCK_BUCKET", help="Bucket holding the lock.")
 @click.option("--lock-key", envvar="RECONCILE_LOCK_KEY", help="Key of the lock object.")
 @click.option("--force", is_flag=True, help="Remove the lock even if it has not expired.")
@@ -87,6 +89,7 @@ def unlock_command(
       reconcile unlock
       reconcile unlock --force    # only if you are sure no apply is running
     """
+    terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
     with aws_session(opts, config) as clients:

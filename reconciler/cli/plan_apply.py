@@ -18,6 +18,7 @@ from reconciler.cli.common import (
     check_account,
     confirm,
     echo_apply_json,
+    echo_apply_markdown,
     echo_apply_text,
     echo_plan,
     progress_printer,
@@ -25,6 +26,7 @@ from reconciler.cli.common import (
 )
 from reconciler.cli.interrupts import stop_on_signals
 from reconciler.cli.locking import apply_lock, lock_options
+from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.executor import apply_plan
@@ -56,6 +58,7 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
 
 @cli.command("plan")
 @aws_options
+@output_options
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -77,13 +80,16 @@ def plan_command(
       reconcile plan --sandbox
       reconcile plan --out plan.json        # review it, then: apply --plan-file plan.json
       reconcile plan --format json > plan.json
+      reconcile plan --format markdown > plan.md   # for a pull-request comment
       reconcile plan --detailed-exitcode   # exit 2 when changes are pending
+      reconcile plan -v                    # log every AWS call to stderr
     """
+    term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
     with aws_session(opts, config) as clients:
         plan = read_and_plan(clients, config)
-    echo_plan(plan, opts.output_format)
+    echo_plan(plan, opts.output_format, style=term.style, quiet=term.quiet)
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))
@@ -94,6 +100,7 @@ def plan_command(
 
 @cli.command("apply")
 @aws_options
+@output_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option(
     "--plan-file",
@@ -125,7 +132,10 @@ def apply_command(
       reconcile plan --out plan.json && reconcile apply --plan-file plan.json --auto-approve
       reconcile apply --checksum 3f1c...e9 --auto-approve
       reconcile apply --lock-timeout 600    # wait up to 10 minutes for another apply
+      reconcile apply --auto-approve --format markdown >> "$GITHUB_STEP_SUMMARY"
+      reconcile apply --auto-approve -q     # only errors and the summary
     """
+    term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
     reviewed = _reviewed(plan_file, checksum)
@@ -134,22 +144,28 @@ def apply_command(
         with apply_lock(clients, config, lock_bucket, lock_key, lock_timeout):
             plan = read_and_plan(clients, config, checked=True)
             if opts.output_format == "text":
-                echo_plan(plan, "text")
+                echo_plan(plan, "text", style=term.style, quiet=term.quiet)
+            elif plan.errors and opts.output_format == "markdown":
+                echo_plan(plan, "markdown")
             check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="was applied")
             if reviewed is not None:
                 check_reviewed(plan, checksum=reviewed[0], reviewed_changes=reviewed[1])
             if plan.is_empty:
                 if opts.output_format == "json":
                     echo_apply_json(plan, None, True)
+                elif opts.output_format == "markdown":
+                    echo_apply_markdown(plan, None, True)
                 return
             confirm(auto_approve)
             from reconciler.aws.writer import AwsWriter
 
             writer = AwsWriter(clients, config.account_id)
-            with stop_on_signals() as stop:
-                result = apply_plan(
-                    plan, writer, progress=progress_printer(opts.output_format), should_stop=stop
-                )
+            log_line = progress_printer(opts.output_format)
+            with (
+                stop_on_signals() as stop,
+                apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
+            ):
+                result = apply_plan(plan, writer, progress=progress, should_stop=stop)
             if result.interrupted:
                 _report_interrupted(result.applied, result.skipped)
                 sys.exit(stop.exit_code)
@@ -157,8 +173,10 @@ def apply_command(
     converged = after.is_empty
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)
+    elif opts.output_format == "markdown":
+        echo_apply_markdown(plan, result, converged)
     else:
-        echo_apply_text(result, after)
+        echo_apply_text(result, after, style=term.style)
     if result.failures or not converged:
         sys.exit(1)
 

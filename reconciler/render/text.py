@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.plan import Action, Change, Plan
 from reconciler.render.access import access_section, refusal_section
 from reconciler.render.describe import change_details
+from reconciler.render.style import Style, diff_line, plain
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -28,22 +29,52 @@ def change_headline(change: Change) -> str:
     return f"{SYMBOLS[change.action]} {change.type.value} {change.id}"
 
 
-def render_text(plan: Plan) -> str:
-    lines: list[str] = access_section(plan)
+def render_text(plan: Plan, *, style: Style = plain) -> str:
+    """The plan for a terminal or log; `style` adds colour (see reconciler.render.style).
+    Effective-access changes come first, then resource changes by collaborator."""
+    lines: list[str] = [_style_access(line, style) for line in access_section(plan)]
     for collaborator, changes in plan.by_collaborator().items():
-        lines.append("Bucket settings" if collaborator is None else f"Collaborator {collaborator}")
+        heading = "Bucket settings" if collaborator is None else f"Collaborator {collaborator}"
+        lines.append(style(heading, "heading"))
         for change in changes:
-            lines.append(f"  {change_headline(change)}")
-            lines.extend(f"      {detail}" for detail in change_details(change))
+            lines.append("  " + style(change_headline(change), change.action.value))
+            lines.extend("      " + diff_line(detail, style) for detail in change_details(change))
         lines.append("")
-    if plan.warnings:
-        lines.append("Warnings:")
-        lines.extend(f"  ! {w}" for w in plan.warnings)
+    lines.extend(problem_lines(plan, style))
+    lines.extend(refusal_section(plan))
+    lines.append(style(summary_line(plan), "summary"))
+    return "\n".join(lines) + "\n"
+
+
+def problem_lines(plan: Plan, style: Style = plain, *, warnings: bool = True) -> list[str]:
+    """The warnings and errors blocks (each followed by a blank line), or nothing."""
+    lines: list[str] = []
+    if warnings and plan.warnings:
+        lines.append(style("Warnings:", "warning"))
+        lines.extend(style(f"  ! {w}", "warning") for w in plan.warnings)
         lines.append("")
     if plan.errors:
-        lines.append("Errors:")
-        lines.extend(f"  x {e}" for e in plan.errors)
+        lines.append(style("Errors:", "error"))
+        lines.extend(style(f"  x {e}", "error") for e in plan.errors)
         lines.append("")
-    lines.extend(refusal_section(plan))
-    lines.append(summary_line(plan))
+    return lines
+
+
+def render_text_summary(plan: Plan, *, style: Style = plain) -> str:
+    """The quiet form (-q): only the errors, the gate's refusals and the summary line."""
+    lines = [
+        *problem_lines(plan, style, warnings=False),
+        *refusal_section(plan),
+        style(summary_line(plan), "summary"),
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _style_access(line: str, style: Style) -> str:
+    if line and not line.startswith(" "):
+        return style(line, "heading")
+    if ": + " in line:
+        return style(line, "create")
+    if ": - " in line:
+        return style(line, "delete")
+    return line

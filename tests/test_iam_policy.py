@@ -1,0 +1,476 @@
+"""The policy `reconcile iam-policy` prints covers every AWS call the tool makes, and no more
+than it must.
+
+The calls are recorded, not listed by hand: a scenario runs the real `reconcile` command with
+-v against a moto server (create, drift, a user moved between paths, an access point replaced,
+a collaborator removed with every kind of credential the teardown deletes) and each logged call
+is mapped to the IAM actions it needs (Service Authorization Reference) and checked against the
+printed policy with a small evaluator. A static scan of reconciler/aws/ makes sure no operation
+the code can call escapes the table.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore import xform_name
+
+from reconciler.iam_policy import MANAGED_POLICY_MAX_CHARS, policy_size, tool_policy
+from reconciler.model import Config
+from tests.conftest import BASE_YAML, config_from
+from tests.e2e_support import (
+    LOCK_BUCKET,
+    MotoServer,
+    moto_server,
+    moto_server_session,
+    run_reconcile,
+)
+
+__all__ = ["moto_server", "moto_server_session"]
+ACCOUNT = "123456789012"
+BUCKET = "clinical-share-123456789012"
+OUR_TAGS = {
+    "aws:ResourceTag/reconciler:managed-by": "s3-collaborator-reconciler",
+    "aws:ResourceTag/reconciler:bucket": BUCKET,
+}
+# the end-to-end tests keep the apply lock in a bucket of its own (see tests/e2e_support.py)
+SCENARIO_YAML = BASE_YAML + f"lock:\n  bucket: {LOCK_BUCKET}\n"
+AWS_PACKAGE = Path(__file__).resolve().parents[1] / "reconciler" / "aws"
+
+# --- which IAM actions each API operation needs, and on what ------------------------------------
+# Resource kinds: bucket, object, user, group, mfa, accesspoint (from Name),
+# arn (from ResourceArn), *.
+REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("sts", "GetCallerIdentity"): [],  # needs no permission (STS API reference)
+    ("s3", "HeadBucket"): [("s3:ListBucket", "bucket")],
+    ("s3", "GetBucketLocation"): [("s3:GetBucketLocation", "bucket")],
+    ("s3", "GetBucketEncryption"): [("s3:GetEncryptionConfiguration", "bucket")],
+    ("s3", "GetPublicAccessBlock"): [("s3:GetBucketPublicAccessBlock", "bucket")],
+    ("s3", "GetBucketOwnershipControls"): [("s3:GetBucketOwnershipControls", "bucket")],
+    ("s3", "GetBucketPolicy"): [("s3:GetBucketPolicy", "bucket")],
+    ("s3", "CreateBucket"): [("s3:CreateBucket", "bucket")],
+    ("s3", "PutBucketEncryption"): [("s3:PutEncryptionConfiguration", "bucket")],
+    ("s3", "PutPublicAccessBlock"): [("s3:PutBucketPublicAccessBlock", "bucket")],
+    ("s3", "PutBucketOwnershipControls"): [("s3:PutBucketOwnershipControls", "bucket")],
+    ("s3", "PutBucketPolicy"): [("s3:PutBucketPolicy", "bucket")],
+    ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
+    ("s3", "GetObject"): [("s3:GetObject", "object")],
+    ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
+    ("s3control", "ListAccessPoints"): [("s3:ListAccessPoints", "*")],
+    ("s3control", "ListTagsForResource"): [("s3:ListTagsForResource", "arn")],
+    ("s3control", "GetAccessPointPolicy"): [("s3:GetAccessPointPolicy", "accesspoint")],
+    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "accesspoint")],
+    ("s3control", "CreateAccessPoint"): [
+        ("s3:CreateAccessPoint", "accesspoint"),
+        ("s3:TagResource", "accesspoint"),  # created with tags
+    ],
+    ("s3control", "TagResource"): [("s3:TagResource", "arn")],
+    ("s3control", "PutAccessPointPolicy"): [("s3:PutAccessPointPolicy", "accesspoint")],
+    ("s3control", "DeleteAccessPointPolicy"): [("s3:DeleteAccessPointPolicy", "accesspoint")],
+    ("s3control", "DeleteAccessPoint"): [("s3:DeleteAccessPoint", "accesspoint")],
+    ("iam", "GetAccountAuthorizationDetails"): [("iam:GetAccountAuthorizationDetails", "*")],
+    ("iam", "CreateUser"): [("iam:CreateUser", "user"), ("iam:TagUser", "user")],
+    ("iam", "RemoveUserFromGroup"): [("iam:RemoveUserFromGroup", "group")],
+    ("iam", "DeleteVirtualMFADevice"): [("iam:DeleteVirtualMFADevice", "mfa")],
+    **{
+        ("iam", op): [(f"iam:{op}", "user")]
+        for op in (
+            "GetUser",
+            "UpdateUser",
+            "TagUser",
+            "DeleteUser",
+            "PutUserPolicy",
+            "DeleteUserPolicy",
+            "ListUserPolicies",
+            "ListAttachedUserPolicies",
+            "DetachUserPolicy",
+            "ListAccessKeys",
+            "DeleteAccessKey",
+            "DeleteLoginProfile",
+            "ListMFADevices",
+            "DeactivateMFADevice",
+            "ListSigningCertificates",
+            "DeleteSigningCertificate",
+            "ListSSHPublicKeys",
+            "DeleteSSHPublicKey",
+            "ListGroupsForUser",
+            "ListServiceSpecificCredentials",
+            "DeleteServiceSpecificCredential",
+        )
+    },
+}
+# Called only after DeleteUser fails with DeleteConflict, which moto never returns (it does not
+# implement service-specific credentials); covered by the static check below.
+NOT_EXERCISED = {
+    ("iam", "ListServiceSpecificCredentials"),
+    ("iam", "DeleteServiceSpecificCredential"),
+}
+
+
+# --- a small IAM evaluator: Allow statements, wildcards, StringEquals conditions ---------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _conditions_met(condition: Mapping[str, Any] | None, context: Mapping[str, str]) -> bool:
+    if not condition:
+        return True
+    if set(condition) != {"StringEquals"}:
+        return False  # anything else is not evaluated here: fail closed
+    return all(context.get(k) in _as_list(v) for k, v in condition["StringEquals"].items())
+
+
+def allowed(
+    policy: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
+) -> bool:
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+    return any(
+        any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(s["Action"]))
+        and any(fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
+        and _conditions_met(s.get("Condition"), context)
+        for s in policy["Statement"]
+    )
+
+
+def test_evaluator_denies_what_it_should() -> None:
+    policy = tool_policy(config_from(BASE_YAML), read_only=False).document
+    ap = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/alice-access-point"
+    assert allowed(policy, "s3:PutAccessPointPolicy", ap, {})
+    assert not allowed(policy, "s3:PutAccessPointPolicy", ap.replace("alice", "mallory"), {})
+    assert not allowed(policy, "s3:GetObject", f"arn:aws:s3:::{BUCKET}/x", {})
+    assert not allowed(
+        policy, "iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/collaborators/A", {}
+    )
+    outside = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
+    assert not allowed(policy, "iam:UpdateUser", outside, {})
+    assert allowed(policy, "iam:UpdateUser", outside, OUR_TAGS)
+    assert not allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+
+
+# --- recording the calls ----------------------------------------------------------------------
+
+CALL = re.compile(r"^aws (\S+) (\S+) (.*) -> \S+(?: \S+)? in \d+ ms$")
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    params: dict[str, str]
+
+
+def parse_calls(stderr: str) -> list[Call]:
+    calls = []
+    for line in stderr.splitlines():
+        match = CALL.match(line)
+        if match:
+            params = dict(p.split("=", 1) for p in match.group(3).split() if "=" in p)
+            calls.append(Call(match.group(1), match.group(2), params))
+    return calls
+
+
+@dataclass
+class Recorder:
+    server: MotoServer
+    config_file: Path
+    runs: list[tuple[str, list[Call], Config]]
+
+    def run(self, command: str, *extra: str, expect: tuple[int, ...] = (0, 2)) -> None:
+        args = [command, "-v", "-c", str(self.config_file), *extra]
+        if command == "apply":
+            args.append("--auto-approve")
+        result = run_reconcile(*args, server=self.server)
+        assert result.returncode in expect, result.stdout + result.stderr
+        calls = parse_calls(result.stderr)
+        assert calls, result.stderr
+        config = config_from(self.config_file.read_text())
+        self.runs.append((command, calls, config))
+
+
+def resource_arn(kind: str, call: Call, config: Config, user_paths: Mapping[str, str]) -> str:
+    p = call.params
+    if kind == "bucket":
+        return f"arn:aws:s3:::{p['Bucket']}"
+    if kind == "object":
+        return f"arn:aws:s3:::{p['Bucket']}/{p['Key']}"
+    if kind == "accesspoint":
+        return config.access_point_arn(p["Name"])
+    if kind == "arn":
+        return p["ResourceArn"]
+    if kind == "user":
+        path = user_paths.get(p["UserName"], config.iam_path)
+        return f"arn:aws:iam::{ACCOUNT}:user{path}{p['UserName']}"
+    if kind == "group":
+        return f"arn:aws:iam::{ACCOUNT}:group/{p['GroupName']}"
+    if kind == "mfa":
+        return p["SerialNumber"]
+    assert kind == "*"
+    return "*"
+
+
+def self_signed_certificate() -> tuple[str, str]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    ssh = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), ssh.decode()
+
+
+WIDE_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+)
+
+
+def drift_out_of_band(server: MotoServer) -> None:
+    s3, s3control, iam = (server.client(s) for s in ("s3", "s3control", "iam"))
+    iam.delete_user_policy(UserName="Bob", PolicyName="reconciler-access-point-access")
+    iam.put_user_policy(
+        UserName="Alice",
+        PolicyName="extra",
+        PolicyDocument=WIDE_POLICY,
+    )
+    tags = iam.list_user_tags(UserName="Alice")["Tags"]
+    iam.update_user(UserName="Alice", NewPath="/old/")  # as if iam_path had been changed
+    iam.tag_user(UserName="Alice", Tags=tags)  # moto drops tags on a path change; AWS keeps them
+    arn = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/bob-access-point"
+    s3control.tag_resource(
+        AccountId=ACCOUNT, ResourceArn=arn, Tags=[{"Key": "reconciler:collaborator", "Value": "x"}]
+    )
+    s3control.create_access_point(AccountId=ACCOUNT, Name="legacy-ap", Bucket=BUCKET)
+    s3.delete_bucket_encryption(Bucket=BUCKET)
+
+
+def give_bob_every_credential(server: MotoServer) -> None:
+    iam = server.client("iam")
+    iam.create_access_key(UserName="Bob")
+    iam.create_login_profile(UserName="Bob", Password="Not-a-real-password-1!")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="bob-mfa")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="Bob",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    certificate, ssh_key = self_signed_certificate()
+    iam.upload_signing_certificate(UserName="Bob", CertificateBody=certificate)
+    iam.upload_ssh_public_key(UserName="Bob", SSHPublicKeyBody=ssh_key)
+    iam.create_group(GroupName="readers")
+    iam.add_user_to_group(GroupName="readers", UserName="Bob")
+    policy_arn = iam.create_policy(
+        PolicyName="extra",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="Bob", PolicyArn=policy_arn)
+
+
+@pytest.fixture
+def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Call], Config]]:
+    """Every run of the scenario: (command, calls logged by -v, the config in effect)."""
+    # partner-site-ap already exists, ours, on another bucket: it must be replaced
+    s3, s3control = moto_server.client("s3"), moto_server.client("s3control")
+    s3.create_bucket(Bucket="old-share")
+    s3control.create_access_point(
+        AccountId=ACCOUNT,
+        Name="partner-site-ap",
+        Bucket="old-share",
+        Tags=[{"Key": "reconciler:managed-by", "Value": "s3-collaborator-reconciler"}],
+    )
+    config_file = tmp_path / "collaborators.yaml"
+    config_file.write_text(SCENARIO_YAML)
+    rec = Recorder(moto_server, config_file, [])
+    rec.run("plan")
+    rec.run("apply")
+    drift_out_of_band(moto_server)
+    rec.run("plan")
+    rec.run("apply")
+    give_bob_every_credential(moto_server)
+    config_file.write_text(
+        SCENARIO_YAML.replace(
+            "  - id: bob\n    iam_user: Bob\n    prefix: Bob/\n    access: [write, read, list]\n",
+            "",
+        )
+    )
+    rec.run("plan")
+    rec.run("apply")
+    # a lock left by a killed apply: apply refuses and reads it, unlock --force removes it
+    moto_server.client("s3").put_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock", Body=b"{")
+    rec.run("apply", expect=(1, 3))
+    rec.run("unlock", "--force")
+    rec.run("plan", "--detailed-exitcode")
+    with pytest.raises(moto_server.client("iam").exceptions.NoSuchEntityException):
+        moto_server.client("iam").get_user(UserName="Bob")
+    return rec.runs
+
+
+def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    problems = []
+    for command, calls, config in runs:
+        policy = tool_policy(config, read_only=command == "plan").document  # unlock: apply
+        user_paths: dict[str, str] = {"Alice": "/old/"} if _moves_alice(calls) else {}
+        for call in calls:
+            key = (call.service, call.operation)
+            seen.add(key)
+            assert key in REQUIRED, f"{key} is called but missing from the table"
+            for action, kind in REQUIRED[key]:
+                arn = resource_arn(kind, call, config, user_paths)
+                context = OUR_TAGS if kind == "user" else {}
+                if not allowed(policy, action, arn, context):
+                    problems.append(f"{command}: {key} needs {action} on {arn}")
+            if key == ("iam", "UpdateUser"):
+                # moving needs the destination too; afterwards the user is under iam_path
+                dest = f"arn:aws:iam::{ACCOUNT}:user{config.iam_path}{call.params['UserName']}"
+                if not allowed(policy, "iam:UpdateUser", dest, OUR_TAGS):
+                    problems.append(f"{command}: UpdateUser needs the destination {dest}")
+                user_paths.pop(call.params["UserName"], None)
+    assert problems == []
+    return seen
+
+
+def _moves_alice(calls: list[Call]) -> bool:
+    return any(c.operation == "UpdateUser" and c.params.get("UserName") == "Alice" for c in calls)
+
+
+def operations_in_code() -> set[tuple[str, str]]:
+    """Every boto3 client method named anywhere under reconciler/aws/, as (service, Operation).
+
+    A name that several services share (S3 Control repeats some bucket operations for Outposts)
+    counts for the first service here that has it: the code calls S3 for buckets."""
+    source = "\n".join(p.read_text() for p in AWS_PACKAGE.glob("*.py"))
+    words = set(re.findall(r"\b[a-z][a-z0-9_]+\b", source))
+    session = botocore.session.get_session()
+    found: dict[str, tuple[str, str]] = {}
+    for service in ("s3", "iam", "sts", "s3control"):
+        for operation in session.get_service_model(service).operation_names:
+            name = xform_name(operation)
+            if name in words:
+                found.setdefault(name, (service, operation))
+    return set(found.values())
+
+
+@pytest.mark.e2e
+def test_printed_policy_covers_every_recorded_call(
+    recorded: list[tuple[str, list[Call], Config]],
+) -> None:
+    # plan runs are checked against the read-only policy, apply runs against the apply policy
+    commands = [command for command, _, _ in recorded]
+    assert commands == ["plan", "apply"] * 3 + ["apply", "unlock", "plan"]
+    seen = check_runs(recorded)
+    in_code = operations_in_code()
+    assert in_code - seen == NOT_EXERCISED, "operations in the code that no scenario exercised"
+    assert seen <= in_code
+    # the ones moto cannot exercise are still covered by the apply policy
+    config = config_from(BASE_YAML)
+    policy = tool_policy(config, read_only=False).document
+    for key in NOT_EXERCISED:
+        for action, kind in REQUIRED[key]:
+            assert kind == "user"
+            call = Call(key[0], key[1], {"UserName": "Bob"})
+            assert allowed(policy, action, resource_arn(kind, call, config, {}), {})
+    # every write the teardown does was recorded
+    for operation in (
+        "DeleteAccessKey",
+        "DeleteLoginProfile",
+        "DeactivateMFADevice",
+        "DeleteVirtualMFADevice",
+        "DeleteSigningCertificate",
+        "DeleteSSHPublicKey",
+        "RemoveUserFromGroup",
+        "DetachUserPolicy",
+        "DeleteUser",
+        "UpdateUser",
+        "TagUser",
+    ):
+        assert ("iam", operation) in seen
+    for operation in (
+        "DeleteAccessPoint",
+        "DeleteAccessPointPolicy",
+        "TagResource",
+        "GetAccessPoint",
+    ):
+        assert ("s3control", operation) in seen
+
+
+# --- the policy's shape -----------------------------------------------------------------------
+
+
+WRITE_VERBS = ("Create", "Put", "Delete", "Tag", "Update", "Remove", "Deactivate", "Detach")
+
+
+def test_read_only_policy_has_no_write_action(config: Config) -> None:
+    doc = tool_policy(config, read_only=True).document
+    actions = [a for s in doc["Statement"] for a in s["Action"]]
+    assert actions and not [a for a in actions if a.split(":")[1].startswith(WRITE_VERBS)]
+
+
+def test_only_unscopable_actions_use_a_wildcard_resource(config: Config) -> None:
+    doc = tool_policy(config, read_only=False).document
+    star = [s["Action"] for s in doc["Statement"] if s["Resource"] == "*"]
+    assert star == [["iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints"]]
+    writes = next(s for s in doc["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints")
+    assert writes["Resource"] == [
+        f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{name}"
+        for name in ("alice-access-point", "bob-access-point", "partner-site-ap")
+    ]
+    users = next(s for s in doc["Statement"] if s["Sid"] == "ReconcilerManageCollaboratorUsers")
+    assert users["Resource"] == f"arn:aws:iam::{ACCOUNT}:user/collaborators/*"
+    assert "iam:CreateAccessKey" not in users["Action"]
+    assert "iam:CreateLoginProfile" not in users["Action"]
+
+
+def test_large_configs_fall_back_to_a_pattern_and_say_so() -> None:
+    head = BASE_YAML.split("collaborators:\n")[0] + "collaborators:\n"
+    entries = "".join(f"  - id: site-{i:04d}\n    iam_user: Site{i:04d}\n" for i in range(2000))
+    policy = tool_policy(config_from(head + entries), read_only=False)
+    assert policy_size(policy.document) <= MANAGED_POLICY_MAX_CHARS
+    writes = next(
+        s for s in policy.document["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints"
+    )
+    assert writes["Resource"] == f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*"
+    assert len(policy.notes) == 1 and "do not fit in one managed policy" in policy.notes[0]
+
+
+def test_iam_policy_command_prints_json_offline(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(BASE_YAML)
+    result = run_reconcile("iam-policy", "--read-only", "-c", str(path), env={"PATH": "/usr/bin"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == tool_policy(config_from(BASE_YAML), read_only=True).document
+    assert result.stderr == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from reconciler.errors import WriteError
 from reconciler.interfaces import Writer
@@ -25,6 +26,14 @@ class Failure:
     code: str
     message: str
     request_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "change": self.change.to_json(),
+            "code": self.code,
+            "message": self.message,
+            "request_id": self.request_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,9 @@ def _dispatch(w: Writer, c: Change) -> None:
             w.delete_user_policy(user, policy_name)
         else:
             w.put_user_policy(user, policy_name, c.after)
+    elif t is ResourceType.IAM_ACCESS_KEY:
+        user, key_id = c.id.split("/", 1)
+        w.deactivate_access_key(user, key_id)  # keys are only ever deactivated
     elif t is ResourceType.ACCESS_POINT:
         if a is Action.UPDATE:
             w.tag_access_point(c.id, c.after["tags"])

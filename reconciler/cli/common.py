@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import click
@@ -129,12 +130,25 @@ def check_account(clients: Any, config: Config) -> None:
         )
 
 
-def read_and_plan(clients: Any, config: Config, *, checked: bool = False) -> Plan:
+def read_and_plan(
+    clients: Any,
+    config: Config,
+    *,
+    checked: bool = False,
+    today: date | None = None,
+    adopt: bool = False,
+) -> Plan:
+    """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today); the
+    reader sees expired collaborators as suspended, so it reads their access keys."""
     from reconciler.aws.reader import AwsReader
+    from reconciler.cli.lifecycle_options import today_utc
+    from reconciler.lifecycle import resolve
 
     if not checked:
         check_account(clients, config)
-    return make_plan(config, AwsReader(clients).read(config))
+    day = today or today_utc()
+    live = AwsReader(clients).read(resolve(config, day))
+    return make_plan(config, live, today=day, adopt=adopt)
 
 
 def echo_plan(plan: Plan, output_format: str) -> None:
@@ -190,14 +204,6 @@ def echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> 
     doc: dict[str, Any] = {"plan": plan_document(plan), "converged": converged}
     if result is not None:
         doc["applied"] = [c.to_json() for c in result.applied]
-        doc["failures"] = [
-            {
-                "change": f.change.to_json(),
-                "code": f.code,
-                "message": f.message,
-                "request_id": f.request_id,
-            }
-            for f in result.failures
-        ]
+        doc["failures"] = [f.to_json() for f in result.failures]
         doc["skipped"] = [c.to_json() for c in result.skipped]
     click.echo(json.dumps(doc, indent=2))

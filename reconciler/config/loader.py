@@ -11,6 +11,12 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from reconciler.config.lifecycle import (
+    audit_settings,
+    lifecycle_problems,
+    lifecycle_settings,
+    parse_date,
+)
 from reconciler.config.yaml_source import SourceDocument, SyntaxProblem, parse
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.model import (
@@ -21,6 +27,7 @@ from reconciler.model import (
     Config,
     LockSettings,
     SafetySettings,
+    Status,
 )
 
 DEFAULT_IAM_PATH = "/collaborators/"
@@ -66,6 +73,9 @@ def load_config_text(raw: bytes, name: str) -> Config:
     problems = schema_problems(doc)
     if problems:
         raise ConfigError(name, problems)
+    problems = lifecycle_problems(doc)
+    if problems:
+        raise ConfigError(name, problems)
     return to_config(doc.data, name)
 
 
@@ -109,6 +119,8 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             key=(data.get("lock") or {}).get("key", DEFAULT_LOCK_KEY),
             ttl_seconds=(data.get("lock") or {}).get("ttl_seconds", 3600),
         ),
+        lifecycle=lifecycle_settings(data),
+        audit=audit_settings(data),
     )
 
 
@@ -121,4 +133,6 @@ def _collaborator(entry: dict[str, Any]) -> Collaborator:
         access_point=entry.get("access_point", f"{cid}-access-point"),
         iam_user=entry.get("iam_user"),
         principal=entry.get("principal"),
+        status=Status(entry.get("status", "active")),
+        expires=parse_date(entry["expires"]) if "expires" in entry else None,
     )

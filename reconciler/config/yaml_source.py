@@ -71,6 +71,7 @@ class _SyntaxProblem(Exception):
 SyntaxProblem = _SyntaxProblem
 
 _constructor = yaml.SafeLoader(stream="")
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 def _convert(node: yaml.Node, path: Path, doc: SourceDocument) -> Any:
@@ -89,4 +90,8 @@ def _convert(node: yaml.Node, path: Path, doc: SourceDocument) -> Any:
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), doc) for i, item in enumerate(node.value)]
+    if node.tag == _TIMESTAMP_TAG:
+        # Dates stay text (validated later): an impossible date like 2025-02-30 must become a
+        # clear message, not a constructor crash, and the schema describes them as strings.
+        return node.value
     return _constructor.construct_object(node, deep=True)

@@ -18,6 +18,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "changes": [change.to_json() for change in plan.changes],
         "warnings": list(plan.warnings),
         "errors": list(plan.errors),
+        # suspend / reactivate / adopt steps the changes amount to (display only)
+        "lifecycle": [event.to_json() for event in plan.events],
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan import Action, Change, CollaboratorEvent, Plan
 from reconciler.render.describe import change_details
 
 SYMBOLS = {
@@ -27,14 +27,34 @@ def change_headline(change: Change) -> str:
     return f"{SYMBOLS[change.action]} {change.type.value} {change.id}"
 
 
+def _group_title(plan: Plan, collaborator: str | None) -> str:
+    if collaborator is None:
+        return "Bucket settings"
+    marks = [
+        f"{e.kind.value.upper()}: {e.reason}" for e in plan.events if e.collaborator == collaborator
+    ]
+    return f"Collaborator {collaborator}" + "".join(f"  [{m}]" for m in marks)
+
+
+def _event_lines(events: tuple[CollaboratorEvent, ...]) -> list[str]:
+    if not events:
+        return []
+    lines = ["Lifecycle:"]
+    for event in events:
+        note = f"; {event.note}" if event.note else ""
+        lines.append(f"  {event.kind.value} {event.collaborator}: {event.reason}{note}")
+    return [*lines, ""]
+
+
 def render_text(plan: Plan) -> str:
     lines: list[str] = []
     for collaborator, changes in plan.by_collaborator().items():
-        lines.append("Bucket settings" if collaborator is None else f"Collaborator {collaborator}")
+        lines.append(_group_title(plan, collaborator))
         for change in changes:
             lines.append(f"  {change_headline(change)}")
             lines.extend(f"      {detail}" for detail in change_details(change))
         lines.append("")
+    lines.extend(_event_lines(plan.events))
     if plan.warnings:
         lines.append("Warnings:")
         lines.extend(f"  ! {w}" for w in plan.warnings)

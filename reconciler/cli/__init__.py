@@ -1,6 +1,12 @@
 """Command line: argument parsing and wiring. The only package that prints or exits."""
 
-from reconciler.cli import locking, plan_apply, validate  # noqa: F401  (registers the commands)
+from reconciler.cli import (  # noqa: F401  (registers the commands)
+    history,
+    import_cmd,
+    locking,
+    plan_apply,
+    validate,
+)
 from reconciler.cli.app import cli, main
 
 __all__ = ["cli", "main"]

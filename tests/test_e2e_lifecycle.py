@@ -1,0 +1,164 @@
+"""Collaborator lifecycle end to end against a moto server: expiry -> suspension -> revoked
+grants and inactive keys -> re-activation; import of the AWS blog's hand-built setup -> validate ->
+plan --adopt -> apply --adopt -> empty plan; audit records written once and never rewritten.
+
+Time is injected with RECONCILE_TODAY: no test depends on the real date."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import BASE_YAML
+from tests.e2e_support import (
+    MotoServer,
+    moto_server,
+    moto_server_session,
+    reconcile_env,
+    run_reconcile,
+)
+
+__all__ = ["moto_server", "moto_server_session"]
+pytestmark = pytest.mark.e2e
+ACCOUNT = "123456789012"
+BUCKET = "clinical-share-123456789012"
+AUDIT_BUCKET = "reconciler-test-audit"  # see LOCK_BUCKET: moto applies our Deny to all writes
+ALICE_AP = "alice-access-point"
+ALICE_POLICY = "reconciler-access-point-access"
+
+EXPIRING = BASE_YAML.replace(
+    "    prefix: Alice/\n    access: [write]\n",
+    "    prefix: Alice/\n    access: [write]\n    expires: 2025-07-01\n",
+)
+
+
+def run(server: MotoServer, *args: str, today: str = "2025-06-20", **env: str) -> Any:
+    return run_reconcile(*args, env=reconcile_env(server, RECONCILE_TODAY=today, **env))
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "collaborators.yaml"
+    path.write_text(text)
+    return path
+
+
+def ap_policy(server: MotoServer, name: str) -> dict[str, Any] | None:
+    s3control = server.client("s3control")
+    try:
+        text = s3control.get_access_point_policy(AccountId=ACCOUNT, Name=name)["Policy"]
+    except s3control.exceptions.ClientError as err:
+        assert err.response["Error"]["Code"] == "NoSuchAccessPointPolicy", err
+        return None
+    return dict(json.loads(text))
+
+
+def ap_tags(server: MotoServer, name: str) -> dict[str, str]:
+    arn = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{name}"
+    tags = server.client("s3control").list_tags_for_resource(AccountId=ACCOUNT, ResourceArn=arn)
+    return {t["Key"]: t["Value"] for t in tags["Tags"]}
+
+
+def keys(server: MotoServer, user: str) -> dict[str, str]:
+    listed = server.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return {k["AccessKeyId"]: k["Status"] for k in listed}
+
+
+# --- expiry -> suspension -> re-activation ---------------------------------------------------------
+
+
+def test_expiry_suspends_revokes_every_grant_and_reactivation_restores_them(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    config = write(tmp_path, EXPIRING)
+    applied = run(moto_server, "apply", "-c", str(config), "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    iam = moto_server.client("iam")
+    key_id = iam.create_access_key(UserName="Alice")["AccessKey"]["AccessKeyId"]
+    bob_key = iam.create_access_key(UserName="Bob")["AccessKey"]["AccessKeyId"]
+
+    # 11 days ahead: a warning, no change
+    warned = run(moto_server, "plan", "-c", str(config), "--detailed-exitcode")
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    assert "collaborator alice expires on 2025-07-01 (in 11 days)" in warned.stdout
+
+    # the day it expires: the plan suspends alice and nobody else
+    due = run(moto_server, "plan", "-c", str(config), "--format", "json", today="2025-07-01")
+    assert due.returncode == 0, due.stderr
+    doc = json.loads(due.stdout)
+    assert doc["lifecycle"] == [
+        {
+            "collaborator": "alice",
+            "event": "suspend",
+            "reason": "expired on 2025-07-01",
+            "note": "keeps the IAM user and access point; removes every grant (access point "
+            "policy, identity policy); deactivates the IAM user's access keys",
+        }
+    ]
+    assert sorted((c["action"], c["type"], c["id"]) for c in doc["changes"]) == [
+        ("delete", "access_point_policy", ALICE_AP),
+        ("delete", "iam_user_policy", f"Alice/{ALICE_POLICY}"),
+        ("update", "access_point", ALICE_AP),
+        ("update", "iam_access_key", f"Alice/{key_id}"),
+        ("update", "iam_user", "Alice"),
+    ]
+    text = run(moto_server, "plan", "-c", str(config), today="2025-07-01").stdout
+    assert "Collaborator alice  [SUSPEND: expired on 2025-07-01]" in text
+
+    # the nightly job applies it with no human action
+    nightly = run(moto_server, "apply", "-c", str(config), "--auto-approve", today="2025-07-02")
+    assert nightly.returncode == 0, nightly.stdout + nightly.stderr
+    assert "Converged" in nightly.stdout
+    assert ap_policy(moto_server, ALICE_AP) is None
+    assert iam.list_user_policies(UserName="Alice")["PolicyNames"] == []
+    assert iam.list_attached_user_policies(UserName="Alice")["AttachedPolicies"] == []
+    assert keys(moto_server, "Alice") == {key_id: "Inactive"}
+    assert ap_tags(moto_server, ALICE_AP)["reconciler:status"] == "suspended"
+    # kept: the user, its access point; untouched: everybody else
+    assert iam.get_user(UserName="Alice")["User"]["UserName"] == "Alice"
+    assert keys(moto_server, "Bob") == {bob_key: "Active"}
+    assert ap_policy(moto_server, "bob-access-point") is not None
+    # no statement anywhere still names alice's user
+    alice_arn = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Alice"
+    bucket_policy = moto_server.client("s3").get_bucket_policy(Bucket=BUCKET)["Policy"]
+    policies = [bucket_policy] + [
+        json.dumps(ap_policy(moto_server, n)) for n in ("bob-access-point", "partner-site-ap")
+    ]
+    assert not any(alice_arn in p for p in policies)
+    # a key created later is caught by the next run; the one after changes nothing
+    late = iam.create_access_key(UserName="Alice")["AccessKey"]["AccessKeyId"]
+    again = run(moto_server, "apply", "-c", str(config), "--auto-approve", today="2025-07-03")
+    assert again.returncode == 0 and f"~ iam_access_key Alice/{late}" in again.stdout
+    assert keys(moto_server, "Alice") == {key_id: "Inactive", late: "Inactive"}
+    quiet = run(moto_server, "plan", "-c", str(config), "--detailed-exitcode", today="2025-07-04")
+    assert quiet.returncode == 0, quiet.stdout
+
+    # the agreement is extended: grants come back, keys stay inactive, and the plan says so
+    config.write_text(EXPIRING.replace("expires: 2025-07-01", "expires: 2026-07-01"))
+    back = run(moto_server, "apply", "-c", str(config), "--auto-approve", today="2025-07-05")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "reactivate alice" in back.stdout and "stay inactive" in back.stdout
+    (statement,) = ap_policy(moto_server, ALICE_AP)["Statement"]  # type: ignore[index]
+    assert statement["Principal"] == {"AWS": alice_arn}
+    assert iam.list_user_policies(UserName="Alice")["PolicyNames"] == [ALICE_POLICY]
+    assert "reconciler:status" not in ap_tags(moto_server, ALICE_AP)
+    assert "reconciler:status" not in {
+        t["Key"] for t in iam.list_user_tags(UserName="Alice")["Tags"]
+    }
+    assert keys(moto_server, "Alice") == {key_id: "Inactive", late: "Inactive"}
+    assert run(moto_server, "plan", "-c", str(config), "--detailed-exitcode").returncode == 0
+
+
+def test_status_suspended_for_an_external_principal_removes_its_access_point_policy(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    config = write(tmp_path, BASE_YAML)
+    assert run(moto_server, "apply", "-c", str(config), "--auto-approve").returncode == 0
+    config.write_text(BASE_YAML + "    status: suspended\n")
+    result = run(moto_server, "apply", "-c", str(config), "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[SUSPEND: status: suspended]" in result.stdout
+    assert ap_policy(moto_server, "partner-site-ap") is None
+    assert ap_policy(moto_server, ALICE_AP) is not None

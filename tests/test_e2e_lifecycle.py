@@ -66,7 +66,7 @@ def keys(server: MotoServer, user: str) -> dict[str, str]:
     return {k["AccessKeyId"]: k["Status"] for k in listed}
 
 
-# --- expiry -> suspension -> re-activation ---------------------------------------------------------
+# --- expiry -> suspension -> re-activation -------------------------------------------------
 
 
 def test_expiry_suspends_revokes_every_grant_and_reactivation_restores_them(

@@ -216,11 +216,11 @@ def _level_notes(ap_name: str, grant: _Grant) -> list[str]:
     """A level grants a little more than the live policy did (e.g. write adds multipart abort)."""
     notes = []
     for level in sorted(grant.levels - {AccessLevel.LIST}, key=lambda lv: lv.value):
-        missing = {a.lower() for a in OBJECT_ACTIONS[level]} - grant.actions
+        missing = [a for a in OBJECT_ACTIONS[level] if a.lower() not in grant.actions]
         if missing:
             notes.append(
-                f"access point {ap_name}: level {level.value} also grants "
-                f"{', '.join(sorted(OBJECT_ACTIONS[level]))}; the live policy had only part of it"
+                f"access point {ap_name}: imported as access {level.value}, which also grants "
+                f"{', '.join(missing)} (the live policy did not)"
             )
     return notes
 
@@ -303,7 +303,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
     text = str(value)
-    plain = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9/_.@+=,:-]*", text) is not None
+    plain = re.fullmatch(r"[A-Za-z0-9/][A-Za-z0-9/_.@+=,:-]*", text) is not None
     if plain and yaml.safe_load(text) == text and ": " not in text:
         return text
     return json.dumps(text)

@@ -95,8 +95,20 @@ class _Builder:
     changes: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    events: list[CollaboratorEvent] = field(default_factory=list)
     adopt: bool = False
+    adopted: dict[str, list[str]] = field(default_factory=dict)  # collaborator -> resources
+
+    def adoption_events(self) -> list[CollaboratorEvent]:
+        return [
+            CollaboratorEvent(
+                cid,
+                EventKind.ADOPT,
+                f"untagged {' and '.join(items)}",
+                "tagged as managed by this tool (--adopt); policies replaced by the ones "
+                "collaborators.yaml describes",
+            )
+            for cid, items in self.adopted.items()
+        ]
 
     def diff(
         self,
@@ -144,7 +156,10 @@ def plan(
         warnings=[*builder.warnings, *lifecycle.expiry_warnings(config, today)],
         errors=builder.errors,
         managed_collaborators=managed_collaborators(resolved, live),
-        events=[*builder.events, *lifecycle.status_events(config, live, builder.changes, today)],
+        events=[
+            *builder.adoption_events(),
+            *lifecycle.status_events(config, live, builder.changes, today),
+        ],
     )
 
 
@@ -316,14 +331,7 @@ def _user_ownership_ok(config: Config, collab: Collaborator, user: LiveUser, b: 
         return False
     if not is_managed(user.tags):
         if b.adopt:
-            b.events.append(
-                CollaboratorEvent(
-                    collab.id,
-                    EventKind.ADOPT,
-                    f"IAM user {user.name} exists without the {MANAGED_TAG_KEY} tag: it is "
-                    "tagged as managed and its inline policies are replaced",
-                )
-            )
+            b.adopted.setdefault(collab.id, []).append(f"IAM user {user.name}")
             return True
         b.errors.append(
             f"{where} already exists but is not managed by this tool (no {MANAGED_TAG_KEY} tag): "
@@ -421,14 +429,7 @@ def _adopt_access_point(
     is (same bucket, Internet origin); otherwise an error, never a takeover or a replacement."""
     where = f"collaborator {collab.id}: access point {ap.name}"
     if b.adopt and not fixed_differs:
-        b.events.append(
-            CollaboratorEvent(
-                collab.id,
-                EventKind.ADOPT,
-                f"access point {ap.name} exists without the {MANAGED_TAG_KEY} tag: it is "
-                "tagged as managed and its policy is replaced",
-            )
-        )
+        b.adopted.setdefault(collab.id, []).append(f"access point {ap.name}")
         return True
     if b.adopt:
         b.errors.append(

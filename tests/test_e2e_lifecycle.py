@@ -162,3 +162,148 @@ def test_status_suspended_for_an_external_principal_removes_its_access_point_pol
     assert "[SUSPEND: status: suspended]" in result.stdout
     assert ap_policy(moto_server, "partner-site-ap") is None
     assert ap_policy(moto_server, ALICE_AP) is not None
+
+
+# --- import and adopt the AWS blog's hand-built setup ------------------------------------------
+
+SEED_BUCKET = f"s3-ap-stack-{ACCOUNT}-s3-access-point"
+SEED_IDENTITY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": {
+        "Action": [
+            "s3:GetAccessPoint",
+            "s3:ListAllMyBuckets",
+            "s3:ListAccessPoints",
+            "s3:ListBucket",
+        ],
+        "Resource": "*",
+        "Effect": "Allow",
+    },
+}
+
+
+def seed_ap_policy(ap: str, user: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Statement1",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{user}"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{ap}/object/{user}/*",
+                }
+            ],
+        }
+    )
+
+
+def build_seed_setup(server: MotoServer) -> dict[str, Any]:
+    """Exactly what the blog post (and its CloudFormation template) builds: one bucket whose
+    policy allows s3:PutObject through this account's access points, users Alice and Bob
+    (no path) with the example identity policy and a console password, a folder and an access
+    point per user whose policy lets only that user put objects in its folder."""
+    s3, s3control, iam = (server.client(s) for s in ("s3", "s3control", "iam"))
+    s3.create_bucket(Bucket=SEED_BUCKET)
+    bucket_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{SEED_BUCKET}/*",
+                "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=SEED_BUCKET, Policy=json.dumps(bucket_policy))
+    for user in ("Alice", "Bob"):
+        iam.create_user(UserName=user)
+        iam.create_login_profile(UserName=user, Password=f"Example-{user}-password-1!")
+        iam.put_user_policy(
+            UserName=user,
+            PolicyName="s3-access-point-users",
+            PolicyDocument=json.dumps(SEED_IDENTITY_POLICY),
+        )
+        s3.put_object(Bucket=SEED_BUCKET, Key=f"{user}/", Body=b"")
+        ap = f"{user.lower()}-access-point"
+        s3control.create_access_point(AccountId=ACCOUNT, Name=ap, Bucket=SEED_BUCKET)
+        s3control.put_access_point_policy(
+            AccountId=ACCOUNT, Name=ap, Policy=seed_ap_policy(ap, user)
+        )
+    return bucket_policy["Statement"][0]
+
+
+def test_import_of_the_blog_setup_validates_adopts_and_converges(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    seed_statement = build_seed_setup(moto_server)
+    config = tmp_path / "collaborators.yaml"
+    imported = run(moto_server, "import", "--bucket", SEED_BUCKET, "-o", str(config))
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 2 collaborator(s)" in imported.stderr
+    assert "inline policy s3-access-point-users is replaced" in imported.stderr
+    text = config.read_text()
+    assert "iam_path: /\n" in text
+    assert "  - id: alice\n    iam_user: Alice\n    prefix: Alice/\n    access: [write]\n" in text
+    assert "  - id: bob\n    iam_user: Bob\n    prefix: Bob/\n    access: [write]\n" in text
+
+    valid = run(moto_server, "validate", "-c", str(config))
+    assert valid.returncode == 0, valid.stderr
+    assert "2 collaborators" in valid.stdout
+
+    refused = run(moto_server, "plan", "-c", str(config))
+    assert refused.returncode == 1
+    assert "IAM user Alice already exists but is not managed" in refused.stdout
+    assert "adopt it with --adopt" in refused.stdout
+
+    preview = run(moto_server, "plan", "-c", str(config), "--adopt", "--format", "json")
+    assert preview.returncode == 0, preview.stderr
+    doc = json.loads(preview.stdout)
+    assert doc["errors"] == []
+    assert {(e["collaborator"], e["event"]) for e in doc["lifecycle"]} == {
+        ("alice", "adopt"),
+        ("bob", "adopt"),
+    }
+    alice = {
+        (c["action"], c["type"], c["id"]) for c in doc["changes"] if c["collaborator"] == "alice"
+    }
+    assert alice == {
+        ("update", "iam_user", "Alice"),
+        ("delete", "iam_user_policy", "Alice/s3-access-point-users"),
+        ("create", "iam_user_policy", "Alice/reconciler-access-point-access"),
+        ("update", "access_point", ALICE_AP),
+        ("update", "access_point_policy", ALICE_AP),
+    }
+    # adopting never deletes or replaces a user or an access point
+    assert not [
+        c
+        for c in doc["changes"]
+        if c["action"] in ("delete", "replace") and c["type"] in ("iam_user", "access_point")
+    ]
+
+    applied = run(moto_server, "apply", "-c", str(config), "--adopt", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Converged" in applied.stdout
+    empty = run(moto_server, "plan", "-c", str(config), "--detailed-exitcode")
+    assert empty.returncode == 0, empty.stdout
+    assert empty.stdout.strip() == "No changes. Live state matches collaborators.yaml."
+
+    iam, s3 = moto_server.client("iam"), moto_server.client("s3")
+    assert ap_tags(moto_server, ALICE_AP)["reconciler:managed-by"] == "s3-collaborator-reconciler"
+    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="Bob")["Tags"]}
+    assert tags["reconciler:bucket"] == SEED_BUCKET
+    assert iam.get_login_profile(UserName="Alice")["LoginProfile"]["UserName"] == "Alice"
+    (statement,) = ap_policy(moto_server, ALICE_AP)["Statement"]  # type: ignore[index]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:user/Alice"}
+    assert statement["Resource"].endswith(f"accesspoint/{ALICE_AP}/object/Alice/*")
+    # the seed's broad s3:ListBucket on "*" is gone; the blog's bucket statement is kept
+    assert iam.list_user_policies(UserName="Alice")["PolicyNames"] == [ALICE_POLICY]
+    statements = json.loads(s3.get_bucket_policy(Bucket=SEED_BUCKET)["Policy"])["Statement"]
+    assert seed_statement in statements
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=SEED_BUCKET)["Contents"]] == [
+        "Alice/",
+        "Bob/",
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Change, CollaboratorEvent, Plan
+from reconciler.plan import Action, Change, CollaboratorEvent, EventKind, Plan
 from reconciler.render.describe import change_details
 
 SYMBOLS = {
@@ -30,10 +30,14 @@ def change_headline(change: Change) -> str:
 def _group_title(plan: Plan, collaborator: str | None) -> str:
     if collaborator is None:
         return "Bucket settings"
-    marks = [
-        f"{e.kind.value.upper()}: {e.reason}" for e in plan.events if e.collaborator == collaborator
-    ]
+    marks = [_mark(e) for e in plan.events if e.collaborator == collaborator]
     return f"Collaborator {collaborator}" + "".join(f"  [{m}]" for m in marks)
+
+
+def _mark(event: CollaboratorEvent) -> str:
+    if event.kind is EventKind.SUSPEND:
+        return f"SUSPEND: {event.reason}"
+    return event.kind.value.upper()
 
 
 def _event_lines(events: tuple[CollaboratorEvent, ...]) -> list[str]:

@@ -186,8 +186,8 @@ def test_history_parses_sorts_filters_and_renders(applied: tuple[Plan, ApplyResu
     assert lines[0].startswith("2025-07-01T02:00:00.123456+00:00  failed: ")
     assert "actor octocat, commit 0123456789ab" in lines[0]
     assert (
-        "    FAILED + iam_user Bob: InternalError: injected failure in create_user, request id req-fake-1"
-        in lines
+        "    FAILED + iam_user Bob: InternalError: injected failure in create_user, "
+        "request id req-fake-1" in lines
     )
     assert "    + iam_user Alice" not in lines  # filtered to bob
     jsonl = render_history(parsed.records, output_format="json")

@@ -316,3 +316,26 @@ def test_audit_and_lifecycle_blocks_load() -> None:
     )
     with pytest.raises(ConfigError, match="audit"):
         config_from(BASE_YAML + "audit: {}\n")
+
+
+def test_lifecycle_plan_matches_golden(expiring: Config, cloud: FakeCloud) -> None:
+    """Suspend (expired), reactivate, adopt and an expiry warning in one reviewed plan."""
+    from tests.test_golden import check_golden
+
+    bob_suspended = ALICE_EXPIRES.replace(
+        "access: [write, read, list]", "access: [write, read, list]\n    status: suspended"
+    )
+    converge(config_from(bob_suspended), cloud, today=date(2025, 6, 1))
+    cloud.access_points["partner-site-ap"]["tags"] = {}
+    text = ALICE_EXPIRES.replace(
+        "access_point: partner-site-ap", "access_point: partner-site-ap\n    expires: 2025-07-10"
+    )
+    config = config_from(text)
+    p = plan(config, cloud.read(config), today=JULY_1, adopt=True)
+    check_golden("lifecycle.txt", render_text(p))
+    doc = plan_document(p)
+    assert [(e["collaborator"], e["event"]) for e in doc["lifecycle"]] == [
+        ("alice", "suspend"),
+        ("bob", "reactivate"),
+        ("partner-site", "adopt"),
+    ]

@@ -111,7 +111,8 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         from reconciler.aws.sandbox import sandbox
 
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
-        existing = () if lock_bucket == config.bucket.name else (lock_bucket,)
+        wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
+        existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
         with sandbox(config.account_id, region, existing):
             yield Clients(connection)
         return

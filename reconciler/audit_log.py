@@ -24,6 +24,8 @@ class JsonLinesLog:
                 f"the audit log's folder {folder} does not exist: create it, or fix "
                 "--audit-log / audit.log"
             )
+        if self.path.is_dir():
+            raise ReconcilerError(f"the audit log {self.path} is a folder: name a file in it")
         if self.path.exists() and not os.access(self.path, os.W_OK):
             raise ReconcilerError(f"the audit log {self.path} is not writable")
         if not self.path.exists() and not os.access(folder, os.W_OK):

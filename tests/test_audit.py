@@ -193,3 +193,31 @@ def test_history_parses_sorts_filters_and_renders(applied: tuple[Plan, ApplyResu
     jsonl = render_history(parsed.records, output_format="json")
     assert [json.loads(line) for line in jsonl.splitlines()] == [old, new]
     assert render_history([], output_format="text") == "No audit records.\n"
+
+
+def test_apply_prints_the_record_and_fails_when_it_cannot_be_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changes were made but the record could not be written: exit 1, record on stderr."""
+    from click.testing import CliRunner
+
+    from reconciler.cli import cli
+    from tests.conftest import BASE_YAML
+
+    config = tmp_path / "collaborators.yaml"
+    config.write_text(BASE_YAML)
+
+    def broken(self: JsonLinesLog, record: dict[str, Any]) -> str:
+        raise ReconcilerError("disk full")
+
+    monkeypatch.setattr(JsonLinesLog, "append", broken)
+    args = ["apply", "--sandbox", "--auto-approve", "-c", str(config)]
+    result = CliRunner().invoke(cli, [*args, "--audit-log", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 1, result.output
+    assert "error: the audit record could not be written to" in result.stderr
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert record["outcome"] == "applied" and len(record["applied"]) == 15
+    folder = CliRunner().invoke(cli, [*args, "--audit-log", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a directory" in folder.output  # refused up front
+    with pytest.raises(ReconcilerError, match="is a folder"):
+        JsonLinesLog(tmp_path).check()

@@ -79,7 +79,8 @@ def apply_plan(
     interrupted = False
     for change in execution_order(plan):
         interrupted = interrupted or (should_stop is not None and should_stop())
-        if interrupted or None in broken or change.collaborator in broken:
+        blocked = None in broken or change.collaborator in broken
+        if interrupted or (blocked and not revokes(change)):
             skipped.append(change)
             _report(progress, change, Outcome.SKIPPED, None)
             continue
@@ -94,6 +95,18 @@ def apply_plan(
         applied.append(change)
         _report(progress, change, Outcome.APPLIED, None)
     return ApplyResult(tuple(applied), tuple(failures), tuple(skipped), interrupted)
+
+
+_GRANTS = {ResourceType.ACCESS_POINT_POLICY, ResourceType.IAM_USER_POLICY}
+
+
+def revokes(change: Change) -> bool:
+    """Removing a grant or deactivating a key depends on nothing else: it is attempted even
+    after an earlier change of the same collaborator failed, so a suspension goes as far as
+    it can."""
+    if change.type is ResourceType.IAM_ACCESS_KEY:
+        return True
+    return change.action is Action.DELETE and change.type in _GRANTS
 
 
 def _report(progress: Progress | None, change: Change, outcome: Outcome, f: Failure | None) -> None:

@@ -339,3 +339,14 @@ def test_lifecycle_plan_matches_golden(expiring: Config, cloud: FakeCloud) -> No
         ("bob", "reactivate"),
         ("partner-site", "adopt"),
     ]
+
+
+def test_a_failed_revocation_does_not_stop_the_other_revocations(
+    expiring: Config, cloud: FakeCloud
+) -> None:
+    cloud.fail = lambda name, args: name == "delete_access_point_policy"
+    result = apply_plan(plan(expiring, cloud.read(expiring), today=JULY_1), cloud)
+    assert [f.change.type for f in result.failures] == [ResourceType.ACCESS_POINT_POLICY]
+    assert cloud.users["Alice"]["policies"] == {}  # still revoked
+    assert cloud.users["Alice"]["keys"]["AKIAALICE1"] == "Inactive"
+    assert {c.type for c in result.skipped} == {ResourceType.IAM_USER, ResourceType.ACCESS_POINT}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from reconciler.errors import WriteError
 from reconciler.interfaces import Writer
@@ -25,6 +26,14 @@ class Failure:
     code: str
     message: str
     request_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "change": self.change.to_json(),
+            "code": self.code,
+            "message": self.message,
+            "request_id": self.request_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,8 @@ def apply_plan(
     interrupted = False
     for change in execution_order(plan):
         interrupted = interrupted or (should_stop is not None and should_stop())
-        if interrupted or None in broken or change.collaborator in broken:
+        blocked = None in broken or change.collaborator in broken
+        if interrupted or (blocked and not revokes(change)):
             skipped.append(change)
             _report(progress, change, Outcome.SKIPPED, None)
             continue
@@ -85,6 +95,18 @@ def apply_plan(
         applied.append(change)
         _report(progress, change, Outcome.APPLIED, None)
     return ApplyResult(tuple(applied), tuple(failures), tuple(skipped), interrupted)
+
+
+_GRANTS = {ResourceType.ACCESS_POINT_POLICY, ResourceType.IAM_USER_POLICY}
+
+
+def revokes(change: Change) -> bool:
+    """Removing a grant or deactivating a key depends on nothing else: it is attempted even
+    after an earlier change of the same collaborator failed, so a suspension goes as far as
+    it can."""
+    if change.type is ResourceType.IAM_ACCESS_KEY:
+        return True
+    return change.action is Action.DELETE and change.type in _GRANTS
 
 
 def _report(progress: Progress | None, change: Change, outcome: Outcome, f: Failure | None) -> None:
@@ -114,6 +136,9 @@ def _dispatch(w: Writer, c: Change) -> None:
             w.delete_user_policy(user, policy_name)
         else:
             w.put_user_policy(user, policy_name, c.after)
+    elif t is ResourceType.IAM_ACCESS_KEY:
+        user, key_id = c.id.split("/", 1)
+        w.deactivate_access_key(user, key_id)  # keys are only ever deactivated
     elif t is ResourceType.ACCESS_POINT:
         if a is Action.UPDATE:
             w.tag_access_point(c.id, c.after["tags"])

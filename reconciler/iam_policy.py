@@ -73,6 +73,8 @@ USER_WRITE = (
     "iam:ListUserPolicies",
     "iam:PutUserPolicy",
     "iam:TagUser",
+    "iam:UntagUser",
+    "iam:UpdateAccessKey",
     "iam:UpdateUser",
 )
 # Creating an access point with tags also needs s3:TagResource.
@@ -81,6 +83,7 @@ ACCESS_POINT_WRITE = (
     "s3:GetAccessPoint",
     "s3:PutAccessPointPolicy",
     "s3:TagResource",
+    "s3:UntagResource",
 )
 ACCESS_POINT_REMOVE = ("s3:DeleteAccessPoint", "s3:DeleteAccessPointPolicy")
 # The apply lock: one object, created with If-None-Match, read, deleted (HeadBucket first).
@@ -94,8 +97,13 @@ USER_MOVE = (
     "iam:GetUser",
     "iam:PutUserPolicy",
     "iam:TagUser",
+    "iam:UntagUser",
     "iam:UpdateUser",
 )
+# The audit trail (YAML `audit.bucket`): apply creates one new object per run (a conditional
+# write: it never overwrites); `reconcile history` lists and reads them.
+AUDIT_WRITE = ("s3:PutObject",)
+AUDIT_READ = ("s3:GetObject",)
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,20 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
             ACCESS_POINT_READ,
             access_point_pattern(config),
         ),
+        *audit_read_statements(config),
+    ]
+
+
+def audit_read_statements(config: Config) -> list[dict[str, Any]]:
+    """`reconcile history` (and apply's check that the audit bucket exists)."""
+    if not config.audit.bucket:
+        return []
+    bucket = f"arn:aws:s3:::{config.audit.bucket}"
+    return [
+        # HeadBucket (does the audit bucket exist?) and ListObjectsV2 both need s3:ListBucket;
+        # HeadBucket carries no s3:prefix, so no prefix condition can be attached
+        _allow("ReconcilerListAuditRecords", ("s3:ListBucket",), bucket),
+        _allow("ReconcilerReadAuditRecords", AUDIT_READ, f"{bucket}/{config.audit.prefix}*"),
     ]
 
 
@@ -208,6 +230,9 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
         _allow("ReconcilerRemoveAccessPoints", ACCESS_POINT_REMOVE, access_point_pattern(config)),
     ]
     statements += lock_statements(config)
+    if config.audit.bucket:
+        objects = f"arn:aws:s3:::{config.audit.bucket}/{config.audit.prefix}*"
+        statements.append(_allow("ReconcilerWriteAuditRecords", AUDIT_WRITE, objects))
     return [s for s in statements if s["Resource"]]  # no access points named: nothing to write
 
 

@@ -28,7 +28,8 @@ class Writer(Protocol):
 
     def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None: ...
 
-    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None: ...
+    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+        """Set the path and our tags; our status tag is removed when `tags` lacks it."""
 
     def delete_user(self, name: str) -> None:
         """Tear the user down completely (keys, login profile, MFA, groups, policies...)."""
@@ -37,9 +38,12 @@ class Writer(Protocol):
 
     def delete_user_policy(self, user: str, policy_name: str) -> None: ...
 
+    def deactivate_access_key(self, user: str, key_id: str) -> None: ...
+
     def create_access_point(self, name: str, bucket: str, tags: Mapping[str, str]) -> None: ...
 
-    def tag_access_point(self, name: str, tags: Mapping[str, str]) -> None: ...
+    def tag_access_point(self, name: str, tags: Mapping[str, str]) -> None:
+        """Set our tags; our status tag is removed when `tags` lacks it."""
 
     def delete_access_point(self, name: str) -> None: ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +17,9 @@ MANAGED_TAG_KEY = "reconciler:managed-by"
 MANAGED_TAG_VALUE = "s3-collaborator-reconciler"
 BUCKET_TAG_KEY = "reconciler:bucket"
 COLLABORATOR_TAG_KEY = "reconciler:collaborator"
+# present (value "suspended") on the IAM user and access point of a suspended collaborator
+STATUS_TAG_KEY = "reconciler:status"
+SUSPENDED_TAG_VALUE = "suspended"
 STATEMENT_SID_PREFIX = "Reconciler"
 USER_POLICY_NAME = "reconciler-access-point-access"
 POLICY_VERSION = "2012-10-17"
@@ -28,6 +32,11 @@ class AccessLevel(StrEnum):
     DELETE = "delete"
 
 
+class Status(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 class ResourceType(StrEnum):
     """Resource kinds, declared in dependency order (creates run top to bottom)."""
 
@@ -37,6 +46,7 @@ class ResourceType(StrEnum):
     BUCKET_OWNERSHIP_CONTROLS = "bucket_ownership_controls"
     IAM_USER = "iam_user"
     IAM_USER_POLICY = "iam_user_policy"
+    IAM_ACCESS_KEY = "iam_access_key"
     ACCESS_POINT = "access_point"
     ACCESS_POINT_POLICY = "access_point_policy"
     BUCKET_POLICY = "bucket_policy"
@@ -64,10 +74,18 @@ class Collaborator:
     access_point: str
     iam_user: str | None = None
     principal: str | None = None
+    status: Status = Status.ACTIVE
+    # from this date (UTC) on, the collaborator is treated as suspended
+    expires: date | None = None
 
     @property
     def managed_user(self) -> bool:
         return self.iam_user is not None
+
+    @property
+    def suspended(self) -> bool:
+        """True when suspended by `status:`; see reconciler.lifecycle for expiry."""
+        return self.status is Status.SUSPENDED
 
 
 DEFAULT_LOCK_KEY = ".reconciler/apply.lock"
@@ -89,6 +107,27 @@ class LockSettings:
     ttl_seconds: int = 3600
 
 
+DEFAULT_EXPIRY_WARNING_DAYS = 14
+DEFAULT_AUDIT_PREFIX = "reconciler-audit/"
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    """YAML `lifecycle:`: how many days ahead plans warn about expiring collaborators."""
+
+    expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """YAML `audit:`: where apply records what it did. Nothing is recorded unless a bucket or
+    a log file is configured (here or with --audit-bucket / --audit-log)."""
+
+    bucket: str | None = None
+    prefix: str = DEFAULT_AUDIT_PREFIX
+    log: str | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     """The validated content of collaborators.yaml."""
@@ -101,6 +140,8 @@ class Config:
     source: str = "collaborators.yaml"
     safety: SafetySettings = field(default_factory=SafetySettings)
     lock: LockSettings = field(default_factory=LockSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @property
     def lock_bucket(self) -> str:
@@ -138,6 +179,8 @@ class LiveUser:
     inline_policies: Mapping[str, Mapping[str, Any]]
     attached_policies: tuple[str, ...] = ()  # managed policy ARNs (documents not read)
     groups: tuple[str, ...] = ()
+    # access key id -> "Active" / "Inactive"; None when not read (only suspended users' are)
+    access_keys: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

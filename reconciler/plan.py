@@ -44,6 +44,29 @@ class Change:
         }
 
 
+class EventKind(StrEnum):
+    SUSPEND = "suspend"
+    REACTIVATE = "reactivate"
+    ADOPT = "adopt"
+
+
+@dataclass(frozen=True)
+class CollaboratorEvent:
+    """A lifecycle step the plan's changes amount to, for reviewers (display only: apply acts
+    on the changes alone)."""
+
+    collaborator: str
+    kind: EventKind
+    reason: str
+    note: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        doc = {"collaborator": self.collaborator, "event": self.kind.value, "reason": self.reason}
+        if self.note:
+            doc["note"] = self.note
+        return doc
+
+
 @dataclass(frozen=True)
 class AccessChange:
     """One change in effective access: a level on a folder, directly or via an access point.
@@ -91,6 +114,7 @@ class Plan:
     managed_collaborators: tuple[str, ...] = ()
     access_changes: tuple[AccessChange, ...] = ()
     refusals: tuple[str, ...] = ()  # why the security gate refuses this plan (empty: it does not)
+    events: tuple[CollaboratorEvent, ...] = ()
 
     @classmethod
     def build(
@@ -100,12 +124,14 @@ class Plan:
         warnings: Iterable[str] = (),
         errors: Iterable[str] = (),
         managed_collaborators: Iterable[str] = (),
+        events: Iterable[CollaboratorEvent] = (),
     ) -> Plan:
         return cls(
             changes=tuple(sorted(changes, key=Change.sort_key)),
             warnings=tuple(sorted(set(warnings))),
             errors=tuple(sorted(set(errors))),
             managed_collaborators=tuple(sorted(set(managed_collaborators))),
+            events=tuple(sorted(set(events), key=lambda e: (e.collaborator, e.kind.value))),
         )
 
     @property

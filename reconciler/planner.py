@@ -3,22 +3,30 @@
 Ownership without a state file: the planner only updates or deletes what this tool tagged (IAM
 users under iam_path tagged for this bucket, access points on the bucket with our tag) and the
 bucket-policy statements whose Sid starts with "Reconciler". Anything else is left alone; if the
-YAML names something that exists but is not ours, the plan carries an error instead of a takeover.
+YAML names something that exists but is not ours, the plan carries an error instead of a takeover
+(unless `adopt` is asked for: then untagged users and access points the YAML names are tagged).
+
+Lifecycle: a suspended or expired collaborator (see reconciler.lifecycle) keeps its IAM user and
+access point, loses its identity and access point policies, and its IAM user's active access keys
+are deactivated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from reconciler import policies
+from reconciler import lifecycle, policies
 from reconciler.access.review import review
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
+    STATUS_TAG_KEY,
+    SUSPENDED_TAG_VALUE,
     USER_POLICY_NAME,
     Collaborator,
     Config,
@@ -30,7 +38,7 @@ from reconciler.model import (
     is_managed,
     is_our_statement,
 )
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan import Action, Change, CollaboratorEvent, EventKind, Plan
 
 INTERNET = "Internet"
 PUBLIC_ACCESS_BLOCK = {
@@ -42,19 +50,28 @@ PUBLIC_ACCESS_BLOCK = {
 OWNERSHIP_CONTROLS = {"ObjectOwnership": "BucketOwnerEnforced"}
 
 
+def _status_tags(collab: Collaborator) -> dict[str, str]:
+    return {STATUS_TAG_KEY: SUSPENDED_TAG_VALUE} if collab.suspended else {}
+
+
 def user_tags(config: Config, collab: Collaborator) -> dict[str, str]:
     return {
         MANAGED_TAG_KEY: MANAGED_TAG_VALUE,
         BUCKET_TAG_KEY: config.bucket.name,
         COLLABORATOR_TAG_KEY: collab.id,
+        **_status_tags(collab),
     }
 
 
 def access_point_tags(collab: Collaborator) -> dict[str, str]:
-    return {MANAGED_TAG_KEY: MANAGED_TAG_VALUE, COLLABORATOR_TAG_KEY: collab.id}
+    return {
+        MANAGED_TAG_KEY: MANAGED_TAG_VALUE,
+        COLLABORATOR_TAG_KEY: collab.id,
+        **_status_tags(collab),
+    }
 
 
-_OUR_TAG_KEYS = (MANAGED_TAG_KEY, BUCKET_TAG_KEY, COLLABORATOR_TAG_KEY)
+_OUR_TAG_KEYS = (MANAGED_TAG_KEY, BUCKET_TAG_KEY, COLLABORATOR_TAG_KEY, STATUS_TAG_KEY)
 
 
 def _our_tags(tags: Mapping[str, str]) -> dict[str, str]:
@@ -79,6 +96,20 @@ class _Builder:
     changes: list[Change] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    adopt: bool = False
+    adopted: dict[str, list[str]] = field(default_factory=dict)  # collaborator -> resources
+
+    def adoption_events(self) -> list[CollaboratorEvent]:
+        return [
+            CollaboratorEvent(
+                cid,
+                EventKind.ADOPT,
+                f"untagged {' and '.join(items)}",
+                "tagged as managed by this tool (--adopt); policies replaced by the ones "
+                "collaborators.yaml describes",
+            )
+            for cid, items in self.adopted.items()
+        ]
 
     def diff(
         self,
@@ -89,8 +120,12 @@ class _Builder:
         after: Any,
     ) -> None:
         """Create when absent, update when different, nothing when equal."""
+        if before is None and after is None:
+            return
         if before is None:
             self.add(Action.CREATE, rtype, rid, collaborator, None, after)
+        elif after is None:  # wanted absent (a suspended collaborator's grants)
+            self.add(Action.DELETE, rtype, rid, collaborator, before, None)
         elif before != after:
             self.add(Action.UPDATE, rtype, rid, collaborator, before, after)
 
@@ -106,22 +141,34 @@ class _Builder:
         self.changes.append(Change(action, rtype, rid, collaborator, before, after))
 
 
-def plan(config: Config, live: LiveState) -> Plan:
-    """The changes, plus what they do to who can reach what (access changes, security gate)."""
-    return review(config, live, plan_changes(config, live))
+def plan(
+    config: Config, live: LiveState, *, today: date | None = None, adopt: bool = False
+) -> Plan:
+    """The changes, plus what they do to who can reach what (access changes, security gate).
+    `today` (UTC) decides which collaborators have expired (None: none has); `adopt` tags
+    untagged users and access points the YAML names instead of refusing them."""
+    changes = plan_changes(config, live, today=today, adopt=adopt)
+    return review(lifecycle.granted(lifecycle.resolve(config, today)), live, changes)
 
 
-def plan_changes(config: Config, live: LiveState) -> Plan:
-    builder = _Builder()
-    _plan_bucket(config, live, builder)
-    _plan_users(config, live, builder)
-    _plan_access_points(config, live, builder)
-    _plan_bucket_policy(config, live, builder)
+def plan_changes(
+    config: Config, live: LiveState, *, today: date | None = None, adopt: bool = False
+) -> Plan:
+    resolved = lifecycle.resolve(config, today)
+    builder = _Builder(adopt=adopt)
+    _plan_bucket(resolved, live, builder)
+    _plan_users(resolved, live, builder)
+    _plan_access_points(resolved, live, builder)
+    _plan_bucket_policy(resolved, live, builder)
     return Plan.build(
         builder.changes,
-        warnings=builder.warnings,
+        warnings=[*builder.warnings, *lifecycle.expiry_warnings(config, today)],
         errors=builder.errors,
-        managed_collaborators=managed_collaborators(config, live),
+        managed_collaborators=managed_collaborators(resolved, live),
+        events=[
+            *builder.adoption_events(),
+            *lifecycle.status_events(config, live, builder.changes, today),
+        ],
     )
 
 
@@ -233,17 +280,17 @@ def _plan_user(config: Config, collab: Collaborator, user: LiveUser | None, b: _
     assert collab.iam_user is not None
     name = collab.iam_user
     desired_user = {"path": config.iam_path, "tags": user_tags(config, collab)}
-    desired_policy = policies.identity_policy(config, collab)
+    desired_policy = None if collab.suspended else policies.identity_policy(config, collab)
     policy_id = user_policy_id(name)
     if user is None:
         b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, desired_user)
-        b.add(
-            Action.CREATE, ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy
-        )
+        b.diff(ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy)
         return
     if not _user_ownership_ok(config, collab, user, b):
         return
     b.diff(ResourceType.IAM_USER, name, collab.id, _user_value(user), desired_user)
+    if collab.suspended:
+        _plan_access_keys(collab, user, b)
     live_policies = {k: canonical_policy(v) for k, v in user.inline_policies.items()}
     b.diff(
         ResourceType.IAM_USER_POLICY,
@@ -263,6 +310,26 @@ def _plan_user(config: Config, collab: Collaborator, user: LiveUser | None, b: _
         )
 
 
+def _plan_access_keys(collab: Collaborator, user: LiveUser, b: _Builder) -> None:
+    """A suspended user's active access keys are deactivated (never deleted, never re-enabled)."""
+    if user.access_keys is None:
+        b.errors.append(
+            f"collaborator {collab.id}: the access keys of IAM user {user.name} were not read, "
+            "so its suspension cannot be planned"
+        )
+        return
+    for key_id, status in sorted(user.access_keys.items()):
+        if status == "Active":
+            b.add(
+                Action.UPDATE,
+                ResourceType.IAM_ACCESS_KEY,
+                f"{user.name}/{key_id}",
+                collab.id,
+                {"status": "Active"},
+                {"status": "Inactive"},
+            )
+
+
 def _user_ownership_ok(config: Config, collab: Collaborator, user: LiveUser, b: _Builder) -> bool:
     where = f"collaborator {collab.id}: IAM user {collab.iam_user}"
     if user.name != collab.iam_user:
@@ -272,9 +339,12 @@ def _user_ownership_ok(config: Config, collab: Collaborator, user: LiveUser, b: 
         )
         return False
     if not is_managed(user.tags):
+        if b.adopt:
+            b.adopted.setdefault(collab.id, []).append(f"IAM user {user.name}")
+            return True
         b.errors.append(
             f"{where} already exists but is not managed by this tool (no {MANAGED_TAG_KEY} tag): "
-            f"choose another iam_user, or delete or adopt the existing user"
+            f"choose another iam_user, or delete the existing user, or adopt it with --adopt"
         )
         return False
     owner = user.tags.get(BUCKET_TAG_KEY)
@@ -337,27 +407,19 @@ def _plan_access_point(
         "network_origin": INTERNET,
         "tags": access_point_tags(collab),
     }
-    desired_policy = policies.access_point_policy(config, collab)
+    desired_policy = None if collab.suspended else policies.access_point_policy(config, collab)
     if ap is None:
         b.add(Action.CREATE, ResourceType.ACCESS_POINT, name, collab.id, None, desired_ap)
-        b.add(
-            Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy
-        )
-        return
-    if not is_managed(ap.tags):
-        b.errors.append(
-            f"collaborator {collab.id}: access point {name} already exists (on bucket "
-            f"{ap.bucket}) but is not managed by this tool (no {MANAGED_TAG_KEY} tag): choose "
-            f"another access_point name, or delete or adopt the existing one"
-        )
+        b.diff(ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
         return
     live_ap = _ap_value(ap)
-    if _fixed_at_creation(live_ap) != _fixed_at_creation(desired_ap):
+    fixed_differs = _fixed_at_creation(live_ap) != _fixed_at_creation(desired_ap)
+    if not is_managed(ap.tags) and not _adopt_access_point(collab, ap, fixed_differs, b):
+        return
+    if fixed_differs:
         # An access point's bucket and network origin are fixed at creation: replace it.
         b.add(Action.REPLACE, ResourceType.ACCESS_POINT, name, collab.id, live_ap, desired_ap)
-        b.add(
-            Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy
-        )
+        b.diff(ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
         return
     b.diff(ResourceType.ACCESS_POINT, name, collab.id, live_ap, desired_ap)
     b.diff(
@@ -367,3 +429,27 @@ def _plan_access_point(
         canonical_policy(ap.policy),
         desired_policy,
     )
+
+
+def _adopt_access_point(
+    collab: Collaborator, ap: LiveAccessPoint, fixed_differs: bool, b: _Builder
+) -> bool:
+    """An untagged access point the YAML names: adopted with --adopt when it can be kept as it
+    is (same bucket, Internet origin); otherwise an error, never a takeover or a replacement."""
+    where = f"collaborator {collab.id}: access point {ap.name}"
+    if b.adopt and not fixed_differs:
+        b.adopted.setdefault(collab.id, []).append(f"access point {ap.name}")
+        return True
+    if b.adopt:
+        b.errors.append(
+            f"{where} cannot be adopted: it is on bucket {ap.bucket} with network origin "
+            f"{ap.network_origin}, and this tool only keeps Internet access points on its own "
+            "bucket: choose another access_point name"
+        )
+        return False
+    b.errors.append(
+        f"{where} already exists (on bucket {ap.bucket}) but is not managed by this tool (no "
+        f"{MANAGED_TAG_KEY} tag): choose another access_point name, or delete the existing "
+        "one, or adopt it with --adopt"
+    )
+    return False

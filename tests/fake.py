@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.errors import WriteError
 from reconciler.model import (
+    STATUS_TAG_KEY,
     Config,
     LiveAccessPoint,
     LiveBucket,
@@ -54,6 +55,7 @@ class FakeCloud:
                 arn=f"arn:aws:iam::{self.account_id}:user{u['path']}{name}",
                 tags=dict(u["tags"]),
                 inline_policies={k: canonical_policy(v) or {} for k, v in u["policies"].items()},
+                access_keys=dict(u.get("keys", {})),
             )
             for name, u in self.users.items()
         }
@@ -104,6 +106,8 @@ class FakeCloud:
         self._call("update_user", name)
         self.users[name]["path"] = path
         self.users[name]["tags"].update(tags)
+        if STATUS_TAG_KEY not in tags:
+            self.users[name]["tags"].pop(STATUS_TAG_KEY, None)
 
     def delete_user(self, name: str) -> None:
         self._call("delete_user", name)
@@ -118,6 +122,10 @@ class FakeCloud:
         if user in self.users:
             self.users[user]["policies"].pop(policy_name, None)
 
+    def deactivate_access_key(self, user: str, key_id: str) -> None:
+        self._call("deactivate_access_key", user, key_id)
+        self.users[user]["keys"][key_id] = "Inactive"
+
     def create_access_point(self, name: str, bucket: str, tags: Mapping[str, str]) -> None:
         self._call("create_access_point", name)
         if name in self.access_points:
@@ -127,6 +135,8 @@ class FakeCloud:
     def tag_access_point(self, name: str, tags: Mapping[str, str]) -> None:
         self._call("tag_access_point", name)
         self.access_points[name]["tags"].update(tags)
+        if STATUS_TAG_KEY not in tags:
+            self.access_points[name]["tags"].pop(STATUS_TAG_KEY, None)
 
     def delete_access_point(self, name: str) -> None:
         self._call("delete_access_point", name)

@@ -43,7 +43,10 @@ OUR_TAGS = {
     "aws:ResourceTag/reconciler:bucket": BUCKET,
 }
 # the end-to-end tests keep the apply lock in a bucket of its own (see tests/e2e_support.py)
-SCENARIO_YAML = BASE_YAML + f"lock:\n  bucket: {LOCK_BUCKET}\n"
+AUDIT_BUCKET = "reconciler-test-audit"
+SCENARIO_YAML = (
+    BASE_YAML + f"lock:\n  bucket: {LOCK_BUCKET}\n" + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
+)
 AWS_PACKAGE = Path(__file__).resolve().parents[1] / "reconciler" / "aws"
 
 # --- which IAM actions each API operation needs, and on what ------------------------------------
@@ -74,6 +77,8 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("s3:TagResource", "accesspoint"),  # created with tags
     ],
     ("s3control", "TagResource"): [("s3:TagResource", "arn")],
+    ("s3control", "UntagResource"): [("s3:UntagResource", "arn")],
+    ("s3", "ListObjectsV2"): [("s3:ListBucket", "bucket")],
     ("s3control", "PutAccessPointPolicy"): [("s3:PutAccessPointPolicy", "accesspoint")],
     ("s3control", "DeleteAccessPointPolicy"): [("s3:DeleteAccessPointPolicy", "accesspoint")],
     ("s3control", "DeleteAccessPoint"): [("s3:DeleteAccessPoint", "accesspoint")],
@@ -87,6 +92,8 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
             "GetUser",
             "UpdateUser",
             "TagUser",
+            "UntagUser",
+            "UpdateAccessKey",
             "DeleteUser",
             "PutUserPolicy",
             "DeleteUserPolicy",
@@ -312,6 +319,7 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
         Bucket="old-share",
         Tags=[{"Key": "reconciler:managed-by", "Value": "s3-collaborator-reconciler"}],
     )
+    s3.create_bucket(Bucket=AUDIT_BUCKET)
     config_file = tmp_path / "collaborators.yaml"
     config_file.write_text(SCENARIO_YAML)
     rec = Recorder(moto_server, config_file, [])
@@ -334,6 +342,18 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     rec.run("apply", expect=(1, 3))
     rec.run("unlock", "--force")
     rec.run("plan", "--detailed-exitcode")
+    # suspend Alice (her access key is deactivated), then re-activate her (tags removed)
+    moto_server.client("iam").create_access_key(UserName="Alice")
+    without_bob = config_file.read_text()
+    config_file.write_text(
+        without_bob.replace(
+            "    access: [write]\n", "    access: [write]\n    status: suspended\n", 1
+        )
+    )
+    rec.run("apply")
+    config_file.write_text(without_bob)
+    rec.run("apply")
+    rec.run("history")
     with pytest.raises(moto_server.client("iam").exceptions.NoSuchEntityException):
         moto_server.client("iam").get_user(UserName="Bob")
     return rec.runs
@@ -343,7 +363,8 @@ def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str
     seen: set[tuple[str, str]] = set()
     problems = []
     for command, calls, config in runs:
-        policy = tool_policy(config, read_only=command == "plan").document  # unlock: apply
+        read_only = command in ("plan", "history")  # unlock: the apply policy
+        policy = tool_policy(config, read_only=read_only).document
         user_paths: dict[str, str] = {"Alice": "/old/"} if _moves_alice(calls) else {}
         for call in calls:
             key = (call.service, call.operation)
@@ -391,7 +412,9 @@ def test_printed_policy_covers_every_recorded_call(
 ) -> None:
     # plan runs are checked against the read-only policy, apply runs against the apply policy
     commands = [command for command, _, _ in recorded]
-    assert commands == ["plan", "apply"] * 3 + ["apply", "unlock", "plan"]
+    assert commands == ["plan", "apply"] * 3 + ["apply", "unlock", "plan"] + ["apply"] * 2 + [
+        "history"
+    ]
     seen = check_runs(recorded)
     in_code = operations_in_code()
     assert in_code - seen == NOT_EXERCISED, "operations in the code that no scenario exercised"

@@ -34,6 +34,8 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
             bucket = replace(bucket, **{_BUCKET_FIELDS[change.type]: change.after})
         elif change.type in (ResourceType.IAM_USER, ResourceType.IAM_USER_POLICY):
             _project_user(config, users, change)
+        elif change.type is ResourceType.IAM_ACCESS_KEY:
+            continue  # keys decide who can sign requests, not what policies allow
         else:
             _project_access_point(config, points, change)
     return LiveState(bucket=bucket, users=users, access_points=points)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from reconciler.aws.errors import error_code, reading
+from reconciler.aws.objects import bucket_exists, create_if_absent
 from reconciler.aws.session import Clients
-
-_EXISTS = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 
 
 class S3LockStore:
@@ -19,29 +18,11 @@ class S3LockStore:
 
     @reading("the lock bucket (s3:HeadBucket)", verb="checking")
     def bucket_exists(self) -> bool:
-        try:
-            self.s3.head_bucket(Bucket=self.bucket)
-        except ClientError as err:
-            if error_code(err) in {"404", "NoSuchBucket", "NotFound"}:
-                return False
-            raise
-        return True
+        return bucket_exists(self.s3, self.bucket)
 
     @reading("the apply lock (s3:PutObject)", verb="taking")
     def create(self, body: str) -> bool:
-        try:
-            self.s3.put_object(
-                Bucket=self.bucket,
-                Key=self.key,
-                Body=body.encode(),
-                IfNoneMatch="*",
-                ContentType="application/json",
-            )
-        except ClientError as err:
-            if error_code(err) in _EXISTS:
-                return False
-            raise
-        return True
+        return create_if_absent(self.s3, self.bucket, self.key, body.encode())
 
     @reading("the apply lock (s3:GetObject)")
     def read(self) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,7 +158,27 @@ class AwsReader:
                     or user.name.lower() in named
                 ):
                     users[user.name] = user
-        return users
+        return self._with_access_keys(users, config)
+
+    def _with_access_keys(self, users: dict[str, LiveUser], config: Config) -> dict[str, LiveUser]:
+        """Access keys are listed only for suspended collaborators' users (to deactivate them),
+        so a no-op plan costs no call per user."""
+        suspended = {c.iam_user.lower() for c in config.collaborators if c.iam_user and c.suspended}
+        return {
+            name: dataclasses.replace(user, access_keys=self._access_keys(name))
+            if name.lower() in suspended
+            else user
+            for name, user in users.items()
+        }
+
+    @reading("access keys (iam:ListAccessKeys)")
+    def _access_keys(self, user: str) -> dict[str, str]:
+        paginator = self.clients.iam.get_paginator("list_access_keys")
+        return {
+            key["AccessKeyId"]: key["Status"]
+            for page in paginator.paginate(UserName=user)
+            for key in page.get("AccessKeyMetadata", [])
+        }
 
     # --- access points --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.errors import error_code, error_message, writing
 from reconciler.aws.session import Clients
+from reconciler.model import STATUS_TAG_KEY
 from reconciler.policies import policy_text
 
 # A principal created seconds ago can be rejected in a policy for up to about a minute
@@ -96,6 +97,9 @@ class AwsWriter:
         if current.get("Path") != path:
             self.iam.update_user(UserName=name, NewPath=path)
         self.iam.tag_user(UserName=name, Tags=_tag_list(tags))
+        live_keys = {t["Key"] for t in current.get("Tags", [])}
+        if STATUS_TAG_KEY in live_keys and STATUS_TAG_KEY not in tags:
+            self.iam.untag_user(UserName=name, TagKeys=[STATUS_TAG_KEY])
 
     @writing
     def delete_user(self, name: str) -> None:
@@ -148,6 +152,10 @@ class AwsWriter:
     def delete_user_policy(self, user: str, policy_name: str) -> None:
         self._ignore_missing(self.iam.delete_user_policy, UserName=user, PolicyName=policy_name)
 
+    @writing
+    def deactivate_access_key(self, user: str, key_id: str) -> None:
+        self.iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+
     # --- access points --------------------------------------------------------------------
 
     @writing
@@ -173,6 +181,10 @@ class AwsWriter:
         self.s3control.tag_resource(
             AccountId=self.account_id, ResourceArn=arn, Tags=_tag_list(tags)
         )
+        if STATUS_TAG_KEY not in tags:  # re-activation: drop the suspension marker
+            self.s3control.untag_resource(
+                AccountId=self.account_id, ResourceArn=arn, TagKeys=[STATUS_TAG_KEY]
+            )
 
     @writing
     def delete_access_point(self, name: str) -> None:

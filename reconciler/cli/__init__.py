@@ -1,7 +1,9 @@
 """Command line: argument parsing and wiring. The only package that prints or exits."""
 
 from reconciler.cli import (  # noqa: F401  (registers the commands)
+    history,
     iam_policy,
+    import_cmd,
     locking,
     plan_apply,
     validate,

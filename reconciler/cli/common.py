@@ -12,10 +12,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import click
 
+from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
 from reconciler.model import Config, LiveState
@@ -115,7 +117,8 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         from reconciler.aws.sandbox import sandbox
 
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
-        existing = () if lock_bucket == config.bucket.name else (lock_bucket,)
+        wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
+        existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
         with sandbox(config.account_id, region, existing):
             yield Clients(connection)
         return
@@ -134,16 +137,30 @@ def check_account(clients: Any, config: Config) -> None:
         )
 
 
-def read_live(clients: Any, config: Config, *, checked: bool = False) -> LiveState:
+def read_live(
+    clients: Any, config: Config, *, checked: bool = False, today: date | None = None
+) -> LiveState:
+    """Expired collaborators are read as suspended (as of `today`), so their keys are read."""
     from reconciler.aws.reader import AwsReader
+    from reconciler.lifecycle import resolve
 
     if not checked:
         check_account(clients, config)
-    return AwsReader(clients).read(config)
+    return AwsReader(clients).read(resolve(config, today or today_utc()))
 
 
-def read_and_plan(clients: Any, config: Config, *, checked: bool = False) -> Plan:
-    return make_plan(config, read_live(clients, config, checked=checked))
+def read_and_plan(
+    clients: Any,
+    config: Config,
+    *,
+    checked: bool = False,
+    today: date | None = None,
+    adopt: bool = False,
+) -> Plan:
+    """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today)."""
+    day = today or today_utc()
+    live = read_live(clients, config, checked=checked, today=day)
+    return make_plan(config, live, today=day, adopt=adopt)
 
 
 def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:
@@ -216,14 +233,6 @@ def echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> 
     doc: dict[str, Any] = {"plan": plan_document(plan), "converged": converged}
     if result is not None:
         doc["applied"] = [c.to_json() for c in result.applied]
-        doc["failures"] = [
-            {
-                "change": f.change.to_json(),
-                "code": f.code,
-                "message": f.message,
-                "request_id": f.request_id,
-            }
-            for f in result.failures
-        ]
+        doc["failures"] = [f.to_json() for f in result.failures]
         doc["skipped"] = [c.to_json() for c in result.skipped]
     click.echo(json.dumps(doc, indent=2))

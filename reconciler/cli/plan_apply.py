@@ -10,6 +10,7 @@ import click
 
 from reconciler.access.gate import refuse_unsafe
 from reconciler.cli.app import cli
+from reconciler.cli.auditing import AuditOptions, audit_options, audited
 from reconciler.cli.common import (
     EXIT_CHANGES,
     Options,
@@ -25,6 +26,7 @@ from reconciler.cli.common import (
     read_and_plan,
 )
 from reconciler.cli.interrupts import stop_on_signals
+from reconciler.cli.lifecycle_options import lifecycle_options, today_utc
 from reconciler.cli.locking import apply_lock, lock_options
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
@@ -70,8 +72,14 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
     help="Also save the JSON plan (with its checksum) for `apply --plan-file`.",
 )
 @_ALLOW_MASS_DELETE
+@lifecycle_options
 def plan_command(
-    detailed_exitcode: bool, out: str | None, allow_mass_delete: bool, **kwargs: Any
+    detailed_exitcode: bool,
+    out: str | None,
+    allow_mass_delete: bool,
+    adopt: bool,
+    today: str | None,
+    **kwargs: Any,
 ) -> None:
     """Show the changes that would make live AWS match collaborators.yaml. Changes nothing.
 
@@ -87,8 +95,9 @@ def plan_command(
     term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
+    day = today_utc(today)
     with aws_session(opts, config) as clients:
-        plan = read_and_plan(clients, config)
+        plan = read_and_plan(clients, config, today=day, adopt=adopt)
     echo_plan(plan, opts.output_format, style=term.style, quiet=term.quiet)
     if out:
         with open(out, "w", encoding="utf-8") as handle:
@@ -110,6 +119,8 @@ def plan_command(
 @click.option("--checksum", help="Apply only if a fresh plan has this checksum.")
 @_ALLOW_MASS_DELETE
 @lock_options
+@lifecycle_options
+@audit_options
 def apply_command(
     auto_approve: bool,
     plan_file: str | None,
@@ -118,6 +129,11 @@ def apply_command(
     lock_bucket: str | None,
     lock_key: str | None,
     lock_timeout: float,
+    adopt: bool,
+    today: str | None,
+    audit_log: str | None,
+    audit_bucket: str | None,
+    audit_prefix: str | None,
     **kwargs: Any,
 ) -> None:
     """Make live AWS match collaborators.yaml, then check that it converged.
@@ -134,15 +150,22 @@ def apply_command(
       reconcile apply --lock-timeout 600    # wait up to 10 minutes for another apply
       reconcile apply --auto-approve --format markdown >> "$GITHUB_STEP_SUMMARY"
       reconcile apply --auto-approve -q     # only errors and the summary
+      reconcile apply --adopt               # take over a setup built by hand (see import)
+      reconcile apply --audit-log audit.jsonl --audit-bucket my-audit-bucket
     """
     term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
     reviewed = _reviewed(plan_file, checksum)
+    day = today_utc(today)
+    audit = AuditOptions(audit_log, audit_bucket, audit_prefix)
     with aws_session(opts, config) as clients:
         check_account(clients, config)
-        with apply_lock(clients, config, lock_bucket, lock_key, lock_timeout):
-            plan = read_and_plan(clients, config, checked=True)
+        with (
+            apply_lock(clients, config, lock_bucket, lock_key, lock_timeout),
+            audited(clients, config, audit, today=day, adopt=adopt) as run,
+        ):
+            plan = run.plan = read_and_plan(clients, config, checked=True, today=day, adopt=adopt)
             if opts.output_format == "text":
                 echo_plan(plan, "text", style=term.style, quiet=term.quiet)
             elif plan.errors and opts.output_format == "markdown":
@@ -160,16 +183,16 @@ def apply_command(
             from reconciler.aws.writer import AwsWriter
 
             writer = AwsWriter(clients, config.account_id)
-            log_line = progress_printer(opts.output_format)
+            log_line = run.track(progress_printer(opts.output_format))
             with (
                 stop_on_signals() as stop,
                 apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
             ):
-                result = apply_plan(plan, writer, progress=progress, should_stop=stop)
+                result = run.result = apply_plan(plan, writer, progress=progress, should_stop=stop)
             if result.interrupted:
                 _report_interrupted(result.applied, result.skipped)
                 sys.exit(stop.exit_code)
-            after = read_and_plan(clients, config, checked=True)
+            after = run.after = read_and_plan(clients, config, checked=True, today=day, adopt=adopt)
     converged = after.is_empty
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)

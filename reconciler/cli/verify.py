@@ -11,11 +11,13 @@ from typing import Any
 
 import click
 
+from reconciler import lifecycle
 from reconciler.access.analyzer import policies_to_validate
 from reconciler.access.checks import VerifyReport, verify
 from reconciler.access.desired import desired_state
 from reconciler.cli.app import cli
 from reconciler.cli.common import EXIT_CHANGES, Options, aws_options, aws_session, read_live
+from reconciler.cli.lifecycle_options import today_utc
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
 from reconciler.render.verify import (
@@ -62,13 +64,14 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
       reconcile verify --format json --access-analyzer
     """
     opts = Options(**kwargs)
-    config = load_config(opts.config)
+    # as of today: expired collaborators are suspended, and a suspended one is granted nothing
+    config = lifecycle.resolve(load_config(opts.config), today_utc())
     if desired:
         live = desired_state(config)
     else:
         with aws_session(opts, config) as clients:
             live = read_live(clients, config)
-    report = verify(config, live, source="desired" if desired else "live")
+    report = verify(lifecycle.granted(config), live, source="desired" if desired else "live")
     if access_analyzer:
         report = with_access_analyzer(report, opts, config, live)
     click.echo(RENDERERS[opts.output_format](report), nl=False)

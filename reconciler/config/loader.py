@@ -9,6 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.lifecycle import (
+    audit_settings,
+    lifecycle_problems,
+    lifecycle_settings,
+    parse_date,
+)
 from reconciler.config.phi import phi_problems
 from reconciler.config.policy_sizes import policy_size_problems
 from reconciler.config.schema_check import schema_problems
@@ -25,6 +31,7 @@ from reconciler.model import (
     Config,
     LockSettings,
     SafetySettings,
+    Status,
 )
 
 DEFAULT_IAM_PATH = "/collaborators/"
@@ -48,14 +55,16 @@ def load_config(path: str | Path) -> Config:
 def load_config_text(raw: bytes, name: str) -> Config:
     doc = read_document(raw, name)
     schema = schema_problems(doc)
+    dates = lifecycle_problems(doc)
     problems = [
         *doc.problems,
         *schema.problems,
         *ambiguous_problems(doc),
         *semantic_problems(doc),
         *phi_problems(doc),
+        *dates,
     ]
-    config = to_config(doc.data, name) if schema.valid else None
+    config = to_config(doc.data, name) if schema.valid and not dates else None
     if config is not None:
         problems += policy_size_problems(config, doc)
     if problems or config is None:
@@ -102,6 +111,8 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             key=(data.get("lock") or {}).get("key", DEFAULT_LOCK_KEY),
             ttl_seconds=(data.get("lock") or {}).get("ttl_seconds", 3600),
         ),
+        lifecycle=lifecycle_settings(data),
+        audit=audit_settings(data),
     )
 
 
@@ -114,4 +125,6 @@ def _collaborator(entry: dict[str, Any]) -> Collaborator:
         access_point=entry.get("access_point", f"{cid}-access-point"),
         iam_user=entry.get("iam_user"),
         principal=entry.get("principal"),
+        status=Status(entry.get("status", "active")),
+        expires=parse_date(entry["expires"]) if "expires" in entry else None,
     )

@@ -126,6 +126,7 @@ def parse(text: str, file: str) -> SourceDocument:
 
 
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 _SYNTAX_HINTS = (
@@ -260,6 +261,10 @@ class _Builder:
         if not self._tag_ok(event, yaml.ScalarNode, event.value, path):
             return None
         tag = self._tag(event, yaml.ScalarNode, event.value)
+        if tag == _TIMESTAMP_TAG:
+            # Dates stay text, exactly as written: `expires: 2025-07-01` is validated later, and
+            # an impossible date like 2025-02-30 becomes a clear message, not a crash.
+            return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.constructor.construct_object(node, deep=True)

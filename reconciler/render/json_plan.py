@@ -20,6 +20,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "errors": list(plan.errors),
         "refusals": list(plan.refusals),
+        # suspend / reactivate / adopt steps the changes amount to (display only)
+        "lifecycle": [event.to_json() for event in plan.events],
     }
 
 

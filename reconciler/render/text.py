@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan import Action, Change, CollaboratorEvent, EventKind, Plan
 from reconciler.render.access import access_section, refusal_section
 from reconciler.render.describe import change_details
 from reconciler.render.style import Style, diff_line, plain
@@ -29,17 +29,40 @@ def change_headline(change: Change) -> str:
     return f"{SYMBOLS[change.action]} {change.type.value} {change.id}"
 
 
+def _group_title(plan: Plan, collaborator: str | None) -> str:
+    if collaborator is None:
+        return "Bucket settings"
+    marks = [_mark(e) for e in plan.events if e.collaborator == collaborator]
+    return f"Collaborator {collaborator}" + "".join(f"  [{m}]" for m in marks)
+
+
+def _mark(event: CollaboratorEvent) -> str:
+    if event.kind is EventKind.SUSPEND:
+        return f"SUSPEND: {event.reason}"
+    return event.kind.value.upper()
+
+
+def _event_lines(events: tuple[CollaboratorEvent, ...]) -> list[str]:
+    if not events:
+        return []
+    lines = ["Lifecycle:"]
+    for event in events:
+        note = f"; {event.note}" if event.note else ""
+        lines.append(f"  {event.kind.value} {event.collaborator}: {event.reason}{note}")
+    return [*lines, ""]
+
+
 def render_text(plan: Plan, *, style: Style = plain) -> str:
     """The plan for a terminal or log; `style` adds colour (see reconciler.render.style).
     Effective-access changes come first, then resource changes by collaborator."""
     lines: list[str] = [_style_access(line, style) for line in access_section(plan)]
     for collaborator, changes in plan.by_collaborator().items():
-        heading = "Bucket settings" if collaborator is None else f"Collaborator {collaborator}"
-        lines.append(style(heading, "heading"))
+        lines.append(style(_group_title(plan, collaborator), "heading"))
         for change in changes:
             lines.append("  " + style(change_headline(change), change.action.value))
             lines.extend("      " + diff_line(detail, style) for detail in change_details(change))
         lines.append("")
+    lines.extend(_event_lines(plan.events))
     lines.extend(problem_lines(plan, style))
     lines.extend(refusal_section(plan))
     lines.append(style(summary_line(plan), "summary"))

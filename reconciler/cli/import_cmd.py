@@ -1,0 +1,100 @@
+"""`reconcile import`: write a collaborators.yaml describing an existing bucket's access points."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from reconciler.cli.app import cli
+from reconciler.errors import AccountMismatchError, ReconcilerError
+from reconciler.importer import Imported
+
+
+@cli.command("import")
+@click.option("--bucket", required=True, help="The existing shared bucket to describe.")
+@click.option(
+    "--account", help="The AWS account id the file names (default: the credentials' account)."
+)
+@click.option("--region", help="Region of the bucket (default: looked up).")
+@click.option(
+    "-o",
+    "--out",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Where to write the YAML ('-' for standard output).",
+)
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
+@click.option(
+    "--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Custom AWS endpoint (moto, LocalStack)."
+)
+def import_command(
+    bucket: str,
+    account: str | None,
+    region: str | None,
+    out: str,
+    force: bool,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Describe an existing setup (a bucket shared through access points, built by hand or
+    with the AWS blog's CloudFormation template) as a collaborators.yaml. Changes nothing.
+
+    Each access point on the bucket becomes a collaborator: its policy's principal, prefix and
+    actions become iam_user or principal, prefix and access. What the file cannot express is
+    written as a comment and reported as a warning. Then adopt the resources:
+    `reconcile plan --adopt` and `reconcile apply --adopt`.
+
+    \b
+    Examples:
+      reconcile import --bucket s3-ap-stack-123456789012-s3-access-point -o collaborators.yaml
+      reconcile import --bucket my-share --account 123456789012 --region eu-west-2
+    """
+    if out != "-" and os.path.exists(out) and not force:
+        raise ReconcilerError(f"{out} exists: choose another --out, or pass --force")
+    imported = _discover_and_import(bucket, account, region, profile, endpoint_url)
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if out == "-":
+        click.echo(imported.text, nl=False)
+    else:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(imported.text)
+    click.echo(
+        f"imported {imported.collaborators} collaborator(s) from bucket {bucket}"
+        + ("" if out == "-" else f" into {out}"),
+        err=True,
+    )
+
+
+def _discover_and_import(
+    bucket: str,
+    account: str | None,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> Imported:
+    from reconciler.aws.discovery import Discoverer
+    from reconciler.aws.reader import AwsReader
+    from reconciler.aws.session import Clients, Connection
+    from reconciler.importer import import_config
+
+    def clients_in(where: str) -> Any:
+        return Clients(Connection(region=where, profile=profile, endpoint_url=endpoint_url))
+
+    clients = clients_in(region or os.environ.get("AWS_REGION") or "us-east-1")
+    caller = AwsReader(clients).caller_account()
+    if account is not None and account != caller:
+        raise AccountMismatchError(
+            f"the credentials belong to AWS account {caller}, not {account}: refusing to import"
+        )
+    where = region or Discoverer(clients, caller).bucket_region(bucket)
+    if where != clients.connection.region:
+        clients = clients_in(where)
+    discoverer = Discoverer(clients, caller)
+    if region is not None:
+        discoverer.bucket_region(bucket)  # still: the bucket must exist
+    return import_config(discoverer.discover(bucket, where))

@@ -1,0 +1,366 @@
+"""`reconcile import`, pure: an existing bucket's access points, their policies and principals ->
+the text of a collaborators.yaml that describes them, plus warnings.
+
+What the file format can express (one principal, one prefix ending in '/', the read / write /
+list / delete levels, an Internet access point on the bucket) is imported; everything else
+becomes a YAML comment and a warning, so nothing is silently widened or dropped. Applying the
+result with --adopt tags the resources as managed (see docs/lifecycle.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from reconciler.model import AccessLevel, LiveAccessPoint
+from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
+from reconciler.render.describe import statement_line
+
+_LEVEL_OF_ACTION = {a.lower(): lv for lv, actions in OBJECT_ACTIONS.items() for a in actions}
+_LEVEL_ORDER = [AccessLevel.READ, AccessLevel.WRITE, AccessLevel.LIST, AccessLevel.DELETE]
+_USER_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):user(/(?:.*/)?)([^/]+)$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9+=,.@_/-]+$")
+_ID_SUFFIXES = ("-access-point", "-accesspoint", "-ap")
+MAX_ID = 37
+
+
+@dataclass(frozen=True)
+class FoundUser:
+    name: str
+    path: str
+    inline_policies: tuple[str, ...] = ()
+    managed_policies: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What `reconcile import` read from AWS."""
+
+    account_id: str
+    region: str
+    bucket: str
+    encryption: Mapping[str, Any] | None
+    access_points: Sequence[LiveAccessPoint]
+    users: Mapping[str, FoundUser]
+
+
+@dataclass(frozen=True)
+class Imported:
+    text: str
+    warnings: list[str]
+    collaborators: int
+
+
+@dataclass
+class _Grant:
+    """What one access point policy amounts to, in the file's terms."""
+
+    principals: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    levels: set[AccessLevel] = field(default_factory=set)
+    actions: set[str] = field(default_factory=set)
+    unexpressed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Entry:
+    """One collaborator to write, or one access point to write as a comment."""
+
+    ap: LiveAccessPoint
+    fields: dict[str, Any] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+# --- reading policies ---------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _object_prefix(resource: str, ap_name: str) -> str | None:
+    """`arn:...:accesspoint/NAME/object/Alice/*` -> `Alice/`; None when not of that shape."""
+    marker = f":accesspoint/{ap_name}/object/"
+    if marker not in resource or not resource.endswith("*"):
+        return None
+    return resource.split(marker, 1)[1][:-1]
+
+
+def _list_prefix(statement: Mapping[str, Any]) -> str | None:
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping) or list(condition) != ["StringLike"]:
+        return None
+    like = condition["StringLike"]
+    if not isinstance(like, Mapping) or list(like) != ["s3:prefix"]:
+        return None
+    values = _as_list(like["s3:prefix"])
+    if len(values) != 1 or not str(values[0]).endswith("*"):
+        return None
+    return str(values[0])[:-1]
+
+
+def _principals(statement: Mapping[str, Any]) -> list[str] | None:
+    principal = statement.get("Principal")
+    if not isinstance(principal, Mapping) or list(principal) != ["AWS"]:
+        return None
+    return [str(p) for p in _as_list(principal["AWS"])]
+
+
+def _read_statement(statement: Mapping[str, Any], ap: LiveAccessPoint, grant: _Grant) -> None:
+    line = statement_line(statement)
+    unsupported = {"NotAction", "NotResource", "NotPrincipal"} & set(statement)
+    principals = _principals(statement)
+    if statement.get("Effect") != "Allow" or unsupported or principals is None:
+        grant.unexpressed.append(f"{line} (only Allow statements naming AWS principals)")
+        return
+    has_condition = "Condition" in statement
+    for action in [str(a) for a in _as_list(statement.get("Action", []))]:
+        for resource in [str(r) for r in _as_list(statement.get("Resource", []))]:
+            found = _read_grant(action, resource, statement, ap.name, has_condition)
+            if found is None:
+                grant.unexpressed.append(f"{action} on {resource}" + _cond(has_condition))
+                continue
+            grant.levels.add(found[0])
+            grant.prefixes.add(found[1])
+            grant.actions.add(action.lower())
+            grant.principals.update(principals)
+
+
+def _cond(has_condition: bool) -> str:
+    return " (with a condition)" if has_condition else ""
+
+
+def _read_grant(
+    action: str, resource: str, statement: Mapping[str, Any], ap_name: str, has_condition: bool
+) -> tuple[AccessLevel, str] | None:
+    if action.lower() == LIST_ACTION.lower():
+        prefix = _list_prefix(statement)
+        on_ap = resource.endswith(f":accesspoint/{ap_name}")
+        return (AccessLevel.LIST, prefix) if prefix is not None and on_ap else None
+    level = _LEVEL_OF_ACTION.get(action.lower())
+    prefix = _object_prefix(resource, ap_name)
+    if level is None or prefix is None or has_condition:
+        return None
+    return level, prefix
+
+
+def read_grant(ap: LiveAccessPoint) -> _Grant:
+    grant = _Grant()
+    for statement in (ap.policy or {}).get("Statement", []):
+        _read_statement(statement, ap, grant)
+    return grant
+
+
+# --- one access point -> one collaborator -------------------------------------------------------
+
+
+def _collaborator_id(ap_name: str, taken: set[str]) -> str:
+    base = ap_name
+    for suffix in _ID_SUFFIXES:
+        if base.endswith(suffix) and len(base) > len(suffix):
+            base = base[: -len(suffix)]
+            break
+    base = re.sub(r"[^a-z0-9-]", "-", base.lower()).strip("-")[:MAX_ID].strip("-") or "collab"
+    candidate, n = base, 2
+    while candidate in taken:
+        suffix = f"-{n}"
+        candidate, n = base[: MAX_ID - len(suffix)] + suffix, n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _why_not(grant: _Grant, ap: LiveAccessPoint) -> str | None:
+    if ap.network_origin != "Internet" or ap.vpc_id:
+        return f"its network origin is {ap.network_origin}; this tool keeps Internet access points"
+    if ap.policy is None:
+        return "it has no access point policy, so it grants nobody anything"
+    if not grant.levels:
+        return "no statement of its policy maps to the read/write/list/delete levels"
+    if len(grant.principals) != 1:
+        return f"its policy names {len(grant.principals)} principals; a collaborator has one"
+    if len(grant.prefixes) != 1:
+        return f"its policy uses {len(grant.prefixes)} prefixes; a collaborator has one"
+    prefix = next(iter(grant.prefixes))
+    if not prefix or not prefix.endswith("/") or prefix.startswith("/") or set("*?") & set(prefix):
+        shown = prefix or "(the whole bucket)"
+        return f"its prefix {shown!r} is not a folder ending in '/'"
+    return None
+
+
+def _entry(ap: LiveAccessPoint, taken: set[str]) -> tuple[_Entry, _Grant]:
+    grant = read_grant(ap)
+    entry = _Entry(ap)
+    entry.skipped = _why_not(grant, ap)
+    if entry.skipped is not None:
+        entry.comments = [statement_line(s) for s in (ap.policy or {}).get("Statement", [])]
+        return entry, grant
+    cid = _collaborator_id(ap.name, taken)
+    entry.fields = {"id": cid, "principal": next(iter(grant.principals))}
+    entry.fields["prefix"] = next(iter(grant.prefixes))
+    entry.fields["access"] = [lv.value for lv in _LEVEL_ORDER if lv in grant.levels]
+    if ap.name != f"{cid}-access-point":
+        entry.fields["access_point"] = ap.name
+    entry.comments = [f"not imported: {item}" for item in grant.unexpressed]
+    return entry, grant
+
+
+def _level_notes(ap_name: str, grant: _Grant) -> list[str]:
+    """A level grants a little more than the live policy did (e.g. write adds multipart abort)."""
+    notes = []
+    for level in sorted(grant.levels - {AccessLevel.LIST}, key=lambda lv: lv.value):
+        missing = [a for a in OBJECT_ACTIONS[level] if a.lower() not in grant.actions]
+        if missing:
+            notes.append(
+                f"access point {ap_name}: imported as access {level.value}, which also grants "
+                f"{', '.join(missing)} (the live policy did not)"
+            )
+    return notes
+
+
+# --- principals -> iam_user / principal -----------------------------------------------------------
+
+
+def _users_of(entries: list[_Entry], found: Discovery) -> dict[int, FoundUser]:
+    result = {}
+    for index, entry in enumerate(entries):
+        if entry.skipped is not None:
+            continue
+        match = _USER_ARN.match(entry.fields["principal"])
+        if match and match.group(1) == found.account_id and match.group(3) in found.users:
+            user = found.users[match.group(3)]
+            if user.path == match.group(2):
+                result[index] = user
+    return result
+
+
+def _choose_iam_path(users: Mapping[int, FoundUser]) -> str | None:
+    if not users:
+        return None
+    counts = Counter(u.path for u in users.values())
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+
+
+def _assign_principals(entries: list[_Entry], found: Discovery, warnings: list[str]) -> str | None:
+    users = _users_of(entries, found)
+    iam_path = _choose_iam_path(users)
+    owners: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        if entry.skipped is not None:
+            continue
+        principal = entry.fields["principal"]
+        user = users.get(index)
+        if user is not None and user.path == iam_path and user.name.lower() not in owners:
+            owners[user.name.lower()] = entry.fields["id"]
+            entry.fields = _with_user(entry.fields, user.name)
+            warnings.extend(_user_warnings(user))
+        elif _PRINCIPAL_ARN.match(principal):
+            if user is not None:
+                warnings.append(
+                    f"IAM user {user.name} (access point {entry.ap.name}) is imported as an "
+                    f"existing principal: it lives under path {user.path}, not {iam_path}, or "
+                    "another collaborator already has it; the tool will not manage the user"
+                )
+        else:
+            entry.skipped = f"its principal {principal} is not an IAM user or role ARN"
+            entry.comments = [statement_line(s) for s in (entry.ap.policy or {})["Statement"]]
+    return iam_path
+
+
+def _with_user(fields: dict[str, Any], user: str) -> dict[str, Any]:
+    result = {"id": fields["id"], "iam_user": user}
+    result.update({k: v for k, v in fields.items() if k not in ("id", "principal")})
+    return result
+
+
+def _user_warnings(user: FoundUser) -> list[str]:
+    warnings = [
+        f"IAM user {user.name}: inline policy {name} is replaced by the tool's identity policy "
+        "when applied with --adopt"
+        for name in user.inline_policies
+    ]
+    kept = [f"managed policy {p}" for p in user.managed_policies]
+    kept += [f"group {g}" for g in user.groups]
+    if kept:
+        warnings.append(
+            f"IAM user {user.name}: {', '.join(kept)} left as they are (this tool does not "
+            "manage them); review what they grant"
+        )
+    return warnings
+
+
+# --- writing YAML -------------------------------------------------------------------------------
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    text = str(value)
+    plain = re.fullmatch(r"[A-Za-z0-9/][A-Za-z0-9/_.@+=,:-]*", text) is not None
+    if plain and yaml.safe_load(text) == text and ": " not in text:
+        return text
+    return json.dumps(text)
+
+
+def _entry_lines(entry: _Entry) -> list[str]:
+    if entry.skipped is not None:
+        lines = [f"  # access point {entry.ap.name} not imported: {entry.skipped}"]
+        return lines + [f"  #   {c}" for c in entry.comments]
+    lines = []
+    for i, (key, value) in enumerate(entry.fields.items()):
+        lines.append(f"  {'- ' if i == 0 else '  '}{key}: {_scalar(value)}")
+    return lines + [f"    # {c}" for c in entry.comments]
+
+
+def _header(found: Discovery, iam_path: str | None) -> list[str]:
+    lines = [
+        f"# Imported by `reconcile import` from bucket {found.bucket} in account "
+        f"{found.account_id} ({found.region}).",
+        "# Review it, then: reconcile plan --adopt, and reconcile apply --adopt.",
+        "version: 1",
+        f'account_id: "{found.account_id}"',
+        f"region: {_scalar(found.region)}",
+        "bucket:",
+        f"  name: {_scalar(found.bucket)}",
+    ]
+    encryption = found.encryption or {}
+    if encryption.get("SSEAlgorithm") == "aws:kms":
+        lines.append("  encryption: aws:kms")
+        if encryption.get("KMSMasterKeyID"):
+            lines.append(f"  kms_key_id: {_scalar(encryption['KMSMasterKeyID'])}")
+    if iam_path is not None:
+        lines.append(f"iam_path: {_scalar(iam_path)}")
+    return lines
+
+
+def import_config(found: Discovery) -> Imported:
+    warnings: list[str] = []
+    taken: set[str] = set()
+    entries: list[_Entry] = []
+    ours = [ap for ap in found.access_points if ap.bucket == found.bucket]
+    for ap in sorted(ours, key=lambda a: a.name):
+        entry, grant = _entry(ap, taken)
+        entries.append(entry)
+        if entry.skipped is None:
+            warnings.extend(_level_notes(ap.name, grant))
+            warnings.extend(
+                f"access point {ap.name}: not expressible, left out: {c}" for c in grant.unexpressed
+            )
+    iam_path = _assign_principals(entries, found, warnings)
+    warnings.extend(
+        f"access point {e.ap.name} not imported: {e.skipped}; it stays as it is, unmanaged"
+        for e in entries
+        if e.skipped is not None
+    )
+    body = [line for entry in entries for line in _entry_lines(entry)]
+    count = sum(1 for e in entries if e.skipped is None)
+    collaborators = ["collaborators:" if count else "collaborators: []", *body]
+    text = "\n".join([*_header(found, iam_path), *collaborators]) + "\n"
+    return Imported(text=text, warnings=warnings, collaborators=count)

@@ -49,7 +49,8 @@ def test_schema_is_valid_draft_2020_12_and_is_the_file_in_the_repository() -> No
 
 def test_every_object_is_closed() -> None:
     objects = [w for w, n in subschemas(schema()) if n.get("type") == "object"]
-    assert len(objects) == 5  # top level, bucket, safety, lock, collaborator
+    # top level, bucket, safety, lock, lifecycle, audit, collaborator
+    assert len(objects) == 7
     for where, node in subschemas(schema()):
         if node.get("type") == "object":
             assert node.get("additionalProperties") is False, where

@@ -114,6 +114,21 @@ class LiveUser:
     inline_policies: Mapping[str, Mapping[str, Any]]
 
 
+class OwnershipProof(StrEnum):
+    """How the reader established whether an access point is ours.
+
+    TAGS: its tags were read; the reconciler:managed-by tag decides, as for any resource.
+    IN_SYNC: its tags were NOT read (they are empty here and mean nothing). The reader only
+    says this for an access point the YAML names, whose bucket, network origin and policy
+    already equal exactly what this tool would write. The planner then plans nothing for it,
+    and refuses (a plan error) if anything would have to change. Nothing is ever written to
+    an access point whose tags were not read. See docs/performance.md, "Ownership".
+    """
+
+    TAGS = "tags"
+    IN_SYNC = "in-sync"
+
+
 @dataclass(frozen=True)
 class LiveAccessPoint:
     name: str
@@ -122,6 +137,8 @@ class LiveAccessPoint:
     vpc_id: str | None
     tags: Mapping[str, str]
     policy: Mapping[str, Any] | None
+    arn: str = ""
+    proof: OwnershipProof = OwnershipProof.TAGS
 
 
 @dataclass(frozen=True)

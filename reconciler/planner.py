@@ -24,6 +24,7 @@ from reconciler.model import (
     LiveAccessPoint,
     LiveState,
     LiveUser,
+    OwnershipProof,
     ResourceType,
     canonical_policy,
     is_managed,
@@ -304,21 +305,44 @@ def _fixed_at_creation(value: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if k != "tags"}
 
 
-def _plan_access_point(
-    config: Config, collab: Collaborator, ap: LiveAccessPoint | None, b: _Builder
-) -> None:
-    name = collab.access_point
-    desired_ap = {
+def desired_access_point(config: Config, collab: Collaborator) -> dict[str, Any]:
+    return {
         "bucket": config.bucket.name,
         "network_origin": INTERNET,
         "tags": access_point_tags(collab),
     }
+
+
+def access_point_in_sync(config: Config, collab: Collaborator, ap: LiveAccessPoint) -> bool:
+    """True when everything that can be seen without reading tags (the bucket and network
+    origin fixed at creation, and the policy) already equals what this tool would write."""
+    desired = _fixed_at_creation(desired_access_point(config, collab))
+    return _fixed_at_creation(_ap_value(ap)) == desired and canonical_policy(
+        ap.policy
+    ) == policies.access_point_policy(config, collab)
+
+
+def _plan_access_point(
+    config: Config, collab: Collaborator, ap: LiveAccessPoint | None, b: _Builder
+) -> None:
+    name = collab.access_point
+    desired_ap = desired_access_point(config, collab)
     desired_policy = policies.access_point_policy(config, collab)
     if ap is None:
         b.add(Action.CREATE, ResourceType.ACCESS_POINT, name, collab.id, None, desired_ap)
         b.add(
             Action.CREATE, ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy
         )
+        return
+    if ap.proof is OwnershipProof.IN_SYNC:
+        # Its tags were not read, so ownership is unproven: nothing may be written to it. The
+        # reader only skips tags when nothing would change; if something would, refuse.
+        if not access_point_in_sync(config, collab, ap):
+            b.errors.append(
+                f"collaborator {collab.id}: access point {name} differs from collaborators.yaml "
+                "but its tags were not read, so it is not known to be managed by this tool: "
+                "run the plan again"
+            )
         return
     if not is_managed(ap.tags):
         b.errors.append(

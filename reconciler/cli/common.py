@@ -22,6 +22,7 @@ from reconciler.plan import Change, Plan
 from reconciler.planner import plan as make_plan
 from reconciler.render.json_plan import plan_document, render_json
 from reconciler.render.text import change_headline, render_text
+from reconciler.workers import DEFAULT_WORKERS, MAX_WORKERS
 
 EXIT_CHANGES = 2
 
@@ -34,6 +35,8 @@ class Options:
     region: str | None
     endpoint_url: str | None
     sandbox: bool
+    workers: int = DEFAULT_WORKERS
+    verify_tags: bool = False
 
 
 def aws_options(func: Any) -> Any:
@@ -66,6 +69,20 @@ def aws_options(func: Any) -> Any:
             is_flag=True,
             help="Run against an embedded in-process AWS emulator: no AWS account needed.",
         ),
+        click.option(
+            "--workers",
+            envvar="RECONCILE_WORKERS",
+            type=click.IntRange(1, MAX_WORKERS),
+            default=DEFAULT_WORKERS,
+            show_default=True,
+            help="AWS calls made at once (reads and writes). Also RECONCILE_WORKERS.",
+        ),
+        click.option(
+            "--verify-tags",
+            is_flag=True,
+            help="Also read the tags of access points already in sync (one more call per "
+            "collaborator): finds reconciler tags removed by hand.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -84,15 +101,24 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         from reconciler.aws.sandbox import sandbox
 
         with sandbox(config.account_id, region):
-            yield Clients(Connection(region=region))
+            yield Clients(Connection(region=region, max_pool_connections=opts.workers))
         return
-    yield Clients(Connection(region=region, profile=opts.profile, endpoint_url=opts.endpoint_url))
+    yield Clients(
+        Connection(
+            region=region,
+            profile=opts.profile,
+            endpoint_url=opts.endpoint_url,
+            max_pool_connections=opts.workers,  # one HTTP connection per worker
+        )
+    )
 
 
-def read_and_plan(clients: Any, config: Config) -> Plan:
+def read_and_plan(
+    clients: Any, config: Config, *, workers: int = DEFAULT_WORKERS, verify_tags: bool = False
+) -> Plan:
     from reconciler.aws.reader import AwsReader
 
-    reader = AwsReader(clients)
+    reader = AwsReader(clients, workers=workers, verify_tags=verify_tags)
     account = reader.caller_account()
     if account != config.account_id:
         raise AccountMismatchError(

@@ -44,7 +44,7 @@ def plan_command(detailed_exitcode: bool, **kwargs: Any) -> None:
     opts = Options(**kwargs)
     config = load_config(opts.config)
     with aws_session(opts, config) as clients:
-        plan = read_and_plan(clients, config)
+        plan = read_and_plan(clients, config, workers=opts.workers, verify_tags=opts.verify_tags)
     echo_plan(plan, opts.output_format)
     if plan.errors:
         raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing can be applied")
@@ -69,7 +69,7 @@ def apply_command(auto_approve: bool, **kwargs: Any) -> None:
     opts = Options(**kwargs)
     config = load_config(opts.config)
     with aws_session(opts, config) as clients:
-        plan = read_and_plan(clients, config)
+        plan = read_and_plan(clients, config, workers=opts.workers, verify_tags=opts.verify_tags)
         if opts.output_format == "text":
             echo_plan(plan, "text")
         if plan.errors:
@@ -82,8 +82,10 @@ def apply_command(auto_approve: bool, **kwargs: Any) -> None:
         from reconciler.aws.writer import AwsWriter
 
         writer = AwsWriter(clients, config.account_id)
-        result = apply_plan(plan, writer, progress=progress_printer(opts.output_format))
-        after = read_and_plan(clients, config)
+        result = apply_plan(
+            plan, writer, progress=progress_printer(opts.output_format), workers=opts.workers
+        )
+        after = read_and_plan(clients, config, workers=opts.workers, verify_tags=opts.verify_tags)
     converged = after.is_empty
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)

@@ -78,7 +78,8 @@ class AwsReader:
         with worker_pool(self.workers, "reconcile-read") as pool:
             bucket = pool.submit(self.read_bucket, config.bucket.name)
             users = pool.submit(self.read_users, config)
-            access_points = self.read_access_points(config, pool)
+            listing = pool.submit(self._submit_access_points, config, pool)
+            access_points = {ap.name: ap for ap in gather(listing.result())}
             return LiveState(
                 bucket=bucket.result(), users=users.result(), access_points=access_points
             )
@@ -185,11 +186,11 @@ class AwsReader:
 
     # --- access points --------------------------------------------------------------------
 
-    def read_access_points(
+    def _submit_access_points(
         self, config: Config, pool: ThreadPoolExecutor
-    ) -> dict[str, LiveAccessPoint]:
-        """Access points on our bucket, and any access point whose name the YAML uses. Each
-        one is read on the pool as soon as its ListAccessPoints page arrives."""
+    ) -> list[Future[LiveAccessPoint]]:
+        """List the access points; each relevant one is read on the pool as soon as its
+        ListAccessPoints page arrives."""
         wanted = {c.access_point: c for c in config.collaborators}
         futures: list[Future[LiveAccessPoint]] = []
         token: str | None = None
@@ -201,8 +202,7 @@ class AwsReader:
                     collab = wanted.get(listed.name)
                     futures.append(pool.submit(self._read_access_point, config, listed, collab))
             if not token:
-                break
-        return {ap.name: ap for ap in gather(futures)}
+                return futures
 
     def _read_access_point(
         self, config: Config, listed: LiveAccessPoint, collab: Collaborator | None

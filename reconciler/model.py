@@ -163,8 +163,12 @@ _LIST_KEYS = {"Action", "NotAction", "Resource", "NotResource"}
 def _canonical_value(value: Any) -> Any:
     """A one-item list and a bare string mean the same to IAM; order of values does not matter."""
     if isinstance(value, list):
-        items = sorted({json.dumps(_canonical_any(v), sort_keys=True) for v in value})
-        loaded = [json.loads(i) for i in items]
+        if all(isinstance(v, str) for v in value):
+            # the common case, ordered exactly as the general one orders strings
+            loaded: list[Any] = sorted(set(value), key=json.dumps)
+        else:
+            items = sorted({json.dumps(_canonical_any(v), sort_keys=True) for v in value})
+            loaded = [json.loads(i) for i in items]
         return loaded[0] if len(loaded) == 1 else loaded
     return _canonical_any(value)
 
@@ -200,7 +204,11 @@ def canonical_policy(document: Mapping[str, Any] | str | None) -> dict[str, Any]
     if isinstance(statements, Mapping):
         statements = [statements]
     canon = [_canonical_statement(s) for s in statements]
-    canon.sort(key=lambda s: (str(s.get("Sid", "")), json.dumps(s, sort_keys=True)))
+    sids = [str(s.get("Sid", "")) for s in canon]
+    if len(set(sids)) == len(sids):
+        canon.sort(key=lambda s: str(s.get("Sid", "")))  # unique Sids: the content never decides
+    else:
+        canon.sort(key=lambda s: (str(s.get("Sid", "")), json.dumps(s, sort_keys=True)))
     result: dict[str, Any] = {"Version": doc.get("Version", POLICY_VERSION), "Statement": canon}
     if "Id" in doc:
         result["Id"] = doc["Id"]

@@ -316,10 +316,14 @@ def desired_access_point(config: Config, collab: Collaborator) -> dict[str, Any]
 def access_point_in_sync(config: Config, collab: Collaborator, ap: LiveAccessPoint) -> bool:
     """True when everything that can be seen without reading tags (the bucket and network
     origin fixed at creation, and the policy) already equals what this tool would write."""
-    desired = _fixed_at_creation(desired_access_point(config, collab))
-    return _fixed_at_creation(_ap_value(ap)) == desired and canonical_policy(
-        ap.policy
-    ) == policies.access_point_policy(config, collab)
+    return _in_sync(
+        ap, desired_access_point(config, collab), policies.access_point_policy(config, collab)
+    )
+
+
+def _in_sync(ap: LiveAccessPoint, desired_ap: Mapping[str, Any], desired_policy: Any) -> bool:
+    fixed_ok = _fixed_at_creation(_ap_value(ap)) == _fixed_at_creation(desired_ap)
+    return fixed_ok and canonical_policy(ap.policy) == desired_policy
 
 
 def _plan_access_point(
@@ -337,7 +341,7 @@ def _plan_access_point(
     if ap.proof is OwnershipProof.IN_SYNC:
         # Its tags were not read, so ownership is unproven: nothing may be written to it. The
         # reader only skips tags when nothing would change; if something would, refuse.
-        if not access_point_in_sync(config, collab, ap):
+        if not _in_sync(ap, desired_ap, desired_policy):
             b.errors.append(
                 f"collaborator {collab.id}: access point {name} differs from collaborators.yaml "
                 "but its tags were not read, so it is not known to be managed by this tool: "

@@ -321,9 +321,14 @@ def access_point_in_sync(config: Config, collab: Collaborator, ap: LiveAccessPoi
     )
 
 
-def _in_sync(ap: LiveAccessPoint, desired_ap: Mapping[str, Any], desired_policy: Any) -> bool:
-    fixed_ok = _fixed_at_creation(_ap_value(ap)) == _fixed_at_creation(desired_ap)
-    return fixed_ok and canonical_policy(ap.policy) == desired_policy
+def _in_sync(
+    ap: LiveAccessPoint, desired_ap: Mapping[str, Any], desired_policy: Mapping[str, Any]
+) -> bool:
+    if _fixed_at_creation(_ap_value(ap)) != _fixed_at_creation(desired_ap):
+        return False
+    # desired_policy is canonical, so plain equality settles it when the reader already
+    # canonicalized the live policy (the usual case); otherwise canonicalize and compare
+    return ap.policy == desired_policy or canonical_policy(ap.policy) == desired_policy
 
 
 def _plan_access_point(

@@ -19,6 +19,7 @@ from reconciler.aws.writer import AwsWriter
 from reconciler.executor import apply_plan
 from reconciler.model import Config, LiveState, OwnershipProof
 from reconciler.planner import plan
+from tests.conftest import use_fake_aws_env
 from tests.fake import FakeCloud
 from tests.test_concurrency import many
 
@@ -68,7 +69,8 @@ class CallLog:
 def seeded() -> Iterator[tuple[Config, Clients]]:
     """N collaborators applied once for the module; tests undo what they change."""
     config = many(N)
-    with mock_aws():
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        use_fake_aws_env(env)
         clients = Clients(Connection(region="us-east-1"))
         reader = AwsReader(clients)
         assert apply_plan(plan(config, reader.read(config)), AwsWriter(clients, ACCOUNT)).ok

@@ -214,7 +214,9 @@ class AwsReader:
         nothing to write to it, so who owns it does not matter for this plan, and its tags are
         not read (the planner refuses to change an access point whose tags were not read). In
         every other case the tags are read and decide, as before: an untagged access point the
-        YAML names is an error, an untagged one it does not name is left alone.
+        YAML names is an error, an untagged one it does not name is left alone. The safety
+        argument in full: docs/performance.md, "Ownership without reading every access
+        point's tags".
         """
         account = config.account_id
         if collab is not None and not self.verify_tags:

@@ -1,10 +1,20 @@
 """Applies a Plan through a Writer, in dependency order, carrying on past per-collaborator
-failures and reporting them together."""
+failures and reporting them together.
+
+Changes run in stages, one after another: (0) deletes, so access is revoked before anything is
+granted; (1) bucket settings; (2) collaborator creates and updates; (3) the bucket policy. In a
+stage each collaborator's changes form a chain that runs in dependency order, one change at a
+time, while different collaborators' chains run in parallel on a bounded pool of workers.
+Outcomes are reported in the sequential execution order whatever the workers' timing, so the
+progress output and the ApplyResult are the same with 1 worker or 64.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +22,7 @@ from reconciler.errors import WriteError
 from reconciler.interfaces import Writer
 from reconciler.model import ResourceType
 from reconciler.plan import Action, Change, Plan
+from reconciler.workers import DEFAULT_WORKERS, worker_pool
 
 
 class Outcome(StrEnum):
@@ -69,32 +80,118 @@ def apply_plan(
     *,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> ApplyResult:
-    """Apply every change; `should_stop` is checked before each call (the call in flight is
-    always finished), so an interrupted apply leaves nothing half-made that a re-run can't fix."""
-    applied: list[Change] = []
-    failures: list[Failure] = []
-    skipped: list[Change] = []
-    broken: set[str | None] = set()  # collaborators (None = bucket level) with a failed change
-    interrupted = False
-    for change in execution_order(plan):
-        interrupted = interrupted or (should_stop is not None and should_stop())
-        blocked = None in broken or change.collaborator in broken
-        if interrupted or (blocked and not revokes(change)):
-            skipped.append(change)
-            _report(progress, change, Outcome.SKIPPED, None)
-            continue
-        try:
-            _dispatch(writer, change)
-        except WriteError as err:
-            failure = Failure(change, err.code, err.message, err.request_id)
-            failures.append(failure)
-            broken.add(change.collaborator)
-            _report(progress, change, Outcome.FAILED, failure)
-            continue
-        applied.append(change)
-        _report(progress, change, Outcome.APPLIED, None)
-    return ApplyResult(tuple(applied), tuple(failures), tuple(skipped), interrupted)
+    """Apply every change; a failed change skips the later changes of its collaborator (except
+    revocations, see `revokes`), and a failed bucket-level change (collaborator None) skips
+    every later stage. `should_stop` is checked before each call is started: calls in flight
+    always finish, so an interrupted apply leaves nothing half-made that a re-run can't fix.
+    The writer is called from up to `workers` threads at once; progress from this thread only."""
+    run = _Run(writer=writer, progress=progress, workers=workers, should_stop=should_stop)
+    with worker_pool(workers, "reconcile-apply") as pool:
+        for stage in stages(execution_order(plan)):
+            run.run_stage(pool, stage)
+    return run.result()
+
+
+_Step = tuple[int, Change]  # position in the execution order, change
+
+
+def _stage(change: Change) -> int:
+    if change.action is Action.DELETE:
+        return 0
+    if change.type.rank < ResourceType.IAM_USER.rank:
+        return 1
+    if change.type.rank > ResourceType.ACCESS_POINT_POLICY.rank:
+        return 3
+    return 2
+
+
+def stages(order: list[Change]) -> list[list[deque[_Step]]]:
+    """The execution order cut into stages, each a list of per-collaborator chains."""
+    grouped: dict[int, dict[str | None, deque[_Step]]] = {}
+    for position, change in enumerate(order):
+        chains = grouped.setdefault(_stage(change), {})
+        chains.setdefault(change.collaborator, deque()).append((position, change))
+    return [list(grouped[key].values()) for key in sorted(grouped)]
+
+
+@dataclass
+class _Run:
+    """The state of one apply: outcomes so far, broken collaborators, the report cursor."""
+
+    writer: Writer
+    progress: Progress | None
+    workers: int
+    should_stop: Callable[[], bool] | None = None
+    broken: set[str | None] = field(default_factory=set)
+    halted: bool = False  # a bucket-level change failed in an earlier stage
+    interrupted: bool = False
+    outcomes: dict[int, tuple[Change, Outcome, Failure | None]] = field(default_factory=dict)
+    reported: int = 0
+
+    def run_stage(self, pool: ThreadPoolExecutor, chains: list[deque[_Step]]) -> None:
+        self.halted = self.halted or None in self.broken
+        ready = deque(chains)
+        running: dict[Future[None], tuple[_Step, deque[_Step]]] = {}
+        while ready or running:
+            while ready and len(running) < self.workers:
+                chain = ready.popleft()
+                step = self._next(chain)
+                if step is not None:
+                    running[pool.submit(_dispatch, self.writer, step[1])] = (step, chain)
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f][0][0]):
+                step, chain = running.pop(future)
+                self._finish(step, future)
+                if chain:
+                    # to the back of the queue: every collaborator's first change runs before
+                    # any second one, which gives IAM time to make a new user usable as a
+                    # principal before the policy naming it is written
+                    ready.append(chain)
+
+    def _next(self, chain: deque[_Step]) -> _Step | None:
+        """The one place where the next change of a chain is chosen to run (or skipped)."""
+        while chain:
+            position, change = chain.popleft()
+            stop = self.should_stop is not None and self.should_stop()
+            self.interrupted = self.interrupted or stop
+            blocked = self.halted or change.collaborator in self.broken
+            if self.interrupted or (blocked and not revokes(change)):
+                self._record(position, change, Outcome.SKIPPED, None)
+                continue
+            return position, change
+        return None
+
+    def _finish(self, step: _Step, future: Future[None]) -> None:
+        position, change = step
+        error = future.exception()
+        if error is None:
+            self._record(position, change, Outcome.APPLIED, None)
+        elif isinstance(error, WriteError):
+            failure = Failure(change, error.code, error.message, error.request_id)
+            self.broken.add(change.collaborator)
+            self._record(position, change, Outcome.FAILED, failure)
+        else:
+            raise error
+
+    def _record(self, position: int, change: Change, outcome: Outcome, f: Failure | None) -> None:
+        """Keep the outcome; report every outcome whose predecessors are all reported."""
+        self.outcomes[position] = (change, outcome, f)
+        while self.reported in self.outcomes:
+            _report(self.progress, *self.outcomes[self.reported])
+            self.reported += 1
+
+    def result(self) -> ApplyResult:
+        ordered = [self.outcomes[p] for p in sorted(self.outcomes)]
+        return ApplyResult(
+            applied=tuple(c for c, o, _ in ordered if o is Outcome.APPLIED),
+            failures=tuple(f for _, _, f in ordered if f is not None),
+            skipped=tuple(c for c, o, _ in ordered if o is Outcome.SKIPPED),
+            interrupted=self.interrupted,
+        )
 
 
 _GRANTS = {ResourceType.ACCESS_POINT_POLICY, ResourceType.IAM_USER_POLICY}

@@ -183,6 +183,21 @@ class LiveUser:
     access_keys: Mapping[str, str] | None = None
 
 
+class OwnershipProof(StrEnum):
+    """How the reader established whether an access point is ours.
+
+    TAGS: its tags were read; the reconciler:managed-by tag decides, as for any resource.
+    IN_SYNC: its tags were NOT read (they are empty here and mean nothing). The reader only
+    says this for an access point the YAML names, whose bucket, network origin and policy
+    already equal exactly what this tool would write. The planner then plans nothing for it,
+    and refuses (a plan error) if anything would have to change. Nothing is ever written to
+    an access point whose tags were not read. See docs/performance.md, "Ownership".
+    """
+
+    TAGS = "tags"
+    IN_SYNC = "in-sync"
+
+
 @dataclass(frozen=True)
 class LiveAccessPoint:
     name: str
@@ -191,6 +206,8 @@ class LiveAccessPoint:
     vpc_id: str | None
     tags: Mapping[str, str]
     policy: Mapping[str, Any] | None
+    arn: str = ""
+    proof: OwnershipProof = OwnershipProof.TAGS
 
 
 @dataclass(frozen=True)
@@ -215,8 +232,12 @@ _LIST_KEYS = {"Action", "NotAction", "Resource", "NotResource"}
 def _canonical_value(value: Any) -> Any:
     """A one-item list and a bare string mean the same to IAM; order of values does not matter."""
     if isinstance(value, list):
-        items = sorted({json.dumps(_canonical_any(v), sort_keys=True) for v in value})
-        loaded = [json.loads(i) for i in items]
+        if all(isinstance(v, str) for v in value):
+            # the common case, ordered exactly as the general one orders strings
+            loaded: list[Any] = sorted(set(value), key=json.dumps)
+        else:
+            items = sorted({json.dumps(_canonical_any(v), sort_keys=True) for v in value})
+            loaded = [json.loads(i) for i in items]
         return loaded[0] if len(loaded) == 1 else loaded
     return _canonical_any(value)
 
@@ -252,7 +273,11 @@ def canonical_policy(document: Mapping[str, Any] | str | None) -> dict[str, Any]
     if isinstance(statements, Mapping):
         statements = [statements]
     canon = [_canonical_statement(s) for s in statements]
-    canon.sort(key=lambda s: (str(s.get("Sid", "")), json.dumps(s, sort_keys=True)))
+    sids = [str(s.get("Sid", "")) for s in canon]
+    if len(set(sids)) == len(sids):
+        canon.sort(key=lambda s: str(s.get("Sid", "")))  # unique Sids: the content never decides
+    else:
+        canon.sort(key=lambda s: (str(s.get("Sid", "")), json.dumps(s, sort_keys=True)))
     result: dict[str, Any] = {"Version": doc.get("Version", POLICY_VERSION), "Statement": canon}
     if "Id" in doc:
         result["Id"] = doc["Id"]

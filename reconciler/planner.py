@@ -33,6 +33,7 @@ from reconciler.model import (
     LiveAccessPoint,
     LiveState,
     LiveUser,
+    OwnershipProof,
     ResourceType,
     canonical_policy,
     is_managed,
@@ -398,19 +399,59 @@ def _fixed_at_creation(value: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if k != "tags"}
 
 
-def _plan_access_point(
-    config: Config, collab: Collaborator, ap: LiveAccessPoint | None, b: _Builder
-) -> None:
-    name = collab.access_point
-    desired_ap = {
+def desired_access_point(config: Config, collab: Collaborator) -> dict[str, Any]:
+    return {
         "bucket": config.bucket.name,
         "network_origin": INTERNET,
         "tags": access_point_tags(collab),
     }
-    desired_policy = None if collab.suspended else policies.access_point_policy(config, collab)
+
+
+def desired_access_point_policy(config: Config, collab: Collaborator) -> dict[str, Any] | None:
+    """A suspended collaborator's access point keeps no policy: every grant is removed."""
+    return None if collab.suspended else policies.access_point_policy(config, collab)
+
+
+def access_point_in_sync(config: Config, collab: Collaborator, ap: LiveAccessPoint) -> bool:
+    """True when everything that can be seen without reading tags (the bucket and network
+    origin fixed at creation, and the policy) already equals what this tool would write.
+    Never for a suspended collaborator: its status lives in a tag, which must be read."""
+    if collab.suspended:
+        return False
+    return _in_sync(
+        ap, desired_access_point(config, collab), desired_access_point_policy(config, collab)
+    )
+
+
+def _in_sync(
+    ap: LiveAccessPoint, desired_ap: Mapping[str, Any], desired_policy: Mapping[str, Any] | None
+) -> bool:
+    if _fixed_at_creation(_ap_value(ap)) != _fixed_at_creation(desired_ap):
+        return False
+    # desired_policy is canonical, so plain equality settles it when the reader already
+    # canonicalized the live policy (the usual case); otherwise canonicalize and compare
+    return ap.policy == desired_policy or canonical_policy(ap.policy) == desired_policy
+
+
+def _plan_access_point(
+    config: Config, collab: Collaborator, ap: LiveAccessPoint | None, b: _Builder
+) -> None:
+    name = collab.access_point
+    desired_ap = desired_access_point(config, collab)
+    desired_policy = desired_access_point_policy(config, collab)
     if ap is None:
         b.add(Action.CREATE, ResourceType.ACCESS_POINT, name, collab.id, None, desired_ap)
         b.diff(ResourceType.ACCESS_POINT_POLICY, name, collab.id, None, desired_policy)
+        return
+    if ap.proof is OwnershipProof.IN_SYNC:
+        # Its tags were not read, so ownership is unproven: nothing may be written to it. The
+        # reader only skips tags when nothing would change; if something would, refuse.
+        if collab.suspended or not _in_sync(ap, desired_ap, desired_policy):
+            b.errors.append(
+                f"collaborator {collab.id}: access point {name} differs from collaborators.yaml "
+                "but its tags were not read, so it is not known to be managed by this tool: "
+                "run the plan again"
+            )
         return
     live_ap = _ap_value(ap)
     fixed_differs = _fixed_at_creation(live_ap) != _fixed_at_creation(desired_ap)

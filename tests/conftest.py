@@ -45,6 +45,11 @@ def config() -> Config:
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never touch real AWS: fake credentials and no profile for anything in-process."""
+    use_fake_aws_env(monkeypatch)
+
+
+def use_fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also for module-scoped fixtures, which run before the autouse fixture above."""
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

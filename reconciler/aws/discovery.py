@@ -36,7 +36,7 @@ class Discoverer:
 
     def access_points(self, bucket: str) -> list[LiveAccessPoint]:
         result = []
-        for item in self.reader._list_access_points(self.account_id):
+        for item in self.reader.list_access_points(self.account_id):
             if item.get("Bucket") != bucket:
                 continue
             name = item["Name"]

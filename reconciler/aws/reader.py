@@ -1,9 +1,17 @@
-"""Reads the live state relevant to a Config. "Not found" is a state, not an error."""
+"""Reads the live state relevant to a Config. "Not found" is a state, not an error.
+
+Calls: users with their inline policies come in bulk (GetAccountAuthorizationDetails), access
+points from ListAccessPoints pages, the bucket in six calls; then one GetAccessPointPolicy per
+access point the YAML names. Tags are read only where ownership is still unknown (see
+read_access_points). Independent calls run on a bounded pool of worker threads that share the
+(thread-safe) botocore clients.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -11,14 +19,18 @@ from botocore.exceptions import ClientError
 from reconciler.aws.errors import error_code, reading
 from reconciler.aws.session import Clients
 from reconciler.model import (
+    Collaborator,
     Config,
     LiveAccessPoint,
     LiveBucket,
     LiveState,
     LiveUser,
+    OwnershipProof,
     canonical_policy,
     is_managed,
 )
+from reconciler.planner import access_point_in_sync
+from reconciler.workers import DEFAULT_WORKERS, gather, worker_pool
 
 _ABSENT = {
     "NoSuchBucket",
@@ -42,9 +54,21 @@ def tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or []}
 
 
+# GetAccountAuthorizationDetails returns at most 1,000 items a page (the default is 100);
+# ListAccessPoints at most 1,000 (IAM and S3 Control API references).
+USERS_PAGE_SIZE = 1000
+ACCESS_POINTS_PAGE_SIZE = 1000
+
+
 class AwsReader:
-    def __init__(self, clients: Clients) -> None:
+    def __init__(
+        self, clients: Clients, *, workers: int = DEFAULT_WORKERS, verify_tags: bool = False
+    ) -> None:
+        """verify_tags: read the tags of every access point, even one already in sync (one
+        more call per collaborator; finds managed-by tags removed by hand)."""
         self.clients = clients
+        self.workers = workers
+        self.verify_tags = verify_tags
 
     @reading("the caller identity (sts:GetCallerIdentity)")
     def caller_account(self) -> str:
@@ -55,11 +79,14 @@ class AwsReader:
         return str(self.clients.sts.get_caller_identity()["Arn"])
 
     def read(self, config: Config) -> LiveState:
-        return LiveState(
-            bucket=self.read_bucket(config.bucket.name),
-            users=self.read_users(config),
-            access_points=self.read_access_points(config),
-        )
+        with worker_pool(self.workers, "reconcile-read") as pool:
+            bucket = pool.submit(self.read_bucket, config.bucket.name)
+            users = pool.submit(self.read_users, config)
+            listing = pool.submit(self._submit_access_points, config, pool)
+            access_points = {ap.name: ap for ap in gather(listing.result())}
+            return LiveState(
+                bucket=bucket.result(), users=users.result(), access_points=access_points
+            )
 
     # --- bucket ---------------------------------------------------------------------------
 
@@ -149,7 +176,8 @@ class AwsReader:
         named = {c.iam_user.lower() for c in config.collaborators if c.iam_user}
         users: dict[str, LiveUser] = {}
         paginator = self.clients.iam.get_paginator("get_account_authorization_details")
-        for page in paginator.paginate(Filter=["User"]):
+        pages = paginator.paginate(Filter=["User"], PaginationConfig={"PageSize": USERS_PAGE_SIZE})
+        for page in pages:
             for detail in page.get("UserDetailList", []):
                 user = _live_user(detail)
                 if (
@@ -165,7 +193,7 @@ class AwsReader:
         so a no-op plan costs no call per user."""
         suspended = {c.iam_user.lower() for c in config.collaborators if c.iam_user and c.suspended}
         return {
-            name: dataclasses.replace(user, access_keys=self._access_keys(name))
+            name: replace(user, access_keys=self._access_keys(name))
             if name.lower() in suspended
             else user
             for name, user in users.items()
@@ -182,39 +210,71 @@ class AwsReader:
 
     # --- access points --------------------------------------------------------------------
 
-    def read_access_points(self, config: Config) -> dict[str, LiveAccessPoint]:
-        """Access points on our bucket, and any access point whose name the YAML uses."""
-        named = {c.access_point for c in config.collaborators}
-        result: dict[str, LiveAccessPoint] = {}
-        for item in self._list_access_points(config.account_id):
-            name = item["Name"]
-            if item.get("Bucket") != config.bucket.name and name not in named:
-                continue
-            tags = self._access_point_tags(config.account_id, item["AccessPointArn"])
-            # every policy is read, ours or not: verify evaluates all of them
-            policy = self._access_point_policy(config.account_id, name)
-            result[name] = LiveAccessPoint(
-                name=name,
-                bucket=item.get("Bucket", ""),
-                network_origin=item.get("NetworkOrigin", "Internet"),
-                vpc_id=(item.get("VpcConfiguration") or {}).get("VpcId"),
-                tags=tags,
-                policy=policy,
-            )
-        return result
+    def _submit_access_points(
+        self, config: Config, pool: ThreadPoolExecutor
+    ) -> list[Future[LiveAccessPoint]]:
+        """List the access points; each relevant one is read on the pool as soon as its
+        ListAccessPoints page arrives."""
+        wanted = {c.access_point: c for c in config.collaborators}
+        futures: list[Future[LiveAccessPoint]] = []
+        token: str | None = None
+        while True:
+            items, token = self._list_access_points_page(config.account_id, token)
+            for item in items:
+                if item.get("Bucket") == config.bucket.name or item["Name"] in wanted:
+                    listed = _listed_access_point(item)
+                    collab = wanted.get(listed.name)
+                    futures.append(pool.submit(self._read_access_point, config, listed, collab))
+            if not token:
+                return futures
+
+    def _read_access_point(
+        self, config: Config, listed: LiveAccessPoint, collab: Collaborator | None
+    ) -> LiveAccessPoint:
+        """Ownership with as few calls as it can be proven.
+
+        An access point the YAML names costs one call, its policy, when it is already in sync:
+        its bucket, network origin and policy equal exactly what we would write. Then there is
+        nothing to write to it, so who owns it does not matter for this plan, and its tags are
+        not read (the planner refuses to change an access point whose tags were not read). In
+        every other case the tags are read and decide, as before: an untagged access point the
+        YAML names is an error, an untagged one it does not name is left alone. The safety
+        argument in full: docs/performance.md, "Ownership without reading every access
+        point's tags".
+        """
+        account = config.account_id
+        if collab is not None and not self.verify_tags:
+            policy = self._access_point_policy(account, listed.name)
+            candidate = replace(listed, policy=policy, proof=OwnershipProof.IN_SYNC)
+            if access_point_in_sync(config, collab, candidate):
+                return candidate
+            tags = self._access_point_tags(account, listed.arn)
+            return replace(listed, policy=policy, tags=tags)
+        # every other access point on the bucket: tags and policy, ours or not (verify and the
+        # security gate evaluate every access point that could admit someone)
+        tags = self._access_point_tags(account, listed.arn)
+        return replace(listed, tags=tags, policy=self._access_point_policy(account, listed.name))
+
+    def list_access_points(self, account_id: str) -> list[dict[str, Any]]:
+        """Every access point of the account and Region, all pages."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page, token = self._list_access_points_page(account_id, token)
+            items.extend(page)
+            if not token:
+                return items
 
     @reading("access points (s3:ListAccessPoints)")
-    def _list_access_points(self, account_id: str) -> Iterator[dict[str, Any]]:
+    def _list_access_points_page(
+        self, account_id: str, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         # ListAccessPoints has no boto3 paginator: follow NextToken by hand.
-        kwargs: dict[str, Any] = {"AccountId": account_id, "MaxResults": 1000}
-        items: list[dict[str, Any]] = []
-        while True:
-            page = self.clients.s3control.list_access_points(**kwargs)
-            items.extend(page.get("AccessPointList", []))
-            token = page.get("NextToken")
-            if not token:
-                return iter(items)
+        kwargs: dict[str, Any] = {"AccountId": account_id, "MaxResults": ACCESS_POINTS_PAGE_SIZE}
+        if token:
             kwargs["NextToken"] = token
+        page = self.clients.s3control.list_access_points(**kwargs)
+        return list(page.get("AccessPointList", [])), page.get("NextToken") or None
 
     @reading("access point tags (s3:ListTagsForResource)")
     def _access_point_tags(self, account_id: str, arn: str) -> dict[str, str]:
@@ -239,6 +299,19 @@ class AwsReader:
                 return None
             raise
         return canonical_policy(response["Policy"])
+
+
+def _listed_access_point(item: Mapping[str, Any]) -> LiveAccessPoint:
+    """What ListAccessPoints tells: everything but tags and policy."""
+    return LiveAccessPoint(
+        name=item["Name"],
+        bucket=item.get("Bucket", ""),
+        network_origin=item.get("NetworkOrigin", "Internet"),
+        vpc_id=(item.get("VpcConfiguration") or {}).get("VpcId"),
+        tags={},
+        policy=None,
+        arn=item.get("AccessPointArn", ""),
+    )
 
 
 def _live_user(detail: dict[str, Any]) -> LiveUser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -44,7 +45,15 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+# One run builds tens of thousands of long-lived objects at 10,000 collaborators (config,
+# policies, live state); with the default thresholds (700, 10, 10) the cyclic garbage collector
+# rescans them some 1,500 times in a plan, about 6% of its CPU. Collect less often (mypy does
+# the same); the process is short-lived and makes little cyclic garbage.
+GC_THRESHOLDS = (100_000, 20, 20)
+
+
 def main(argv: list[str] | None = None) -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     args = normalize_argv(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=args, prog_name="reconcile", standalone_mode=False)

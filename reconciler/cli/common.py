@@ -27,6 +27,7 @@ from reconciler.render.json_plan import plan_document, render_json
 from reconciler.render.markdown import render_apply_markdown, render_markdown
 from reconciler.render.style import Style, plain
 from reconciler.render.text import change_headline, render_text, render_text_summary
+from reconciler.workers import DEFAULT_WORKERS, MAX_WORKERS
 
 EXIT_CHANGES = 2
 
@@ -41,6 +42,13 @@ class Options:
     sandbox: bool
     retry_mode: str
     max_attempts: int
+    workers: int = DEFAULT_WORKERS
+    verify_tags: bool = False
+
+    @property
+    def reading(self) -> dict[str, Any]:
+        """How live state is read: concurrency and whether in-sync tags are re-read."""
+        return {"workers": self.workers, "verify_tags": self.verify_tags}
 
 
 config_option = click.option(
@@ -92,6 +100,20 @@ def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown
             show_default=True,
             help="Attempts per AWS call, first try included (1 disables retries).",
         ),
+        click.option(
+            "--workers",
+            envvar="RECONCILE_WORKERS",
+            type=click.IntRange(1, MAX_WORKERS),
+            default=DEFAULT_WORKERS,
+            show_default=True,
+            help="AWS calls made at once (reads and writes). Also RECONCILE_WORKERS.",
+        ),
+        click.option(
+            "--verify-tags",
+            is_flag=True,
+            help="Also read the tags of access points already in sync (one more call per "
+            "collaborator): finds reconciler tags removed by hand.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,6 +134,7 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         endpoint_url=None if opts.sandbox else opts.endpoint_url,
         retry_mode=opts.retry_mode,
         max_attempts=opts.max_attempts,
+        max_pool_connections=opts.workers,  # one HTTP connection per worker
     )
     if opts.sandbox:
         from reconciler.aws.sandbox import sandbox
@@ -138,7 +161,13 @@ def check_account(clients: Any, config: Config) -> None:
 
 
 def read_live(
-    clients: Any, config: Config, *, checked: bool = False, today: date | None = None
+    clients: Any,
+    config: Config,
+    *,
+    checked: bool = False,
+    today: date | None = None,
+    workers: int = DEFAULT_WORKERS,
+    verify_tags: bool = False,
 ) -> LiveState:
     """Expired collaborators are read as suspended (as of `today`), so their keys are read."""
     from reconciler.aws.reader import AwsReader
@@ -146,7 +175,8 @@ def read_live(
 
     if not checked:
         check_account(clients, config)
-    return AwsReader(clients).read(resolve(config, today or today_utc()))
+    reader = AwsReader(clients, workers=workers, verify_tags=verify_tags)
+    return reader.read(resolve(config, today or today_utc()))
 
 
 def read_and_plan(
@@ -156,10 +186,20 @@ def read_and_plan(
     checked: bool = False,
     today: date | None = None,
     adopt: bool = False,
+    workers: int = DEFAULT_WORKERS,
+    verify_tags: bool = False,
 ) -> Plan:
     """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today)."""
     day = today or today_utc()
-    live = read_live(clients, config, checked=checked, today=day)
+    # adopting needs every access point's tags: an untagged one in sync must still be tagged
+    live = read_live(
+        clients,
+        config,
+        checked=checked,
+        today=day,
+        workers=workers,
+        verify_tags=verify_tags or adopt,
+    )
     return make_plan(config, live, today=day, adopt=adopt)
 
 

@@ -97,7 +97,7 @@ def plan_command(
     config = load_config(opts.config)
     day = today_utc(today)
     with aws_session(opts, config) as clients:
-        plan = read_and_plan(clients, config, today=day, adopt=adopt)
+        plan = read_and_plan(clients, config, today=day, adopt=adopt, **opts.reading)
     echo_plan(plan, opts.output_format, style=term.style, quiet=term.quiet)
     if out:
         with open(out, "w", encoding="utf-8") as handle:
@@ -165,7 +165,9 @@ def apply_command(
             apply_lock(clients, config, lock_bucket, lock_key, lock_timeout),
             audited(clients, config, audit, today=day, adopt=adopt) as run,
         ):
-            plan = run.plan = read_and_plan(clients, config, checked=True, today=day, adopt=adopt)
+            plan = run.plan = read_and_plan(
+                clients, config, checked=True, today=day, adopt=adopt, **opts.reading
+            )
             if opts.output_format == "text":
                 echo_plan(plan, "text", style=term.style, quiet=term.quiet)
             elif plan.errors and opts.output_format == "markdown":
@@ -188,11 +190,15 @@ def apply_command(
                 stop_on_signals() as stop,
                 apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
             ):
-                result = run.result = apply_plan(plan, writer, progress=progress, should_stop=stop)
+                result = run.result = apply_plan(
+                    plan, writer, progress=progress, should_stop=stop, workers=opts.workers
+                )
             if result.interrupted:
                 _report_interrupted(result.applied, result.skipped)
                 sys.exit(stop.exit_code)
-            after = run.after = read_and_plan(clients, config, checked=True, today=day, adopt=adopt)
+            after = run.after = read_and_plan(
+                clients, config, checked=True, today=day, adopt=adopt, **opts.reading
+            )
     converged = after.is_empty
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)

@@ -70,7 +70,7 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
         live = desired_state(config)
     else:
         with aws_session(opts, config) as clients:
-            live = read_live(clients, config)
+            live = read_live(clients, config, **opts.reading)
     report = verify(lifecycle.granted(config), live, source="desired" if desired else "live")
     if access_analyzer:
         report = with_access_analyzer(report, opts, config, live)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -81,13 +82,16 @@ def apply_plan(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     workers: int = DEFAULT_WORKERS,
+    around: Callable[[Change], AbstractContextManager[None]] | None = None,
 ) -> ApplyResult:
     """Apply every change; a failed change skips the later changes of its collaborator (except
     revocations, see `revokes`), and a failed bucket-level change (collaborator None) skips
     every later stage. `should_stop` is checked before each call is started: calls in flight
     always finish, so an interrupted apply leaves nothing half-made that a re-run can't fix.
     The writer is called from up to `workers` threads at once; progress from this thread only."""
-    run = _Run(writer=writer, progress=progress, workers=workers, should_stop=should_stop)
+    run = _Run(
+        writer=writer, progress=progress, workers=workers, should_stop=should_stop, around=around
+    )
     with worker_pool(workers, "reconcile-apply") as pool:
         for stage in stages(execution_order(plan)):
             run.run_stage(pool, stage)
@@ -124,6 +128,8 @@ class _Run:
     progress: Progress | None
     workers: int
     should_stop: Callable[[], bool] | None = None
+    # wraps each change's calls in the worker thread that makes them (e.g. to tag request ids)
+    around: Callable[[Change], AbstractContextManager[None]] | None = None
     broken: set[str | None] = field(default_factory=set)
     halted: bool = False  # a bucket-level change failed in an earlier stage
     interrupted: bool = False
@@ -139,7 +145,7 @@ class _Run:
                 chain = ready.popleft()
                 step = self._next(chain)
                 if step is not None:
-                    running[pool.submit(_dispatch, self.writer, step[1])] = (step, chain)
+                    running[pool.submit(self._execute, step[1])] = (step, chain)
             if not running:
                 continue
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -151,6 +157,10 @@ class _Run:
                     # any second one, which gives IAM time to make a new user usable as a
                     # principal before the policy naming it is written
                     ready.append(chain)
+
+    def _execute(self, change: Change) -> None:
+        with self.around(change) if self.around else nullcontext():
+            _dispatch(self.writer, change)
 
     def _next(self, chain: deque[_Step]) -> _Step | None:
         """The one place where the next change of a chain is chosen to run (or skipped)."""

@@ -174,7 +174,8 @@ def plan_changes(
 
 
 def managed_collaborators(config: Config, live: LiveState) -> set[str]:
-    """Collaborator ids that own resources in AWS today, read from our tags."""
+    """Collaborator ids that own resources in AWS today, read from our tags. An access point
+    whose tags were not read because it is in sync counts for the collaborator naming it."""
     owners = {
         u.tags.get(COLLABORATOR_TAG_KEY) for u in live.users.values() if _owned_user(config, u)
     }
@@ -182,6 +183,11 @@ def managed_collaborators(config: Config, live: LiveState) -> set[str]:
         a.tags.get(COLLABORATOR_TAG_KEY)
         for a in live.access_points.values()
         if a.bucket == config.bucket.name and is_managed(a.tags)
+    }
+    owners |= {
+        c.id
+        for c in config.collaborators
+        if (ap := live.access_points.get(c.access_point)) and ap.proof is OwnershipProof.IN_SYNC
     }
     return {o for o in owners if o}
 

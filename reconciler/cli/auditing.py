@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -102,15 +102,19 @@ class AuditRun:
 
     def track(self, progress: Progress) -> Progress:
         """Wrap apply's progress callback: each change gets the request ids of its calls."""
-        if self.request_log is not None:
-            self.request_log.drain()  # the reads before apply are not part of any change
 
         def report(change: Change, outcome: Outcome, failure: Failure | None) -> None:
             if self.request_log is not None:
-                self.request_ids[change_key(change)] = self.request_log.drain()
+                self.request_ids[change_key(change)] = self.request_log.ids(change_key(change))
             progress(change, outcome, failure)
 
         return report
+
+    def around(self, change: Change) -> AbstractContextManager[None]:
+        """Wraps each change's calls (in its worker thread) so their request ids are its own."""
+        if self.request_log is None:
+            return nullcontext()
+        return cast(AbstractContextManager[None], self.request_log.collecting(change_key(change)))
 
     def record(self, error: BaseException | None) -> dict[str, Any] | None:
         if self.context is None or self.plan is None:

@@ -191,7 +191,12 @@ def apply_command(
                 apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
             ):
                 result = run.result = apply_plan(
-                    plan, writer, progress=progress, should_stop=stop, workers=opts.workers
+                    plan,
+                    writer,
+                    progress=progress,
+                    should_stop=stop,
+                    workers=opts.workers,
+                    around=run.around,
                 )
             if result.interrupted:
                 _report_interrupted(result.applied, result.skipped)

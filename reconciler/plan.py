@@ -60,6 +60,11 @@ class CollaboratorEvent:
     reason: str
     note: str = ""
 
+    def line(self) -> str:
+        """`suspend alice: expired on 2025-07-01; access keys stay inactive`."""
+        note = f"; {self.note}" if self.note else ""
+        return f"{self.kind.value} {self.collaborator}: {self.reason}{note}"
+
     def to_json(self) -> dict[str, str]:
         doc = {"collaborator": self.collaborator, "event": self.kind.value, "reason": self.reason}
         if self.note:

@@ -140,3 +140,14 @@ def test_apply_markdown_lists_failures(config: Config) -> None:
     text = render_apply_markdown(first, result, converged=False)
     assert "1 failed, 3 skipped.** Not converged" in text
     assert "- + iam_user Bob: InternalError: injected failure in create_user" in text
+
+
+def test_lifecycle_events_are_listed_distinctly(config: Config) -> None:
+    from reconciler.plan import CollaboratorEvent, EventKind
+
+    base = drift_plan(config)
+    event = CollaboratorEvent("alice", EventKind.SUSPEND, "expired on 2025-07-01")
+    text = render_markdown(replace(base, events=(event,)))
+    assert "#### Lifecycle (suspend, reactivate, adopt)" in text
+    assert "- suspend alice: expired on 2025-07-01" in text
+    assert text.index("#### Lifecycle") < text.index("#### Details")

@@ -68,6 +68,10 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: st
         "refusals",
         reserve,
     )
+    events = [event.line() for event in plan.events]
+    _add_list(
+        budget, "#### Lifecycle (suspend, reactivate, adopt)", events, "lifecycle events", reserve
+    )
     _add_list(budget, "#### Errors", plan.errors, "errors", reserve)
     _add_list(budget, "#### Warnings", plan.warnings, "warnings", reserve)
     groups = plan.by_collaborator()

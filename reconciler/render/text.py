@@ -45,11 +45,7 @@ def _mark(event: CollaboratorEvent) -> str:
 def _event_lines(events: tuple[CollaboratorEvent, ...]) -> list[str]:
     if not events:
         return []
-    lines = ["Lifecycle:"]
-    for event in events:
-        note = f"; {event.note}" if event.note else ""
-        lines.append(f"  {event.kind.value} {event.collaborator}: {event.reason}{note}")
-    return [*lines, ""]
+    return ["Lifecycle:", *(f"  {event.line()}" for event in events), ""]
 
 
 def render_text(plan: Plan, *, style: Style = plain) -> str:

@@ -99,6 +99,17 @@ class Server:
 
     def reset_state(self) -> None:
         self._request("/moto-api/reset", "POST")
+        # moto applies the bucket policy's Deny statements to every object write, so the apply
+        # lock lives in a bucket of its own here (as in tests/e2e_support.py); AWS does not
+        import boto3
+
+        boto3.client(
+            "s3",
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_bucket(Bucket=LOCK_BUCKET)
 
     def reset_calls(self) -> None:
         self._request("/_bench/reset", "POST")
@@ -131,6 +142,9 @@ def counting_server() -> Iterator[Server]:
         proc.wait(timeout=30)
 
 
+LOCK_BUCKET = "reconcile-bench-locks"
+
+
 def aws_env(server: Server, workers: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
@@ -141,6 +155,7 @@ def aws_env(server: Server, workers: int) -> dict[str, str]:
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent/aws-credentials",
         AWS_ENDPOINT_URL=server.url,
         RECONCILE_WORKERS=str(workers),
+        RECONCILE_LOCK_BUCKET=LOCK_BUCKET,
     )
     return env
 

@@ -14,14 +14,15 @@ from reconciler.plan import Plan
 
 
 def review(config: Config, live: LiveState, plan: Plan) -> Plan:
+    if plan.is_empty:
+        # nothing changes, so no access changes and nothing for the gate to refuse (verify
+        # reports on the live state); this keeps a no-op plan at the API-call floor's speed
+        return plan
     before = access_state(config, live)
     after = access_state(config, project(config, live, plan), before.prefixes)
     before.extend_prefixes(after.prefixes)
     changes = access_changes(config, before, after)
-    refusals: tuple[str, ...] = ()
-    doubts: tuple[str, ...] = ()
-    if not plan.is_empty:
-        refusals, doubts = gate(verify_state(config, after, source="plan"))
+    refusals, doubts = gate(verify_state(config, after, source="plan"))
     return replace(
         plan,
         access_changes=changes,

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -30,6 +31,7 @@ class LockInfo:
     run: str | None
     acquired_at: str
     expires_at: str
+    token: str | None = None  # random: tells this apply's lock from any other, even on one host
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -75,11 +77,33 @@ def new_lock_info(holder: str, ttl_seconds: int, now: datetime) -> LockInfo:
         run=run,
         acquired_at=now.isoformat(timespec="seconds"),
         expires_at=(now + timedelta(seconds=ttl_seconds)).isoformat(timespec="seconds"),
+        token=uuid.uuid4().hex,
     )
 
 
 class LockHeldError(RefusedError):
     pass
+
+
+def _create(store: LockStore, body: str) -> bool:
+    """Create the lock. When the answer is lost (a reset connection, or a retry that then
+    meets its own first write as "already exists"), the object may be ours: it is ours exactly
+    when it holds our body (holder, host, pid and timestamps)."""
+    try:
+        if store.create(body):
+            return True
+    except ReconcilerError:
+        if _read_quietly(store) == body:
+            return True
+        raise
+    return store.read() == body
+
+
+def _read_quietly(store: LockStore) -> str | None:
+    try:
+        return store.read()
+    except ReconcilerError:
+        return None
 
 
 def acquire(
@@ -94,8 +118,9 @@ def acquire(
     """Take the lock, waiting up to `timeout` seconds for a holder to release it."""
     deadline = monotonic() + timeout
     delay = 1.0
+    body = info.to_json()
     while True:
-        if store.create(info.to_json()):
+        if _create(store, body):
             return
         remaining = deadline - monotonic()
         if remaining <= 0:

@@ -211,3 +211,22 @@ def test_stop_flag_finishes_in_flight_and_skips_the_rest(config: Config) -> None
     assert len(result.applied) == 3 and len(result.skipped) == len(p.changes) - 3
     assert apply_plan(plan(config, cloud.read(config)), cloud).ok
     assert plan(config, cloud.read(config)).is_empty
+
+
+def test_a_lock_whose_answer_was_lost_is_recognised_as_ours() -> None:
+    class LostAnswer(MemoryStore):
+        def create(self, body: str) -> bool:
+            super().create(body)  # S3 wrote it ...
+            raise AwsError("taking the apply lock failed: connection reset")  # ... we never heard
+
+    store = LostAnswer()
+    acquire(store, info())
+    assert store.body is not None
+    # a retry that meets its own first write as "already exists" is ours too
+    retried = MemoryStore()
+    mine = info()
+    retried.body = mine.to_json()
+    acquire(retried, mine)
+    # someone else's lock is still refused
+    with pytest.raises(RefusedError):
+        acquire(retried, info(now=NOW + timedelta(seconds=1)), clock=lambda: NOW)

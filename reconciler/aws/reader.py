@@ -9,7 +9,7 @@ read_access_points). Independent calls run on a bounded pool of worker threads t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -72,11 +72,11 @@ class AwsReader:
 
     @reading("the caller identity (sts:GetCallerIdentity)")
     def caller_account(self) -> str:
-        return str(self.clients.sts.get_caller_identity()["Account"])
+        return str(self.clients.identity["Account"])
 
     @reading("the caller identity (sts:GetCallerIdentity)")
     def caller_arn(self) -> str:
-        return str(self.clients.sts.get_caller_identity()["Arn"])
+        return str(self.clients.identity["Arn"])
 
     def read(self, config: Config) -> LiveState:
         with worker_pool(self.workers, "reconcile-read") as pool:
@@ -217,16 +217,13 @@ class AwsReader:
         ListAccessPoints page arrives."""
         wanted = {c.access_point: c for c in config.collaborators}
         futures: list[Future[LiveAccessPoint]] = []
-        token: str | None = None
-        while True:
-            items, token = self._list_access_points_page(config.account_id, token)
+        for items in self._access_point_pages(config.account_id):
             for item in items:
                 if item.get("Bucket") == config.bucket.name or item["Name"] in wanted:
                     listed = _listed_access_point(item)
                     collab = wanted.get(listed.name)
                     futures.append(pool.submit(self._read_access_point, config, listed, collab))
-            if not token:
-                return futures
+        return futures
 
     def _read_access_point(
         self, config: Config, listed: LiveAccessPoint, collab: Collaborator | None
@@ -257,19 +254,21 @@ class AwsReader:
 
     def list_access_points(self, account_id: str) -> list[dict[str, Any]]:
         """Every access point of the account and Region, all pages."""
-        items: list[dict[str, Any]] = []
+        return [item for page in self._access_point_pages(account_id) for item in page]
+
+    def _access_point_pages(self, account_id: str) -> Iterator[list[dict[str, Any]]]:
+        # ListAccessPoints has no boto3 paginator: follow NextToken by hand.
         token: str | None = None
         while True:
             page, token = self._list_access_points_page(account_id, token)
-            items.extend(page)
+            yield page
             if not token:
-                return items
+                return
 
     @reading("access points (s3:ListAccessPoints)")
     def _list_access_points_page(
         self, account_id: str, token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        # ListAccessPoints has no boto3 paginator: follow NextToken by hand.
         kwargs: dict[str, Any] = {"AccountId": account_id, "MaxResults": ACCESS_POINTS_PAGE_SIZE}
         if token:
             kwargs["NextToken"] = token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -45,6 +46,12 @@ class Clients:
         self.s3control: Any = self._client(session, "s3control")
         self.iam: Any = self._client(session, "iam")
         self.sts: Any = self._client(session, "sts")
+
+    @functools.cached_property
+    def identity(self) -> dict[str, Any]:
+        """sts:GetCallerIdentity, once per run: the account check, the lock holder and the
+        audit record all need it, and it cannot change while the clients live."""
+        return dict(self.sts.get_caller_identity())
 
     def _client(self, session: boto3.Session, service: str) -> Any:
         conn = self.connection

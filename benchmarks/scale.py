@@ -444,7 +444,12 @@ def targets(results: list[Measure]) -> list[str]:
             check(f"N={n:,}: validate {validate.seconds:.2f} s < 3 s", validate.seconds < 3)
     if (1000, "plan (no-op)") in found and (5000, "plan (no-op)") in found:
         floor = found[(5000, "floor")].seconds / found[(1000, "floor")].seconds
-        for scenario in ("plan (no-op)", "apply (create N)", "apply (delete 10%)"):
+        for scenario in (
+            "plan (no-op)",
+            "plan (5% drift)",
+            "apply (create N)",
+            "apply (delete 10%)",
+        ):
             growth = found[(5000, scenario)].seconds / found[(1000, scenario)].seconds
             check(
                 f"{scenario}: 1,000 -> 5,000 time grows {growth:.2f}x <= 5.5x "

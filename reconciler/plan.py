@@ -83,6 +83,9 @@ class AccessChange:
     via: str | None  # the access point; None: requests straight to the bucket
     before: str  # "allow", "deny" or "unknown"
     after: str
+    # how many more folders change exactly like `prefix` (an Allow that reaches every folder is
+    # summarised in one line, not one per folder)
+    more: int = 0
 
     @property
     def sign(self) -> str:
@@ -94,6 +97,8 @@ class AccessChange:
 
     def line(self) -> str:
         where = self.prefix or "(bucket root)"
+        if self.more:
+            where += f" and {self.more} more folder{'s' if self.more != 1 else ''}"
         via = f"via {self.via}" if self.via else "directly"
         note = f" (before: {self.before}, after: {self.after})" if self.sign == "?" else ""
         return f"{self.collaborator}: {self.sign} {self.level} {where} {via}{note}"
@@ -107,6 +112,7 @@ class AccessChange:
             "via": self.via,
             "before": self.before,
             "after": self.after,
+            "more_folders": self.more,
         }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from reconciler.access.evaluator import Decision
 from reconciler.access.logic import Tri
 from reconciler.access.requests import LEVEL_ACTIONS, Identity, Principal
-from reconciler.access.state import LISTING, AccessState, Target
+from reconciler.access.state import LISTING, OBJECT, AccessState, Target
 from reconciler.access.subjects import (
     Subject,
     anonymous_subject,
@@ -29,22 +29,60 @@ def access_changes(
 ) -> tuple[AccessChange, ...]:
     changes: list[AccessChange] = []
     for sid, old, new in _subject_pairs(config, before, after):
-        routes = _routes(old, before) | _routes(new, after)
-        probes = {
-            (route, target)
-            for route in routes
-            for subject, state in ((old, before), (new, after))
-            for target in state.targets(subject.principal, route, [subject.prefix or ""])
-        }
+        pairs = ((old, before), (new, after))
+        if _decided_alike(pairs):
+            continue
+        probes, alike = _probes(before, pairs)
         was, now = _grants(old, before, probes), _grants(new, after, probes)
+        before.forget()  # one collaborator's evaluations are not needed for the next
+        after.forget()
         for key in sorted(was.keys() | now.keys(), key=_order):
             a, b = was.get(key, Tri.NO), now.get(key, Tri.NO)
             if a is not b:
                 level, prefix, via = key
+                kind = LISTING if level == AccessLevel.LIST.value else OBJECT
+                more = alike.get((via, prefix, kind), 0)
                 changes.append(
-                    AccessChange(sid, level, prefix, via, _DECISION[a].value, _DECISION[b].value)
+                    AccessChange(
+                        sid, level, prefix, via, _DECISION[a].value, _DECISION[b].value, more
+                    )
                 )
     return tuple(sorted(changes, key=lambda c: c.collaborator))
+
+
+def _decided_alike(pairs: tuple[tuple[Subject, AccessState], ...]) -> bool:
+    """True when every request this subject can make is decided by the same inputs in both
+    states: the same principal with the same identity policies, the same bucket and bucket
+    policy, and the same access points (policy, network origin) on every route it could use in
+    either state. Then its access cannot change and evaluating it would only confirm that."""
+    (old, before), (new, after) = pairs
+    if old.exists != new.exists or old.principal != new.principal:
+        return False
+    if old.principal.identity != new.principal.identity:
+        return False
+    if (before.exists, before.bucket_policy) != (after.exists, after.bucket_policy):
+        return False
+    routes = _routes(old, before) | _routes(new, after)
+    return all(before.points.get(r) == after.points.get(r) for r in routes if r is not None)
+
+
+def _probes(
+    state: AccessState, pairs: tuple[tuple[Subject, AccessState], ...]
+) -> tuple[set[tuple[str | None, Target]], dict[tuple[str | None, str, str], int]]:
+    """What to evaluate for one collaborator in both states, and for each folder that stands for
+    others decided alike, how many more it stands for (keyed by route, folder, kind)."""
+    routes = set().union(*(_routes(subject, s) for subject, s in pairs))
+    probes: set[tuple[str | None, Target]] = set()
+    alike: dict[tuple[str | None, str, str], int] = {}
+    for route in routes:
+        found = [s.probes(subject.principal, route, [subject.prefix or ""]) for subject, s in pairs]
+        targets = frozenset().union(*(f.targets for f in found))
+        probes |= {(route, target) for target in targets}
+        for kind in sorted(set().union(*(f.spread for f in found))):
+            for target, more in state.rest(targets, kind):
+                probes.add((route, target))
+                alike[(route, state.region_of(target), kind)] = more
+    return probes, alike
 
 
 def _order(key: tuple[str, str, str | None]) -> tuple[str, str, str]:

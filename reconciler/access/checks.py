@@ -21,10 +21,11 @@ from enum import StrEnum
 from reconciler.access.analyzer import AnalyzerFinding
 from reconciler.access.evaluator import Decision, Evaluation, evaluate_identity_only
 from reconciler.access.requests import LEVEL_ACTIONS, LEVEL_ORDER, Identity, Principal
-from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Target
+from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Probes, Target
 from reconciler.access.subjects import (
     Subject,
     anonymous_subject,
+    collaborator_arns,
     collaborator_subject,
     outsider_subject,
     stranger_subjects,
@@ -210,6 +211,7 @@ class Verifier:
         self.config = config
         self.state = state
         self.owners = Owners(_prefix_owners(config))
+        self.ours = collaborator_arns(config)
         self.findings: list[Finding] = []
         self.cells: dict[tuple[str, Check], Status] = {}
 
@@ -232,7 +234,9 @@ class Verifier:
         *,
         allowed: bool,
         tls: bool = True,
+        more: int = 0,
     ) -> Status:
+        """`more`: how many more folders the target stands for (decided alike)."""
         evaluations = [
             self.state.evaluate(who.principal, action, target, route, tls)
             for action in LEVEL_ACTIONS[level]
@@ -241,9 +245,23 @@ class Verifier:
         self.record(row.id, check, status)
         if deciding is not None:
             self.findings.append(
-                self._finding(row, check, who, level, target, route, tls, status, deciding)
+                self._finding(row, check, who, level, target, route, tls, status, deciding, more)
             )
         return status
+
+    def deny_all(
+        self, row: Subject, check: Check, who: Subject, route: str | None, probes: Probes
+    ) -> None:
+        """Expect every probe denied; where an Allow reaches every folder, one folder stands
+        for the others that are decided alike."""
+        targets = [(t, 0) for t in sorted(probes.targets, key=_target_order)]
+        for kind in sorted(probes.spread):
+            targets += self.state.rest(probes.targets, kind)
+        for target, more in targets:
+            if check is Check.OTHER_PREFIX and self.owners.own(row, target):
+                continue
+            for level in _levels_for(target):
+                self.expect(row, check, who, level, target, route, allowed=False, more=more)
 
     def _finding(
         self,
@@ -256,10 +274,13 @@ class Verifier:
         tls: bool,
         status: Status,
         evaluation: Evaluation,
+        more: int = 0,
     ) -> Finding:
         where = f"via {route}" if route else "directly"
         tls_text = " without TLS" if not tls else ""
         place = f"{describe_target(target)} ({self.owners.describe(row, target)})"
+        if more:
+            place += f" and {more} more folder{'s' if more != 1 else ''} decided alike"
         if status is Status.UNKNOWN:
             text = f"cannot tell whether {who.id} can {level} {place} {where}{tls_text}"
         elif evaluation.decision is Decision.ALLOW:
@@ -292,9 +313,10 @@ class Verifier:
             self.deny_everywhere(subject, Check.OTHER_AP, subject, others)
         home_routes: list[str | None] = [subject.home, None]
         self.deny_everywhere(subject, Check.ANONYMOUS, anonymous_subject(), home_routes)
-        strangers = stranger_subjects(self.config, self.state, subject.home or "")
+        strangers = stranger_subjects(self.ours, self.state, subject.home or "")
         for outsider in [*outsiders, *strangers]:
             self.deny_everywhere(subject, Check.OTHER_ACCOUNT, outsider, home_routes)
+        self.state.forget()
 
     def console(self, subject: Subject) -> None:
         if not subject.managed:
@@ -340,15 +362,8 @@ class Verifier:
                 )
 
     def other_prefixes(self, subject: Subject) -> None:
-        targets = self.state.targets(subject.principal, subject.home, [subject.prefix or ""])
-        targets |= {own_target(subject, AccessLevel.READ), own_target(subject, AccessLevel.LIST)}
-        for target in sorted(targets, key=_target_order):
-            if self.owners.own(subject, target):
-                continue
-            for level in _levels_for(target):
-                self.expect(
-                    subject, Check.OTHER_PREFIX, subject, level, target, subject.home, allowed=False
-                )
+        probes = self.state.probes(subject.principal, subject.home, [subject.prefix or ""])
+        self.deny_all(subject, Check.OTHER_PREFIX, subject, subject.home, probes)
         self.record(subject.id, Check.OTHER_PREFIX, Status.OK)
 
     def deny_everywhere(
@@ -358,11 +373,7 @@ class Verifier:
             if not self.state.route_can_allow(who.principal, route):
                 continue  # proven: nothing on this route can be allowed for this principal
             fixed = [p for p in (row.prefix, self._owner_prefix(route)) if p]
-            for target in sorted(
-                self.state.targets(who.principal, route, fixed), key=_target_order
-            ):
-                for level in _levels_for(target):
-                    self.expect(row, check, who, level, target, route, allowed=False)
+            self.deny_all(row, check, who, route, self.state.probes(who.principal, route, fixed))
         self.record(row.id, check, Status.OK)
 
     def _owner_prefix(self, route: str | None) -> str | None:
@@ -416,9 +427,8 @@ class Verifier:
         for who in [anonymous_subject(), *outsiders]:
             routes: list[str | None] = [None, *sorted(self.state.candidate_points(who.principal))]
             for route in filter(lambda r: self.state.route_can_allow(who.principal, r), routes):
-                for target in sorted(self.state.targets(who.principal, route), key=_target_order):
-                    for level in _levels_for(target):
-                        self.expect(row, Check.ANONYMOUS, who, level, target, route, allowed=False)
+                probes = self.state.probes(who.principal, route)
+                self.deny_all(row, Check.ANONYMOUS, who, route, probes)
         new = self.findings[before:]
         self.findings[before:] = [
             Finding(

@@ -54,6 +54,8 @@ class Pattern:
 
 def _tokens(text: str, variables: bool) -> list[tuple[str, str]] | None:
     """Split into ("lit", c) and ("*"|"?", c) tokens; None when an unresolvable variable occurs."""
+    if not variables or "${" not in text:
+        return [(char, char) if char in "*?" else ("lit", char) for char in text]
     tokens: list[tuple[str, str]] = []
     pos = 0
     while pos < len(text):
@@ -84,6 +86,7 @@ def _literal_prefix(text: str, tokens: list[tuple[str, str]] | None) -> str:
     return "".join(prefix)
 
 
+@functools.lru_cache(maxsize=65536)
 def compile_pattern(
     text: str,
     *,
@@ -92,7 +95,8 @@ def compile_pattern(
     arn: bool = False,
     variables: bool = False,
 ) -> Pattern:
-    """A compiled matcher. `wildcards=False` gives exact matching (StringEquals, Bool)."""
+    """A compiled matcher. `wildcards=False` gives exact matching (StringEquals, Bool).
+    Cached: a plan compiles the same policies for the live and the planned state."""
     tokens = _tokens(text, variables)
     prefix = _literal_prefix(text, tokens)
     if tokens is None:

@@ -6,6 +6,16 @@ point stage allows it, which needs an Allow statement (in the access point polic
 principal's identity policy) that could apply to the principal, the action and the resource. Only
 routes and keys such statements could reach are probed; everything else is denied by IAM's
 default deny. Every probe that is evaluated goes through the full evaluator.
+
+Folders alike: when an Allow reaches every folder (`object/*`, no s3:prefix condition), the
+folders that no statement on the route can tell apart are decided alike, so one of them stands
+for all (`Probes.spread`, `AccessState.rest`). A statement can tell a folder apart only through a
+Resource pattern or an s3:prefix condition, and a pattern can only match a string that starts with
+its literal part (the text before its first wildcard). So every folder that is neither a prefix of
+nor prefixed by any such literal matches every pattern alike; those that are, and any pattern this
+cannot reason about (policy variables, case-insensitive operators, a wildcard before the key), are
+probed one by one. This keeps a broadened policy at O(statements) evaluations instead of one per
+folder.
 """
 
 from __future__ import annotations
@@ -41,6 +51,8 @@ OBJECT, LISTING = "object", "list"
 OBJECT_ACTIONS = tuple(
     a for level, acts in LEVEL_ACTIONS.items() if level is not AccessLevel.LIST for a in acts
 )
+# up to this many folders decided alike are still probed and reported one by one
+SPELLED_OUT = 10
 _ROUTE_KEYS = frozenset(
     {KEY_PRINCIPAL_ARN, KEY_PRINCIPAL_ACCOUNT, KEY_AP_ARN, KEY_AP_ACCOUNT, KEY_AP_ORIGIN}
 )
@@ -52,6 +64,16 @@ class Target:
 
     kind: str  # OBJECT or LISTING
     value: str
+
+
+@dataclass(frozen=True)
+class Probes:
+    """Where to probe one principal on one route. Every target is evaluated. For each kind in
+    `spread` an Allow reaches every folder, and the known folders holding none of the targets
+    are decided alike: evaluate one of them (`AccessState.rest`) and it stands for all."""
+
+    targets: frozenset[Target]
+    spread: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,7 @@ class AccessState:
         self._relevant_cache: dict[
             tuple[object, ...], tuple[list[CompiledStatement], list[CompiledStatement]]
         ] = {}
+        self._apart_cache: dict[tuple[object, ...], frozenset[str] | None] = {}
         self.evaluations = 0
         self.prefixes = sorted(set(prefixes) | set(derived_prefixes(self)))
         self._prefix_set = set(self.prefixes)
@@ -115,6 +138,7 @@ class AccessState:
     def extend_prefixes(self, prefixes: Iterable[str]) -> None:
         self.prefixes = sorted(self._prefix_set | set(prefixes))
         self._prefix_set = set(self.prefixes)
+        self._apart_cache.clear()
 
     # --- names ------------------------------------------------------------------------------
 
@@ -144,6 +168,11 @@ class AccessState:
         if cached is None:
             cached = self._cache[key] = self._evaluate(principal, action, target, route, tls)
         return cached
+
+    def forget(self) -> None:
+        """Drop remembered evaluations (callers do this between collaborators, so memory stays
+        bounded by one collaborator's requests, not all of them)."""
+        self._cache.clear()
 
     def _evaluate(
         self, principal: Principal, action: str, target: Target, route: str | None, tls: bool
@@ -288,34 +317,141 @@ class AccessState:
             )
         return Context(values, _ROUTE_KEYS)
 
-    def targets(
-        self, principal: Principal, route: str | None, fixed: Iterable[str] = ()
-    ) -> set[Target]:
-        """The fixed prefixes and the root, plus every place an applicable Allow could reach."""
+    def probes(self, principal: Principal, route: str | None, fixed: Iterable[str] = ()) -> Probes:
+        """The fixed prefixes and the root, plus every place an applicable Allow could reach;
+        where one reaches every folder, only the folders some statement tells apart."""
+        fixed = list(fixed)
         found = {Target(OBJECT, PROBE), Target(LISTING, "")}
         for prefix in fixed:
             found |= {Target(OBJECT, prefix + PROBE), Target(LISTING, prefix)}
         if route is not None and route not in self.points:
-            return found
+            return Probes(frozenset(found))
         base, list_resource = self.object_base(route), self.list_resource(route)
+        spread: set[str] = set()
         for statement in self.relevant_allows(principal, route):
             if any(statement.action_matches(a) is not Tri.NO for a in OBJECT_ACTIONS):
-                found |= self._object_targets(statement, base)
+                reached = self._object_targets(statement, base)
+                if reached is None:
+                    spread.add(OBJECT)
+                else:
+                    found |= reached
             if (
                 statement.action_matches(LIST_ACTION) is not Tri.NO
                 and statement.resource_matches(list_resource) is not Tri.NO
             ):
-                found |= self._list_targets(statement)
+                listed = self._list_targets(statement)
+                if listed is None:
+                    spread.add(LISTING)
+                else:
+                    found |= listed
+        for kind in sorted(spread):
+            special = self._told_apart(principal, route, kind)
+            if special is None:
+                special = set(self.prefixes)
+                spread.discard(kind)  # every folder is probed: nothing is left to stand for
+            else:
+                special |= {q for prefix in fixed for q in self.compatible(prefix)}
+            suffix = PROBE if kind == OBJECT else ""
+            found |= {Target(kind, q + suffix) for q in special}
+        return Probes(frozenset(found), frozenset(spread))
+
+    def targets(
+        self, principal: Principal, route: str | None, fixed: Iterable[str] = ()
+    ) -> set[Target]:
+        """Every target worth probing, one per folder where an Allow reaches every folder."""
+        probes = self.probes(principal, route, fixed)
+        found = set(probes.targets)
+        for kind in probes.spread:
+            suffix = PROBE if kind == OBJECT else ""
+            found |= {Target(kind, q + suffix) for q in self.prefixes}
         return found
 
-    def _object_targets(self, statement: CompiledStatement, base: str) -> set[Target]:
+    def rest(self, targets: Iterable[Target], kind: str) -> list[tuple[Target, int]]:
+        """The known folders holding none of the targets of this kind, which are decided alike:
+        each one (with 0 more) when there are at most SPELLED_OUT of them; otherwise a target
+        in the first of them, to stand for all, and how many more folders it stands for."""
+        held = {r for t in targets if t.kind == kind and (r := self.region_of(t))}
+        count = len(self.prefixes) - len(held)
+        suffix = PROBE if kind == OBJECT else ""
+        if count <= 0:
+            return []
+        if count <= SPELLED_OUT:
+            return [(Target(kind, q + suffix), 0) for q in self.prefixes if q not in held]
+        folder = next(q for q in self.prefixes if q not in held)
+        return [(Target(kind, folder + suffix), count - 1)]
+
+    def _told_apart(self, principal: Principal, route: str | None, kind: str) -> set[str] | None:
+        """Known folders that a statement bearing on requests by this principal on this route
+        could decide differently from the other folders; None when that cannot be bounded."""
+        key = (principal.label, principal.arn, route, kind)
+        if key not in self._apart_cache:
+            policies = [self.bucket_policy, *principal.identity.policies]
+            if route is not None:
+                policies.append(self.points[route].policy)
+            bases = {self.object_base(None), self.object_base(route)}
+            statements = [s for p in policies if p is not None for s in p.statements]
+            self._apart_cache[key] = (
+                self._objects_apart(statements, bases)
+                if kind == OBJECT
+                else self._listings_apart(statements)
+            )
+        found = self._apart_cache[key]
+        return None if found is None else set(found)
+
+    def _objects_apart(
+        self, statements: list[CompiledStatement], bases: set[str]
+    ) -> frozenset[str] | None:
+        found: set[str] = set()
+        for pattern in (p for s in statements for p in s.resources):
+            if pattern.unknowable or pattern.ignore_case:
+                return None
+            lit = pattern.literal_prefix
+            for base in bases:
+                if base.startswith(lit):
+                    if pattern.shape == "regex":
+                        return None  # a wildcard before the key may reach into it
+                    continue  # "prefix": matches every key; "exact": matches no folder's key
+                if not lit.startswith(base):
+                    continue  # cannot match a key under this base
+                rest = lit[len(base) :]
+                if pattern.shape == "exact":
+                    found |= self._holding(rest)
+                else:
+                    found |= set(self.compatible(rest))
+        return frozenset(found)
+
+    def _listings_apart(self, statements: list[CompiledStatement]) -> frozenset[str] | None:
+        found: set[str] = set()
+        for clause in (c for s in statements for c in s.conditions):
+            if clause.key.lower() != KEY_PREFIX or clause.problem or clause.null_check:
+                continue  # s3:prefix is the only part of a listing's context that varies
+            for pattern in clause.patterns:
+                lit = pattern.literal_prefix
+                if pattern.shape == "prefix" and lit == "":
+                    continue  # matches every prefix
+                if pattern.unknowable or pattern.ignore_case:
+                    return None
+                if pattern.shape == "exact":
+                    found |= {lit} & self._prefix_set
+                else:
+                    found |= set(self.compatible(lit))
+        return frozenset(found)
+
+    def _holding(self, key: str) -> set[str]:
+        """Known folders that are `key` itself or hold it."""
+        found = {key} & self._prefix_set
+        found |= {key[: i + 1] for i, c in enumerate(key) if c == "/"} & self._prefix_set
+        return found
+
+    def _object_targets(self, statement: CompiledStatement, base: str) -> set[Target] | None:
+        """Where this Allow could reach; None: every folder."""
         if statement.not_resource:
-            return self._everywhere(OBJECT)
+            return None
         found: set[Target] = set()
         for pattern in statement.resources:
             lit = pattern.literal_prefix
             if pattern.unknowable or base.startswith(lit):
-                return self._everywhere(OBJECT)
+                return None
             if not lit.startswith(base):
                 continue
             tail = pattern.text[len(base) :]
@@ -323,26 +459,23 @@ class AccessState:
             found |= {Target(OBJECT, q + PROBE) for q in self.compatible(lit[len(base) :])}
         return found
 
-    def _list_targets(self, statement: CompiledStatement) -> set[Target]:
+    def _list_targets(self, statement: CompiledStatement) -> set[Target] | None:
+        """Which listings this Allow could permit; None: every folder."""
         clauses = [
             c
             for c in statement.conditions
             if c.key.lower() == KEY_PREFIX and not c.negated and not c.null_check and not c.problem
         ]
         if not clauses:
-            return self._everywhere(LISTING)
+            return None
         found: set[Target] = set()
         for clause in clauses:
             for pattern in clause.patterns:
-                if pattern.unknowable:
-                    return self._everywhere(LISTING)
+                if pattern.unknowable or (pattern.shape == "prefix" and not pattern.literal_prefix):
+                    return None
                 found |= {Target(LISTING, p) for p in _witnesses(pattern.text)}
                 found |= {Target(LISTING, q) for q in self.compatible(pattern.literal_prefix)}
         return found
-
-    def _everywhere(self, kind: str) -> set[Target]:
-        suffix = PROBE if kind == OBJECT else ""
-        return {Target(kind, q + suffix) for q in self.prefixes} | {Target(kind, suffix)}
 
     def compatible(self, literal: str) -> Iterator[str]:
         """Known prefixes that a pattern starting with `literal` could reach into."""

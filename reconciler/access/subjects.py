@@ -77,10 +77,13 @@ def outsider_subject(config: Config, state: AccessState) -> Subject:
     return Subject(OUTSIDER, Principal(OUTSIDER, arn, identity), kind="outsider")
 
 
-def stranger_subjects(config: Config, state: AccessState, route: str) -> list[Subject]:
+def collaborator_arns(config: Config) -> frozenset[str]:
+    return frozenset(config.principal_arn(c) for c in config.collaborators)
+
+
+def stranger_subjects(ours: frozenset[str], state: AccessState, route: str) -> list[Subject]:
     """Principals of other AWS accounts that the route's access point policy names and that are
-    not collaborators of this configuration."""
-    ours = {config.principal_arn(c) for c in config.collaborators}
+    not collaborators (`ours`: their principal ARNs, from `collaborator_arns`)."""
     point = state.points.get(route)
     if point is None or point.policy is None:
         return []

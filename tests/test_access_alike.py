@@ -301,3 +301,15 @@ def test_a_broadening_plan_evaluates_only_the_collaborators_it_touches() -> None
     found = access_changes(config, before, after)
     assert {c.collaborator for c in found} == {"site005"}
     assert before.evaluations + after.evaluations < 100
+
+
+def test_the_planned_state_shares_compiled_policies_that_do_not_change() -> None:
+    config = many(5)
+    live = broaden_object_reads(config, desired(config), 2)
+    before = access_state(config, live)
+    after = access_state(config, desired(config), like=before)
+    broadened_point = config.collaborators[2].access_point
+    for name, point in after.points.items():
+        assert (point is before.points[name]) == (name != broadened_point)
+    user = desired(config).users["Site000"]
+    assert after.identity_of(user) is before.identity_of(user)

@@ -532,10 +532,16 @@ def verify_state(config: Config, state: AccessState, *, source: str) -> VerifyRe
 
 
 def access_state(
-    config: Config, live: LiveState, extra_prefixes: Iterable[str] = ()
+    config: Config,
+    live: LiveState,
+    extra_prefixes: Iterable[str] = (),
+    *,
+    like: AccessState | None = None,
 ) -> AccessState:
     prefixes = {c.prefix for c in config.collaborators} | set(extra_prefixes)
-    return AccessState(live, account=config.account_id, region=config.region, prefixes=prefixes)
+    return AccessState(
+        live, account=config.account_id, region=config.region, prefixes=prefixes, like=like
+    )
 
 
 def verify(config: Config, live: LiveState, *, source: str = "live") -> VerifyReport:

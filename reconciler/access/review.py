@@ -19,7 +19,7 @@ def review(config: Config, live: LiveState, plan: Plan) -> Plan:
         # reports on the live state); this keeps a no-op plan at the API-call floor's speed
         return plan
     before = access_state(config, live)
-    after = access_state(config, project(config, live, plan), before.prefixes)
+    after = access_state(config, project(config, live, plan), before.prefixes, like=before)
     before.extend_prefixes(after.prefixes)
     changes = access_changes(config, before, after)
     refusals, doubts = gate(verify_state(config, after, source="plan"))

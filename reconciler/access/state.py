@@ -43,7 +43,7 @@ from reconciler.access.requests import (
     Principal,
     Request,
 )
-from reconciler.model import AccessLevel, LiveState, LiveUser
+from reconciler.model import AccessLevel, LiveAccessPoint, LiveState, LiveUser
 from reconciler.policies import LIST_ACTION
 
 PROBE = "reconciler-verify-probe"
@@ -101,10 +101,20 @@ def user_identity(user: LiveUser) -> Identity:
 
 
 class AccessState:
+    """`like`: another state of the same account (a plan's live state, for the state the plan
+    would leave); access points and users equal in both share their compiled policies."""
+
     def __init__(
-        self, live: LiveState, *, account: str, region: str, prefixes: Iterable[str] = ()
+        self,
+        live: LiveState,
+        *,
+        account: str,
+        region: str,
+        prefixes: Iterable[str] = (),
+        like: AccessState | None = None,
     ) -> None:
         self.live = live
+        self._like = like
         self.bucket = live.bucket.name
         self.exists = live.bucket.exists
         self.account = account
@@ -115,11 +125,7 @@ class AccessState:
             else None
         )
         self.points = {
-            ap.name: Point(
-                AccessPointRef(ap.name, self.point_arn(ap.name), account, ap.network_origin),
-                compile_policy(ap.policy, PolicyRef("access point policy", ap.name)),
-                ap.tags.get("reconciler:collaborator"),
-            )
+            ap.name: self._point(ap)
             for ap in live.access_points.values()
             if ap.bucket == self.bucket
         }
@@ -134,6 +140,16 @@ class AccessState:
         self.prefixes = sorted(set(prefixes) | set(derived_prefixes(self)))
         self._prefix_set = set(self.prefixes)
         self._index_principals()
+
+    def _point(self, ap: LiveAccessPoint) -> Point:
+        like = self._like
+        if like is not None and ap.name in like.points and like.live.access_points[ap.name] == ap:
+            return like.points[ap.name]
+        return Point(
+            AccessPointRef(ap.name, self.point_arn(ap.name), self.account, ap.network_origin),
+            compile_policy(ap.policy, PolicyRef("access point policy", ap.name)),
+            ap.tags.get("reconciler:collaborator"),
+        )
 
     def extend_prefixes(self, prefixes: Iterable[str]) -> None:
         self.prefixes = sorted(self._prefix_set | set(prefixes))
@@ -155,7 +171,11 @@ class AccessState:
 
     def identity_of(self, user: LiveUser) -> Identity:
         if user.name not in self._identities:
-            self._identities[user.name] = user_identity(user)
+            like = self._like
+            same = like is not None and like.live.users.get(user.name) == user
+            self._identities[user.name] = (
+                like.identity_of(user) if like is not None and same else user_identity(user)
+            )
         return self._identities[user.name]
 
     # --- evaluation -------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from reconciler.access.checks import BucketCheckName, Check, Status, VerifyReport, verify
 from reconciler.model import Config
 from tests.access_support import (
@@ -56,6 +58,63 @@ def test_broadened_resource_is_named_with_policy_and_statement(config: Config) -
         and "access point policy alice-access-point statement ReconcilerWrite" in m
         for m in messages
     )
+
+
+@pytest.mark.parametrize(
+    ("resource", "reached"),
+    [
+        ("*.csv", "Bob/.csv"),  # a wildcard before a fixed tail reaches every folder
+        ("*/shared/*", "Bob/shared/x"),
+        ("B*.csv", "Bob/.csv"),  # a literal, a wildcard, then a tail
+        ("?ob/*", "Bob/reconciler-verify-probe"),
+    ],
+)
+def test_a_wildcard_before_a_fixed_tail_is_caught_in_every_folder(
+    config: Config, resource: str, reached: str
+) -> None:
+    state = desired(config)
+    policy = policy_of(state, "alice-access-point")
+    policy["Statement"][0]["Resource"] = [
+        policy["Statement"][0]["Resource"],
+        f"{ALICE_AP}/object/{resource}",
+    ]
+    report = verify(config, edit_access_point(state, "alice-access-point", policy))
+    assert failing(report) == {("alice", "other-prefix")}
+    assert any(
+        f.message.startswith(f"alice: other-prefix: alice can write {reached} (folder of bob)")
+        for f in report.findings
+    ), [f.message for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEqualsIgnoreCase": {"s3:prefix": "bOB/"}},
+        {"StringLike": {"s3:prefix": "*ob/sub*"}},
+    ],
+)
+def test_a_listing_condition_that_reaches_another_folder_is_caught(
+    config: Config, condition: dict[str, object]
+) -> None:
+    state = desired(config)
+    policy = policy_of(state, "alice-access-point")
+    policy["Statement"].append(
+        {
+            "Sid": "ListMore",
+            "Effect": "Allow",
+            "Principal": policy["Statement"][0]["Principal"],
+            "Action": "s3:ListBucket",
+            "Resource": ALICE_AP,
+            "Condition": condition,
+        }
+    )
+    report = verify(config, edit_access_point(state, "alice-access-point", policy))
+    assert failing(report) == {("alice", "other-prefix")}
+    assert any(
+        f.message.startswith("alice: other-prefix: alice can list Bob/")
+        and "(folder of bob)" in f.message
+        for f in report.findings
+    ), [f.message for f in report.findings]
 
 
 def test_a_subtle_broadening_outside_every_folder_is_caught(config: Config) -> None:

@@ -33,7 +33,8 @@ from tests.access_support import (
 ACCOUNT = "123456789012"
 BUCKET = "shared-123456789012"
 LEVELS = ["read", "write", "list", "delete"]
-PARENTS = ["", "p-data/", "p-up/sub/"]  # ids have no '-', so no folder is another's parent
+# ids have no '-', so no folder is another's parent; one parent has capitals, so case matters
+PARENTS = ["", "p-data/", "p-up/sub/", "Mixed-Case/"]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -112,6 +113,23 @@ def _resource(value: Callable[[Config, int], Any]) -> Mutation:
     return _edit_object(edit)
 
 
+def _extra_resource(value: Callable[[Config, int], str]) -> Mutation:
+    """Adds a resource (or, for a list-only collaborator, an s3:prefix value) to the grant, so
+    the collaborator keeps its own access and only the broadening is wrong."""
+
+    def edit(policy: dict[str, Any], config: Config, i: int) -> None:
+        if _has_object(config, i):
+            statement = _object_statement(policy)
+            own = statement["Resource"]
+            statement["Resource"] = [own, f"{ap_arn(config, i)}/object/{value(config, i)}"]
+            return
+        statement = policy["Statement"][0]
+        own_prefix = statement["Condition"]["StringLike"]["s3:prefix"]
+        statement["Condition"] = {"StringLike": {"s3:prefix": [own_prefix, value(config, i)]}}
+
+    return _edit_object(edit)
+
+
 def _has_object(config: Config, i: int) -> bool:
     return any(level is not AccessLevel.LIST for level in config.collaborators[i].access)
 
@@ -174,6 +192,24 @@ def list_anywhere(config: Config, state: LiveState, i: int) -> LiveState:
             )
         else:
             listing.pop("Condition")
+
+    return _edit_object(edit)(config, state, i)
+
+
+def list_other_folder_ignoring_case(config: Config, state: LiveState, i: int) -> LiveState:
+    def edit(policy: dict[str, Any], config: Config, i: int) -> None:
+        policy["Statement"].append(
+            {
+                "Sid": "ListingIgnoringCase",
+                "Effect": "Allow",
+                "Principal": policy["Statement"][0]["Principal"],
+                "Action": "s3:ListBucket",
+                "Resource": ap_arn(config, i),
+                "Condition": {
+                    "StringEqualsIgnoreCase": {"s3:prefix": _other_folder(config, i).swapcase()}
+                },
+            }
+        )
 
     return _edit_object(edit)(config, state, i)
 
@@ -249,6 +285,12 @@ MUTATIONS: dict[str, Mutation] = {
     ),
     "resource: another's folder": _resource(lambda c, i: _other_folder(c, i) + "*"),
     "resource: bucket root keys": _resource(lambda c, i: "?*"),
+    "resource *.csv added": _extra_resource(lambda c, i: "*.csv"),
+    "resource */shared/* added": _extra_resource(lambda c, i: "*/shared/*"),
+    "resource: another's folder, then *.csv, added": _extra_resource(
+        lambda c, i: _other_folder(c, i) + "*.csv"
+    ),
+    "listing: another's folder, ignoring case": list_other_folder_ignoring_case,
     "NotResource: an unused folder": not_resource,
     "principal *": _principal(lambda c, i: "*"),
     "principal AWS:*": _principal(lambda c, i: {"AWS": "*"}),
@@ -314,6 +356,10 @@ def test_any_single_broadening_is_detected(config: Config, name: str, data: st.D
 # --- pruning is sound: brute force finds nothing verify misses -------------------------------
 
 
+# keys tried in every folder: the probe key, and keys that patterns with a fixed tail match
+BRUTE_FORCE_KEYS = (PROBE, "", "x.csv", "shared/x")
+
+
 def brute_force_violations(config: Config, state: LiveState) -> set[str]:
     """Every (principal, route, folder, level) evaluated; returns who can reach what they must
     not."""
@@ -321,9 +367,8 @@ def brute_force_violations(config: Config, state: LiveState) -> set[str]:
     routes: list[str | None] = [None, *sorted(access.points)]
     prefixes = sorted({c.prefix for c in config.collaborators})
     targets = [Target(OBJECT, PROBE), Target(LISTING, "")]
-    targets += [Target(OBJECT, p + PROBE) for p in prefixes] + [
-        Target(LISTING, p) for p in prefixes
-    ]
+    targets += [Target(OBJECT, p + key) for p in prefixes for key in BRUTE_FORCE_KEYS]
+    targets += [Target(LISTING, p + value) for p in prefixes for value in ("", "sub", "x.csv")]
     subjects = [collaborator_subject(config, c, access) for c in config.collaborators]
     found: set[str] = set()
     for subject in [*subjects, anonymous_subject()]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from reconciler.access.conditions import Context, evaluate_all
 from reconciler.access.evaluator import Decision, Evaluation, Stage, evaluate
 from reconciler.access.logic import Tri
-from reconciler.access.patterns import instantiate
+from reconciler.access.patterns import Pattern, instantiate
 from reconciler.access.policy import CompiledPolicy, CompiledStatement, PolicyRef, compile_policy
 from reconciler.access.requests import (
     KEY_AP_ACCOUNT,
@@ -470,13 +470,21 @@ class AccessState:
         found: set[Target] = set()
         for pattern in statement.resources:
             lit = pattern.literal_prefix
-            if pattern.unknowable or base.startswith(lit):
+            if pattern.unknowable or (base.startswith(lit) and pattern.shape == "prefix"):
                 return None
-            if not lit.startswith(base):
+            if base.startswith(lit):
+                if pattern.shape == "exact":
+                    continue  # shorter than any key's ARN: matches no key
+                folders: Iterable[str] = ["", *self.prefixes]  # a wildcard before the key
+            elif lit.startswith(base):
+                found |= {Target(OBJECT, k) for k in _witnesses(pattern.text[len(base) :]) if k}
+                folders = self.compatible(lit[len(base) :])
+            else:
                 continue
-            tail = pattern.text[len(base) :]
-            found |= {Target(OBJECT, k) for k in _witnesses(tail) if k}
-            found |= {Target(OBJECT, q + PROBE) for q in self.compatible(lit[len(base) :])}
+            for q in folders:
+                found.add(Target(OBJECT, q + PROBE))
+                if (key := key_in_folder(pattern, base, q, PROBE)) is not None:
+                    found.add(Target(OBJECT, key))
         return found
 
     def _list_targets(self, statement: CompiledStatement) -> set[Target] | None:
@@ -491,10 +499,18 @@ class AccessState:
         found: set[Target] = set()
         for clause in clauses:
             for pattern in clause.patterns:
-                if pattern.unknowable or (pattern.shape == "prefix" and not pattern.literal_prefix):
-                    return None
+                lit = pattern.literal_prefix
+                if (
+                    pattern.unknowable
+                    or pattern.ignore_case
+                    or (pattern.shape == "prefix" and not lit)
+                ):
+                    return None  # case-insensitive values are not ordered like the folders
                 found |= {Target(LISTING, p) for p in _witnesses(pattern.text)}
-                found |= {Target(LISTING, q) for q in self.compatible(pattern.literal_prefix)}
+                for q in self.compatible(lit):
+                    found.add(Target(LISTING, q))
+                    if (value := key_in_folder(pattern, "", q, "")) is not None:
+                        found.add(Target(LISTING, value))
         return found
 
     def compatible(self, literal: str) -> Iterator[str]:
@@ -533,6 +549,27 @@ def _identity_allows(identity: Identity) -> Iterator[CompiledStatement]:
                 statement.action_matches(a) is not Tri.NO for a in (*OBJECT_ACTIONS, LIST_ACTION)
             ):
                 yield statement
+
+
+def key_in_folder(pattern: Pattern, base: str, folder: str, probe: str) -> str | None:
+    """A key (or listing prefix) in `folder` that the pattern matches after `base`: the usual
+    probe `folder + probe` when it matches, else the first that does, else None.
+
+    Complete for one pattern: if some key starting with the folder matches, cut the pattern
+    where the folder ends (right after a `/` or inside or after a wildcard, since folders end in
+    `/`) and fill in the rest (each wildcard -> "x"): that key matches too. This is what finds
+    `object/*.csv` in every folder (`Alice/x.csv`), where the probe key alone never would. The
+    latest cut is tried first, for the shortest key."""
+    if pattern.match(base + folder + probe) is Tri.YES:
+        return folder + probe
+    text = pattern.text
+    for cut in range(len(text), -1, -1):
+        if cut and text[cut - 1] not in "/*?:":
+            continue
+        key = folder + text[cut:].replace("*", "x").replace("?", "x")
+        if pattern.match(base + key) is Tri.YES:
+            return key
+    return None
 
 
 def _witnesses(tail: str) -> set[str]:

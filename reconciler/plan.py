@@ -72,6 +72,11 @@ class CollaboratorEvent:
         return doc
 
 
+def and_more_folders(more: int) -> str:
+    """` and 998 more folders`: the folders decided like the one named (reconciler.access)."""
+    return f" and {more} more folder{'s' if more != 1 else ''}"
+
+
 @dataclass(frozen=True)
 class AccessChange:
     """One change in effective access: a level on a folder, directly or via an access point.
@@ -98,7 +103,7 @@ class AccessChange:
     def line(self) -> str:
         where = self.prefix or "(bucket root)"
         if self.more:
-            where += f" and {self.more} more folder{'s' if self.more != 1 else ''}"
+            where += and_more_folders(self.more)
         via = f"via {self.via}" if self.via else "directly"
         note = f" (before: {self.before}, after: {self.after})" if self.sign == "?" else ""
         return f"{self.collaborator}: {self.sign} {self.level} {where} {via}{note}"

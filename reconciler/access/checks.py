@@ -31,6 +31,7 @@ from reconciler.access.subjects import (
     stranger_subjects,
 )
 from reconciler.model import AccessLevel, Config, LiveState
+from reconciler.plan import and_more_folders
 
 
 class Status(StrEnum):
@@ -280,7 +281,7 @@ class Verifier:
         tls_text = " without TLS" if not tls else ""
         place = f"{describe_target(target)} ({self.owners.describe(row, target)})"
         if more:
-            place += f" and {more} more folder{'s' if more != 1 else ''} decided alike"
+            place += and_more_folders(more) + " decided alike"
         if status is Status.UNKNOWN:
             text = f"cannot tell whether {who.id} can {level} {place} {where}{tls_text}"
         elif evaluation.decision is Decision.ALLOW:

@@ -9,6 +9,21 @@ from typing import Any
 from reconciler.access.desired import desired_state
 from reconciler.model import Config, LiveState
 
+# The identity policy of the AWS blog's seed setup (it grants s3:ListBucket on "*").
+SEED_IDENTITY_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": {
+        "Action": [
+            "s3:GetAccessPoint",
+            "s3:ListAllMyBuckets",
+            "s3:ListAccessPoints",
+            "s3:ListBucket",
+        ],
+        "Resource": "*",
+        "Effect": "Allow",
+    },
+}
+
 
 def edit_access_point(state: LiveState, name: str, policy: dict[str, Any] | None) -> LiveState:
     points = dict(state.access_points)

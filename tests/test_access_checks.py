@@ -9,6 +9,7 @@ import pytest
 from reconciler.access.checks import BucketCheckName, Check, Status, VerifyReport, verify
 from reconciler.model import Config
 from tests.access_support import (
+    SEED_IDENTITY_POLICY,
     bucket_policy_of,
     desired,
     edit_access_point,
@@ -129,20 +130,7 @@ def test_a_subtle_broadening_outside_every_folder_is_caught(config: Config) -> N
 
 def test_seed_identity_policy_lets_users_list_the_bucket_directly(config: Config) -> None:
     """AWS-NOTES: the blog's identity policy grants s3:ListBucket on "*"."""
-    seed_policy = {
-        "Version": "2012-10-17",
-        "Statement": {
-            "Action": [
-                "s3:GetAccessPoint",
-                "s3:ListAllMyBuckets",
-                "s3:ListAccessPoints",
-                "s3:ListBucket",
-            ],
-            "Resource": "*",
-            "Effect": "Allow",
-        },
-    }
-    state = edit_user_policy(desired(config), "Alice", "seed", seed_policy)
+    state = edit_user_policy(desired(config), "Alice", "seed", SEED_IDENTITY_POLICY)
     report = verify(config, state)
     assert ("alice", "direct") in failing(report)
     assert ("alice", "other-ap") in failing(report)  # listing through bob's access point too

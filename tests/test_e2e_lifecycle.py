@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.access_support import SEED_IDENTITY_POLICY
 from tests.conftest import BASE_YAML
 from tests.e2e_support import (
     MotoServer,
@@ -165,19 +166,6 @@ def test_status_suspended_for_an_external_principal_removes_its_access_point_pol
 # --- import and adopt the AWS blog's hand-built setup ------------------------------------------
 
 SEED_BUCKET = f"s3-ap-stack-{ACCOUNT}-s3-access-point"
-SEED_IDENTITY_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": {
-        "Action": [
-            "s3:GetAccessPoint",
-            "s3:ListAllMyBuckets",
-            "s3:ListAccessPoints",
-            "s3:ListBucket",
-        ],
-        "Resource": "*",
-        "Effect": "Allow",
-    },
-}
 
 
 def seed_ap_policy(ap: str, user: str) -> str:

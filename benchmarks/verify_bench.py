@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reconciler.access.checks import verify
 from reconciler.access.desired import desired_state
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.config.loader import load_config_text
 from reconciler.model import Config
-from reconciler.planner import plan
 
 
 def build_config(count: int) -> Config:

@@ -19,7 +19,6 @@ from datetime import date
 from typing import Any
 
 from reconciler import lifecycle, policies
-from reconciler.access.review import review
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -145,16 +144,10 @@ class _Builder:
 def plan(
     config: Config, live: LiveState, *, today: date | None = None, adopt: bool = False
 ) -> Plan:
-    """The changes, plus what they do to who can reach what (access changes, security gate).
-    `today` (UTC) decides which collaborators have expired (None: none has); `adopt` tags
-    untagged users and access points the YAML names instead of refusing them."""
-    changes = plan_changes(config, live, today=today, adopt=adopt)
-    return review(lifecycle.granted(lifecycle.resolve(config, today)), live, changes)
-
-
-def plan_changes(
-    config: Config, live: LiveState, *, today: date | None = None, adopt: bool = False
-) -> Plan:
+    """The changes that make live match desired. `today` (UTC) decides which collaborators have
+    expired (None: none has); `adopt` tags untagged users and access points the YAML names
+    instead of refusing them. What the changes do to access is the next stage's business
+    (reconciler.access.review)."""
     resolved = lifecycle.resolve(config, today)
     builder = _Builder(adopt=adopt)
     _plan_bucket(resolved, live, builder)

@@ -22,12 +22,12 @@ from reconciler.access import state as state_module
 from reconciler.access.changes import access_changes
 from reconciler.access.checks import Status, access_state, verify_state
 from reconciler.access.requests import LEVEL_ACTIONS
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Target
 from reconciler.access.subjects import Subject, anonymous_subject, collaborator_subject
 from reconciler.config.loader import load_config_text
 from reconciler.model import AccessLevel, Config, LiveState
 from reconciler.plan import AccessChange
-from reconciler.planner import plan
 from tests.access_support import (
     bucket_policy_of,
     desired,

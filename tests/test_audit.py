@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.audit import (
     Context,
     Outcome,
@@ -29,7 +30,6 @@ from reconciler.errors import ReconcilerError
 from reconciler.executor import ApplyResult, Failure, apply_plan
 from reconciler.model import Config
 from reconciler.plan import Plan
-from reconciler.planner import plan
 from reconciler.render.history import render_history
 from tests.fake import FakeCloud
 

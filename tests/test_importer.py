@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.config.loader import load_config_text
 from reconciler.executor import apply_plan
 from reconciler.importer import Discovery, FoundUser, import_config
 from reconciler.model import Config, LiveAccessPoint
-from reconciler.planner import plan
 from tests.fake import FakeCloud
 
 ACCOUNT = "123456789012"

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.errors import ConfigError
 from reconciler.executor import apply_plan
 from reconciler.lifecycle import expiry_warnings, resolve, suspension_reason
@@ -18,7 +19,6 @@ from reconciler.model import (
     Status,
 )
 from reconciler.plan import Action, EventKind, Plan
-from reconciler.planner import plan
 from reconciler.render.json_plan import plan_document
 from reconciler.render.text import render_text
 from reconciler.safety import check_mass_change

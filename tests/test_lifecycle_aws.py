@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
 from reconciler.executor import apply_plan
 from reconciler.lifecycle import resolve
 from reconciler.model import STATUS_TAG_KEY, Config
-from reconciler.planner import plan
 from tests.conftest import BASE_YAML, config_from
 
 ACCOUNT = "123456789012"

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.executor import apply_plan
 from reconciler.model import Config, ResourceType
 from reconciler.plan import AccessChange, Action, Change, Plan
-from reconciler.planner import plan
 from reconciler.render.markdown import (
     DEFAULT_MAX_CHARS,
     GITHUB_COMMENT_LIMIT,

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.executor import apply_plan
 from reconciler.model import (
     BUCKET_TAG_KEY,
@@ -16,7 +17,6 @@ from reconciler.model import (
     ResourceType,
 )
 from reconciler.plan import Action, Plan
-from reconciler.planner import plan
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from reconciler.access.review import reviewed_plan as plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
 from reconciler.executor import apply_plan
 from reconciler.model import Config, LiveState, OwnershipProof
-from reconciler.planner import plan
 from tests.conftest import use_fake_aws_env
 from tests.fake import FakeCloud
 from tests.test_concurrency import many

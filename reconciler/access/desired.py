@@ -10,4 +10,4 @@ from reconciler.model import Config, LiveState
 
 def desired_state(config: Config) -> LiveState:
     empty = empty_state(config)
-    return project(config, empty, planner.plan_changes(config, empty))
+    return project(config, empty, planner.plan(config, empty))

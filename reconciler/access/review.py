@@ -1,10 +1,15 @@
-"""What a plan does to access: the state it would leave, the per-collaborator access changes,
-and the security gate's verdict. Called by the planner for every plan."""
+"""The stage after planning: what a plan does to access (the state it would leave, the
+per-collaborator access changes) and the security gate's verdict.
+
+The pipeline is load -> read -> plan -> review -> render/apply: this module imports the planner's
+output, the planner never imports this package."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
+from reconciler import lifecycle, planner
 from reconciler.access.changes import access_changes
 from reconciler.access.checks import access_state, verify_state
 from reconciler.access.gate import gate
@@ -29,3 +34,11 @@ def review(config: Config, live: LiveState, plan: Plan) -> Plan:
         refusals=refusals,
         warnings=tuple(sorted(set(plan.warnings) | set(doubts))),
     )
+
+
+def reviewed_plan(
+    config: Config, live: LiveState, *, today: date | None = None, adopt: bool = False
+) -> Plan:
+    """Plan, then review: the plan every command shows or applies."""
+    changes = planner.plan(config, live, today=today, adopt=adopt)
+    return review(lifecycle.granted(lifecycle.resolve(config, today)), live, changes)

@@ -17,12 +17,12 @@ from typing import Any
 
 import click
 
+from reconciler.access.review import reviewed_plan as make_plan
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
 from reconciler.model import Config, LiveState
 from reconciler.plan import Change, Plan
-from reconciler.planner import plan as make_plan
 from reconciler.render.json_plan import plan_document, render_json
 from reconciler.render.markdown import render_apply_markdown, render_markdown
 from reconciler.render.style import Style, plain

@@ -102,6 +102,10 @@ USER_MOVE = (
 )
 # The audit trail (YAML `audit.bucket`): apply creates one new object per run (a conditional
 # write: it never overwrites); `reconcile history` lists and reads them.
+# A suspended (or expired) collaborator's access keys are listed so that the plan can show their
+# deactivation: plan needs this for every lifecycle state, and a collaborator may expire without
+# any change to the YAML, so the read-only role always has it. Key ids and status only.
+USER_KEYS_READ = ("iam:ListAccessKeys",)
 AUDIT_WRITE = ("s3:PutObject",)
 AUDIT_READ = ("s3:GetObject",)
 
@@ -171,6 +175,16 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
     return [
         _allow("ReconcilerReadAccountWideLists", ACCOUNT_WIDE_READ, "*"),
         _allow("ReconcilerReadBucket", BUCKET_READ, bucket_arn(config)),
+        _allow("ReconcilerReadCollaboratorKeys", USER_KEYS_READ, users_under_path(config)),
+        # ... also of a user the tool tagged for this bucket that lives outside iam_path
+        {
+            **_allow(
+                "ReconcilerReadOwnUsersKeys",
+                USER_KEYS_READ,
+                f"arn:aws:iam::{config.account_id}:user/*",
+            ),
+            "Condition": _owned_by_us(config),
+        },
         # Every access point on the bucket is read, including those of collaborators removed
         # from the YAML (the tool must find its own tag on them to plan their deletion): their
         # names are not in the YAML, so no exact ARN can name them. Read-only.
@@ -205,12 +219,7 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
         _allow("ReconcilerManageCollaboratorUsers", USER_WRITE, users_under_path(config)),
         {
             **_allow("ReconcilerMoveOwnUsersIntoPath", USER_MOVE, f"arn:aws:iam::{account}:user/*"),
-            "Condition": {
-                "StringEquals": {
-                    f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
-                    f"aws:ResourceTag/{BUCKET_TAG_KEY}": config.bucket.name,
-                }
-            },
+            "Condition": _owned_by_us(config),
         },
         # Teardown before DeleteUser: RemoveUserFromGroup is authorised on the group, and a
         # virtual MFA device has its own ARN with its own path; neither can be tied to the user.
@@ -245,6 +254,17 @@ def lock_statements(config: Config) -> list[dict[str, Any]]:
         lock_bucket = f"arn:aws:s3:::{config.lock_bucket}"
         statements.append(_allow("ReconcilerFindLockBucket", ("s3:ListBucket",), lock_bucket))
     return statements
+
+
+def _owned_by_us(config: Config) -> dict[str, Any]:
+    """IAM users carrying the tool's tags for this bucket (IAM supports aws:ResourceTag on
+    users)."""
+    return {
+        "StringEquals": {
+            f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
+            f"aws:ResourceTag/{BUCKET_TAG_KEY}": config.bucket.name,
+        }
+    }
 
 
 def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, Any]:

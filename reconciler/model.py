@@ -77,6 +77,9 @@ class Collaborator:
     status: Status = Status.ACTIVE
     # from this date (UTC) on, the collaborator is treated as suspended
     expires: date | None = None
+    # what the S3 console needs on top of the AWS CLI (reveals bucket, access point and
+    # top-level folder names; docs/collaborators.md)
+    console: bool = False
 
     @property
     def managed_user(self) -> bool:

@@ -36,21 +36,35 @@ SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
 
 
+# `console: true`: the S3 console opens an access point by listing it from its root with
+# delimiter "/" (no s3:prefix, or an empty one), which the s3:prefix condition of the list level
+# denies. This statement allows exactly that request: the top level only (prefix "" and
+# delimiter "/", the form of the IAM User Guide's example "Amazon S3: Allows IAM users access to
+# their S3 home directory, programmatically and in the console"), never a listing without the
+# delimiter, which would show every key. It shows the bucket's top-level folder names.
+SID_CONSOLE_TOP_LEVEL = "ReconcilerConsoleTopLevel"
+CONSOLE_TOP_LEVEL_CONDITION = {"StringEquals": {"s3:prefix": "", "s3:delimiter": "/"}}
+# ...and the console lists buckets and access points before the user can pick one. Neither
+# action supports resource-level permissions ("*" is the only valid resource: Service
+# Authorization Reference for Amazon S3), so they show every bucket name in the account and every
+# access point name in the Region. The AWS CLI needs neither (docs/collaborators.md).
+CONSOLE_ACCOUNT_ACTIONS = ("s3:ListAccessPoints", "s3:ListAllMyBuckets")
+SID_CONSOLE_LISTS = "ReconcilerConsoleListBucketsAndAccessPoints"
+SID_CONSOLE_OWN_ACCESS_POINT = "ReconcilerConsoleGetOwnAccessPoint"
+
+
 def access_sid(level: AccessLevel) -> str:
     return f"Reconciler{level.value.capitalize()}"
 
 
-def access_point_policy(config: Config, collaborator: Collaborator) -> dict[str, Any]:
-    """The collaborator's principal gets exactly its levels, under its prefix, via its AP."""
+def level_statements(config: Config, collaborator: Collaborator) -> list[dict[str, Any]]:
+    """The collaborator's levels (and with `console: true` the top-level listing) as statements
+    on its access point, without a Principal: the access point policy names the principal; a
+    partner's identity policy is these statements as they stand."""
     ap_arn = config.access_point_arn(collaborator.access_point)
-    principal = {"AWS": config.principal_arn(collaborator)}
     statements: list[dict[str, Any]] = []
     for level in sorted(collaborator.access, key=lambda lv: lv.value):
-        statement: dict[str, Any] = {
-            "Sid": access_sid(level),
-            "Effect": "Allow",
-            "Principal": principal,
-        }
+        statement: dict[str, Any] = {"Sid": access_sid(level), "Effect": "Allow"}
         if level is AccessLevel.LIST:
             statement["Action"] = LIST_ACTION
             statement["Resource"] = ap_arn
@@ -59,32 +73,78 @@ def access_point_policy(config: Config, collaborator: Collaborator) -> dict[str,
             statement["Action"] = list(OBJECT_ACTIONS[level])
             statement["Resource"] = f"{ap_arn}/object/{collaborator.prefix}*"
         statements.append(statement)
+    if collaborator.console and collaborator.access:
+        statements.append(
+            {
+                "Sid": SID_CONSOLE_TOP_LEVEL,
+                "Effect": "Allow",
+                "Action": LIST_ACTION,
+                "Resource": ap_arn,
+                "Condition": CONSOLE_TOP_LEVEL_CONDITION,
+            }
+        )
+    return statements
+
+
+def access_point_policy(config: Config, collaborator: Collaborator) -> dict[str, Any]:
+    """The collaborator's principal gets exactly its levels, under its prefix, via its AP."""
+    principal = {"AWS": config.principal_arn(collaborator)}
+    statements = [
+        {**statement, "Principal": principal}
+        for statement in level_statements(config, collaborator)
+    ]
     return _document(statements)
 
 
-def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any]:
-    """Lets a managed user find and use its own access point, and nothing outside it.
+def identity_statements(config: Config, collaborator: Collaborator) -> list[dict[str, Any]]:
+    """What a managed user's own inline policy must allow, on top of its access point policy.
 
-    ListAllMyBuckets and ListAccessPoints support no resource-level permissions ("*" is the only
-    valid resource, per the Service Authorization Reference for Amazon S3).
+    The AWS CLI needs nothing here: through an access point, the access point policy and the
+    bucket policy must both permit a request ("Configuring IAM policies for using access
+    points"); in the same account, a resource policy that names the user's ARN is enough and the
+    user's identity policy may be silent ("Policy evaluation for requests within a single
+    account"). So by default the user gets no S3 permission of its own, and in particular
+    nothing that lists bucket or access point names. With `console: true` it gets what the S3
+    console needs to reach its access point.
     """
-    ap_arn = config.access_point_arn(collaborator.access_point)
-    return _document(
-        [
-            {
-                "Sid": "ReconcilerListBucketsAndAccessPoints",
-                "Effect": "Allow",
-                "Action": ["s3:ListAccessPoints", "s3:ListAllMyBuckets"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "ReconcilerGetOwnAccessPoint",
-                "Effect": "Allow",
-                "Action": "s3:GetAccessPoint",
-                "Resource": ap_arn,
-            },
-        ]
-    )
+    if not collaborator.console or not collaborator.access:
+        return []
+    return [
+        {
+            "Sid": SID_CONSOLE_LISTS,
+            "Effect": "Allow",
+            "Action": list(CONSOLE_ACCOUNT_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": SID_CONSOLE_OWN_ACCESS_POINT,
+            "Effect": "Allow",
+            "Action": "s3:GetAccessPoint",
+            "Resource": config.access_point_arn(collaborator.access_point),
+        },
+    ]
+
+
+def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any] | None:
+    """The managed user's inline policy, or None when it needs none (the default)."""
+    statements = identity_statements(config, collaborator)
+    return _document(statements) if statements else None
+
+
+def partner_identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any] | None:
+    """The identity policy the administrator of a partner account attaches to the collaborator's
+    principal there; None for a principal in this account (a resource policy naming it is
+    enough there). Across accounts the requester's identity policy AND the resource policies
+    must allow a request (IAM User Guide, "Cross-account policy evaluation logic"): these are
+    the access point policy's statements, for the same actions on the same resources."""
+    if collaborator.principal is None or not is_other_account(config, collaborator):
+        return None
+    statements = level_statements(config, collaborator)
+    return _document(statements) if statements else None
+
+
+def is_other_account(config: Config, collaborator: Collaborator) -> bool:
+    return config.principal_arn(collaborator).split(":")[4] != config.account_id
 
 
 def bucket_statements(config: Config) -> list[dict[str, Any]]:

@@ -41,7 +41,8 @@ def test_the_desired_state_of_the_seed_holds_every_check(config: Config) -> None
     report = verify(config, desired(config), source="desired")
     assert report.ok, [f.message for f in report.findings]
     assert cells(report, "alice") == {check: Status.OK for check in Check}
-    assert cells(report, "partner-site")[Check.CONSOLE] is Status.NA
+    # no console: true anywhere: nobody may list bucket or access point names or the top level
+    assert cells(report, "partner-site")[Check.CONSOLE] is Status.OK
     assert report.findings == ()
 
 
@@ -261,8 +262,15 @@ def test_missing_access_point_and_user_fail_the_own_checks(config: Config) -> No
     report = verify(config, replace(state, access_points=points, users=users))
     assert cells(report, "bob")[Check.OWN_AP] is Status.FAIL
     assert any("access point bob-access-point does not exist" in f.message for f in report.findings)
-    assert cells(report, "alice")[Check.CONSOLE] is Status.FAIL
+    assert cells(report, "alice")[Check.CONSOLE] is Status.OK  # a missing user lists nothing
     assert cells(report, "alice")[Check.DIRECT] is Status.NA
+    with_console = replace(config.collaborators[0], console=True)
+    console_config = replace(config, collaborators=(with_console, *config.collaborators[1:]))
+    report = verify(console_config, replace(desired(console_config), users=users))
+    assert cells(report, "alice")[Check.CONSOLE] is Status.FAIL
+    assert "alice: console: cannot s3:ListAllMyBuckets on *: the IAM user does not exist" in [
+        f.message for f in report.findings
+    ]
 
 
 def test_overlapping_folders_break_isolation(config: Config) -> None:

@@ -44,8 +44,11 @@ OUR_TAGS = {
 }
 # the end-to-end tests keep the apply lock in a bucket of its own (see tests/e2e_support.py)
 AUDIT_BUCKET = "reconciler-test-audit"
+# bob opts in to the console, so that he has an inline policy to drift and to tear down
 SCENARIO_YAML = (
-    BASE_YAML + f"lock:\n  bucket: {LOCK_BUCKET}\n" + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
+    BASE_YAML.replace("list]\n", "list]\n    console: true\n")
+    + f"lock:\n  bucket: {LOCK_BUCKET}\n"
+    + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
 )
 AWS_PACKAGE = Path(__file__).resolve().parents[1] / "reconciler" / "aws"
 
@@ -334,7 +337,8 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     give_bob_every_credential(moto_server)
     config_file.write_text(
         SCENARIO_YAML.replace(
-            "  - id: bob\n    iam_user: Bob\n    prefix: Bob/\n    access: [write, read, list]\n",
+            "  - id: bob\n    iam_user: Bob\n    prefix: Bob/\n    access: [write, read, list]\n"
+            "    console: true\n",
             "",
         )
     )
@@ -345,15 +349,19 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     rec.run("apply", expect=(1, 3))
     rec.run("unlock", "--force")
     rec.run("plan", "--detailed-exitcode")
-    # suspend Alice (her access key is deactivated), then re-activate her (tags removed)
+    # suspend Alice (her access key is deactivated), then re-activate her (tags removed); the
+    # read-only role plans the suspension (it lists her keys) and verifies the suspended state
     moto_server.client("iam").create_access_key(UserName="Alice")
     without_bob = config_file.read_text()
-    config_file.write_text(
-        without_bob.replace(
-            "    access: [write]\n", "    access: [write]\n    status: suspended\n", 1
-        )
-    )
+    alice = "    access: [write]\n"
+    config_file.write_text(without_bob.replace(alice, alice + "    status: suspended\n", 1))
+    rec.run("plan", "--detailed-exitcode", expect=(2,))
     rec.run("apply")
+    rec.run("verify", expect=(0,))  # suspended: granted nothing, and verify passes
+    # expired (no status change in the YAML): the same calls, judged by date
+    config_file.write_text(without_bob.replace(alice, alice + "    expires: 2020-01-01\n", 1))
+    rec.run("plan", "--detailed-exitcode", expect=(0,))
+    rec.run("verify", expect=(0,))
     config_file.write_text(without_bob)
     rec.run("apply")
     rec.run("history")
@@ -366,7 +374,7 @@ def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str
     seen: set[tuple[str, str]] = set()
     problems = []
     for command, calls, config in runs:
-        read_only = command in ("plan", "history")  # unlock: the apply policy
+        read_only = command in READ_ONLY_COMMANDS  # unlock: the apply policy
         policy = tool_policy(config, read_only=read_only).document
         user_paths: dict[str, str] = {"Alice": "/old/"} if _moves_alice(calls) else {}
         for call in calls:
@@ -415,9 +423,17 @@ def test_printed_policy_covers_every_recorded_call(
 ) -> None:
     # plan runs are checked against the read-only policy, apply runs against the apply policy
     commands = [command for command, _, _ in recorded]
-    assert commands == ["plan", "apply"] * 3 + ["apply", "unlock", "plan"] + ["apply"] * 2 + [
-        "history"
+    assert commands == ["plan", "apply"] * 3 + ["apply", "unlock", "plan"] + [
+        "plan",
+        "apply",
+        "verify",
+        "plan",
+        "verify",
+        "apply",
+        "history",
     ]
+    suspended_plan = recorded[-7][1]
+    assert any(c.operation == "ListAccessKeys" for c in suspended_plan)
     seen = check_runs(recorded)
     in_code = operations_in_code()
     assert in_code - seen == NOT_EXERCISED, "operations in the code that no scenario exercised"
@@ -457,6 +473,7 @@ def test_printed_policy_covers_every_recorded_call(
 # --- the policy's shape -----------------------------------------------------------------------
 
 
+READ_ONLY_COMMANDS = ("plan", "history", "verify", "show")
 WRITE_VERBS = ("Create", "Put", "Delete", "Tag", "Update", "Remove", "Deactivate", "Detach")
 
 

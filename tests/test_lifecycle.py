@@ -25,9 +25,10 @@ from reconciler.safety import check_mass_change
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 
+# with console: true, so that Alice has an inline policy for the suspension to remove
 ALICE_EXPIRES = BASE_YAML.replace(
     "    prefix: Alice/\n    access: [write]\n",
-    "    prefix: Alice/\n    access: [write]\n    expires: 2025-07-01\n",
+    "    prefix: Alice/\n    access: [write]\n    console: true\n    expires: 2025-07-01\n",
 )
 JULY_1 = date(2025, 7, 1)
 

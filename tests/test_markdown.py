@@ -43,7 +43,7 @@ def test_sections_are_collapsible_and_access_first(config: Config) -> None:
     text = render_markdown(drift_plan(config))
     assert text.startswith("### Reconciler plan\n\n**Plan: 1 to create, 2 to update")
     assert text.count("<details>") == text.count("</details>") == 4
-    assert "<summary><code>bob</code>: 4 to delete</summary>" in text
+    assert "<summary><code>bob</code>: 3 to delete</summary>" in text
     # the counts table comes before the warnings and the details
     assert text.index("| **Total** |") < text.index("#### Warnings") < text.index("#### Details")
     assert "Output truncated" not in text
@@ -61,11 +61,11 @@ def test_access_changes_come_before_everything_else(config: Config) -> None:
 def test_2000_collaborators_fit_in_one_comment_with_a_truncation_note() -> None:
     config = many_collaborators(2000)
     big = plan(config, FakeCloud().read(config))
-    assert len(big.changes) == 2000 * 4 + 5
+    assert len(big.changes) == 2000 * 3 + 5  # user, access point and its policy (no console)
     text = render_markdown(big)
     assert len(text) <= DEFAULT_MAX_CHARS < GITHUB_COMMENT_LIMIT
-    assert "**Plan: 8005 to create, 0 to update, 0 to replace, 0 to delete.**" in text
-    assert "| **Total** | **8005** | **0** | **0** | **0** |" in text
+    assert "**Plan: 6005 to create, 0 to update, 0 to replace, 0 to delete.**" in text
+    assert "| **Total** | **6005** | **0** | **0** | **0** |" in text
     shown = text.count("<details>")
     assert text.count("</details>") == shown and 10 < shown < 2001
     note = re.search(r"(\d+) of 2001 collaborator sections not shown", text)
@@ -122,10 +122,10 @@ def test_apply_markdown_says_what_changed_or_that_nothing_drifted(config: Config
     result = apply_plan(first, cloud)
     text = render_apply_markdown(first, result, converged=True)
     assert text.startswith(
-        "### Reconciler apply\n\n**15 applied, 0 failed, 0 skipped.** Converged: a fresh plan "
+        "### Reconciler apply\n\n**13 applied, 0 failed, 0 skipped.** Converged: a fresh plan "
         "finds no changes.\n"
     )
-    assert "#### Changes" in text and "<summary><code>alice</code>: 4 to create</summary>" in text
+    assert "#### Changes" in text and "<summary><code>alice</code>: 3 to create</summary>" in text
     second = plan(config, cloud.read(config))
     assert render_apply_markdown(second, None, converged=True) == (
         "### Reconciler apply\n\n**No drift.** Live state matches collaborators.yaml; "
@@ -138,7 +138,7 @@ def test_apply_markdown_lists_failures(config: Config) -> None:
     first = plan(config, cloud.read(config))
     result = apply_plan(first, cloud)
     text = render_apply_markdown(first, result, converged=False)
-    assert "1 failed, 3 skipped.** Not converged" in text
+    assert "1 failed, 2 skipped.** Not converged" in text
     assert "- + iam_user Bob: InternalError: injected failure in create_user" in text
 
 

@@ -43,7 +43,8 @@ def cloud(config: Config) -> FakeCloud:
 
 def test_empty_account_plans_the_whole_setup(config: Config) -> None:
     p = plan(config, FakeCloud().read(config))
-    assert p.summary() == {"create": 15, "update": 0, "replace": 0, "delete": 0}
+    # no inline policy for users without console: true (the AWS CLI needs none)
+    assert p.summary() == {"create": 13, "update": 0, "replace": 0, "delete": 0}
     assert ("create", "iam_user", "Alice") in kinds(p)
     assert ("create", "access_point_policy", "partner-site-ap") in kinds(p)
     # an external principal gets no IAM user and no identity policy
@@ -86,7 +87,16 @@ def test_list_access_is_prefix_conditioned_on_the_access_point(
     assert statements["ReconcilerRead"]["Action"] == "s3:GetObject"
 
 
-def test_identity_policy_is_scoped_to_own_access_point(config: Config, cloud: FakeCloud) -> None:
+def test_users_without_console_get_no_inline_policy(config: Config, cloud: FakeCloud) -> None:
+    assert cloud.users["Alice"]["policies"] == {} and cloud.users["Bob"]["policies"] == {}
+
+
+def test_identity_policy_is_scoped_to_own_access_point() -> None:
+    config = config_from(
+        BASE_YAML.replace("access: [write]\n", "access: [write]\n    console: true\n")
+    )
+    cloud = FakeCloud()
+    converge(config, cloud)
     doc = cloud.users["Alice"]["policies"]["reconciler-access-point-access"]
     actions = {}
     for s in doc["Statement"]:
@@ -135,7 +145,10 @@ def test_broadened_access_point_policy_is_planned_and_repaired(
     assert plan(config, cloud.read(config)).is_empty
 
 
-def test_deleted_inline_policy_is_recreated(config: Config, cloud: FakeCloud) -> None:
+def test_deleted_inline_policy_is_recreated() -> None:
+    config = config_from(BASE_YAML.replace("list]\n", "list]\n    console: true\n"))
+    cloud = FakeCloud()
+    converge(config, cloud)
     cloud.users["Bob"]["policies"].clear()
     p = plan(config, cloud.read(config))
     assert kinds(p) == [("create", "iam_user_policy", "Bob/reconciler-access-point-access")]
@@ -252,7 +265,6 @@ def test_removed_collaborator_is_torn_down_in_reverse_order(
     assert sorted(kinds(p)) == sorted(
         [
             ("delete", "iam_user", "Bob"),
-            ("delete", "iam_user_policy", "Bob/reconciler-access-point-access"),
             ("delete", "access_point", "bob-access-point"),
             ("delete", "access_point_policy", "bob-access-point"),
             ("delete", "access_point", "partner-site-ap"),
@@ -358,7 +370,6 @@ def test_creates_run_in_dependency_order(config: Config) -> None:
         "put_public_access_block",
         "put_ownership_controls",
         "create_user",
-        "put_user_policy",
         "create_access_point",
         "put_access_point_policy",
         "put_bucket_policy",

@@ -2,7 +2,9 @@
 requests against the policies of a state (live, or what the YAML would produce).
 
 The seed's five console tests, for every collaborator:
-  1 console       the IAM user can sign in and list buckets and access points
+  1 console       with `console: true`, the S3 console works (list buckets and access points,
+                  open its access point at the top level); otherwise, and for a suspended
+                  collaborator, nothing lists bucket or access point names or the top level
   2 direct        requests straight to the bucket are denied
   3 own-ap        through its own access point, under its own folder, every granted level works
   4 other-prefix  through its own access point, nothing outside its folder is reachable
@@ -54,7 +56,7 @@ class Check(StrEnum):
 
 
 SEED_CHECKS = {
-    Check.CONSOLE: "sign in and open the S3 console (list buckets and access points)",
+    Check.CONSOLE: "the S3 console works with console: true; otherwise no names beyond its own",
     Check.DIRECT: "cannot upload to the bucket directly",
     Check.OWN_AP: "can upload to its folder through its access point (every granted level)",
     Check.OTHER_PREFIX: "cannot upload to another's folder through its access point",
@@ -67,6 +69,8 @@ MORE_CHECKS = {
     Check.TLS: "nothing it was granted works without TLS",
 }
 CONSOLE_ACTIONS = ("s3:ListAllMyBuckets", "s3:ListAccessPoints")
+# how the S3 console opens an access point: a listing of its top level, with delimiter "/"
+CONSOLE_TOP_LEVEL = Target(LISTING, "", "/")
 _WORST = {Status.FAIL: 3, Status.UNKNOWN: 2, Status.OK: 1, Status.NA: 0}
 
 
@@ -204,7 +208,8 @@ def own_target(subject: Subject, level: AccessLevel) -> Target:
 
 
 def describe_target(target: Target) -> str:
-    return target.value or "(bucket root)"
+    where = target.value or "(bucket root)"
+    return where if target.delimiter is None else f"{where} (delimiter {target.delimiter})"
 
 
 class Verifier:
@@ -261,6 +266,8 @@ class Verifier:
         for target, more in targets:
             if check is Check.OTHER_PREFIX and self.owners.own(row, target):
                 continue
+            if check is Check.OTHER_PREFIX and row.console and target == CONSOLE_TOP_LEVEL:
+                continue  # the console check's request: opted in with console: true
             for level in _levels_for(target):
                 self.expect(row, check, who, level, target, route, allowed=False, more=more)
 
@@ -320,29 +327,49 @@ class Verifier:
         self.state.forget()
 
     def console(self, subject: Subject) -> None:
-        if not subject.managed:
+        """With `console: true` (and something granted) the console's requests are allowed;
+        otherwise the ones that show names beyond the collaborator's own folder are denied."""
+        if subject.managed:
+            requests = [(a, "*") for a in CONSOLE_ACTIONS]
+            if subject.console:
+                requests.append(("s3:GetAccessPoint", self.state.point_arn(subject.home or "")))
+            for action, resource in requests:
+                self._console_request(subject, action, resource)
+        if subject.exists and subject.home:
+            self.expect(
+                subject,
+                Check.CONSOLE,
+                subject,
+                AccessLevel.LIST,
+                CONSOLE_TOP_LEVEL,
+                subject.home,
+                allowed=subject.console,
+            )
+        self.record(subject.id, Check.CONSOLE, Status.OK)
+
+    def _console_request(self, subject: Subject, action: str, resource: str) -> None:
+        evaluation = evaluate_identity_only(subject.principal, action, resource)
+        if not subject.exists:
+            evaluation = Evaluation(Decision.DENY)
+        status, deciding = level_status([evaluation], allowed=subject.console)
+        self.record(subject.id, Check.CONSOLE, status)
+        if deciding is None:
             return
-        requests = [(a, "*") for a in CONSOLE_ACTIONS]
-        requests.append(("s3:GetAccessPoint", self.state.point_arn(subject.home or "")))
-        for action, resource in requests:
-            evaluation = evaluate_identity_only(subject.principal, action, resource)
-            if not subject.exists:
-                evaluation = Evaluation(Decision.DENY)
-            status, deciding = level_status([evaluation], allowed=True)
-            self.record(subject.id, Check.CONSOLE, status)
-            if deciding is not None:
-                missing = (
-                    "the IAM user does not exist" if not subject.exists else deciding.because()
-                )
-                self.findings.append(
-                    Finding(
-                        check=Check.CONSOLE.value,
-                        status=status,
-                        message=f"{subject.id}: console: cannot {action} on {resource}: {missing}",
-                        collaborator=subject.id,
-                        principal=subject.id,
-                    )
-                )
+        if not subject.console:
+            why = f"can {action} on {resource} without console: true: {deciding.because()}"
+        elif not subject.exists:
+            why = f"cannot {action} on {resource}: the IAM user does not exist"
+        else:
+            why = f"cannot {action} on {resource}: {deciding.because()}"
+        self.findings.append(
+            Finding(
+                check=Check.CONSOLE.value,
+                status=status,
+                message=f"{subject.id}: console: {why}",
+                collaborator=subject.id,
+                principal=subject.id,
+            )
+        )
 
     def own_access_point(self, subject: Subject) -> None:
         for level in LEVEL_ORDER:

@@ -30,6 +30,7 @@ KEY_SECURE_TRANSPORT = "aws:securetransport"
 KEY_PRINCIPAL_ARN = "aws:principalarn"
 KEY_PRINCIPAL_ACCOUNT = "aws:principalaccount"
 KEY_PREFIX = "s3:prefix"
+KEY_DELIMITER = "s3:delimiter"
 KEY_AP_ARN = "s3:dataaccesspointarn"
 KEY_AP_ACCOUNT = "s3:dataaccesspointaccount"
 KEY_AP_ORIGIN = "s3:accesspointnetworkorigin"
@@ -39,6 +40,7 @@ MODELED_KEYS = frozenset(
         KEY_PRINCIPAL_ARN,
         KEY_PRINCIPAL_ACCOUNT,
         KEY_PREFIX,
+        KEY_DELIMITER,
         KEY_AP_ARN,
         KEY_AP_ACCOUNT,
         KEY_AP_ORIGIN,
@@ -99,6 +101,7 @@ class Request:
     bucket_account: str
     key: str | None = None  # object actions
     prefix: str | None = None  # ListBucket: the s3:prefix value ("" lists from the root)
+    delimiter: str | None = None  # ListBucket: the s3:delimiter value, if any
     access_point: AccessPointRef | None = None
     secure_transport: bool = True
 
@@ -121,6 +124,8 @@ class Request:
             values[KEY_PRINCIPAL_ACCOUNT] = self.principal.account or ""
         if self.prefix is not None:
             values[KEY_PREFIX] = self.prefix
+        if self.delimiter is not None:
+            values[KEY_DELIMITER] = self.delimiter
         if self.access_point is not None:
             values[KEY_AP_ARN] = self.access_point.arn
             values[KEY_AP_ACCOUNT] = self.access_point.account
@@ -129,6 +134,8 @@ class Request:
 
     def describe(self) -> str:
         target = self.key if self.key is not None else f"list {self.prefix or '(bucket root)'}"
+        if self.delimiter is not None:
+            target += f" with delimiter {self.delimiter}"
         via = f"via {self.access_point.name}" if self.access_point else "directly"
         tls = "" if self.secure_transport else " without TLS"
         return f"{self.action} {target} {via}{tls}"

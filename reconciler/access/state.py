@@ -34,6 +34,7 @@ from reconciler.access.requests import (
     KEY_AP_ACCOUNT,
     KEY_AP_ARN,
     KEY_AP_ORIGIN,
+    KEY_DELIMITER,
     KEY_PREFIX,
     KEY_PRINCIPAL_ACCOUNT,
     KEY_PRINCIPAL_ARN,
@@ -64,6 +65,9 @@ class Target:
 
     kind: str  # OBJECT or LISTING
     value: str
+    # LISTING only: the s3:delimiter sent. A listing with a delimiter shows the names one level
+    # below the prefix; without one (None), every key below it.
+    delimiter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,7 @@ class AccessState:
             self.account,
             key=target.value if target.kind == OBJECT else None,
             prefix=target.value if target.kind == LISTING else None,
+            delimiter=target.delimiter,
             access_point=point.ref if point else None,
             secure_transport=tls,
         )
@@ -511,7 +516,7 @@ class AccessState:
                     found.add(Target(LISTING, q))
                     if (value := key_in_folder(pattern, "", q, "")) is not None:
                         found.add(Target(LISTING, value))
-        return found
+        return found | _delimited(statement, found)
 
     def compatible(self, literal: str) -> Iterator[str]:
         """Known prefixes that a pattern starting with `literal` could reach into."""
@@ -532,6 +537,18 @@ class AccessState:
             if char == "/" and value[: index + 1] in self._prefix_set:
                 best = value[: index + 1]
         return best
+
+
+def _delimited(statement: CompiledStatement, listings: set[Target]) -> set[Target]:
+    """A statement that allows listings only with a given s3:delimiter is probed with it too
+    (probes send no delimiter otherwise, and would never meet its condition)."""
+    values = {
+        p.text
+        for c in statement.conditions
+        if c.key.lower() == KEY_DELIMITER and not c.negated and not c.problem
+        for p in c.patterns
+    }
+    return {Target(LISTING, t.value, d) for t in listings for d in values}
 
 
 def allow_statements(policy: CompiledPolicy | None) -> Iterator[CompiledStatement]:

@@ -23,6 +23,8 @@ class Subject:
     levels: tuple[str, ...] = ()
     managed: bool = False  # an IAM user this tool owns
     exists: bool = True  # a managed user that is missing in this state makes no requests
+    # `console: true` and granted something (a suspended collaborator is granted nothing)
+    console: bool = False
     kind: str = "collaborator"  # collaborator, anonymous, outsider
 
 
@@ -48,6 +50,7 @@ def collaborator_subject(config: Config, collab: Collaborator, state: AccessStat
         levels=levels,
         managed=collab.iam_user is not None,
         exists=exists,
+        console=collab.console and bool(collab.access),
     )
 
 

@@ -18,6 +18,7 @@ from reconciler.access.desired import desired_state
 from reconciler.cli.app import cli
 from reconciler.cli.common import EXIT_CHANGES, Options, aws_options, aws_session, read_live
 from reconciler.cli.lifecycle_options import today_utc
+from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
 from reconciler.render.verify import (
@@ -37,6 +38,7 @@ EXIT_VIOLATIONS = EXIT_CHANGES
 
 @cli.command("verify")
 @functools.partial(aws_options, formats=FORMATS)
+@output_options
 @click.option(
     "--desired",
     is_flag=True,
@@ -63,6 +65,7 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
       reconcile verify --desired --format markdown
       reconcile verify --format json --access-analyzer
     """
+    terminal_from(kwargs)  # -v logs every AWS call
     opts = Options(**kwargs)
     # as of today: expired collaborators are suspended, and a suspended one is granted nothing
     config = lifecycle.resolve(load_config(opts.config), today_utc())

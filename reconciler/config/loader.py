@@ -127,4 +127,5 @@ def _collaborator(entry: dict[str, Any]) -> Collaborator:
         principal=entry.get("principal"),
         status=Status(entry.get("status", "active")),
         expires=parse_date(entry["expires"]) if "expires" in entry else None,
+        console=bool(entry.get("console", False)),
     )

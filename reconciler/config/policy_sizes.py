@@ -54,9 +54,10 @@ def policy_size_problems(
                     f"{limits.access_point_policy_bytes:,}: shorten the prefix or principal",
                 )
             )
-        if collab.iam_user is None:
+        user_policy = identity_policy(config, collab)
+        if collab.iam_user is None or user_policy is None:
             continue
-        chars = _non_blank(policy_text(identity_policy(config, collab)))
+        chars = _non_blank(policy_text(user_policy))
         if chars > limits.user_inline_policy_chars:
             problems.append(
                 doc.problem(

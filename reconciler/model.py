@@ -211,6 +211,8 @@ class LiveAccessPoint:
     policy: Mapping[str, Any] | None
     arn: str = ""
     proof: OwnershipProof = OwnershipProof.TAGS
+    # the bucket-style alias AWS gives it (ListAccessPoints `Alias`); "" when not known
+    alias: str = ""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from reconciler.access.subjects import (
 )
 from reconciler.model import AccessLevel, Config, LiveState
 from reconciler.plan import and_more_folders
+from reconciler.policies import is_other_account
 
 
 class Status(StrEnum):
@@ -123,6 +124,8 @@ class VerifyReport:
     evaluations: int
     analyzer: tuple[AnalyzerFinding, ...] | None = None
     analyzer_note: str | None = None
+    # what the checks rest on that no policy here shows (a partner's own identity policy)
+    assumptions: tuple[str, ...] = ()
 
     @property
     def violations(self) -> int:
@@ -557,6 +560,23 @@ def verify_state(config: Config, state: AccessState, *, source: str) -> VerifyRe
         rows=rows,
         findings=tuple(verifier.findings),
         evaluations=state.evaluations,
+        assumptions=partner_assumptions(config),
+    )
+
+
+def partner_assumptions(config: Config) -> tuple[str, ...]:
+    """A principal in another account is evaluated as if its identity policy allowed everything
+    (the worst case for isolation, so the checks that deny hold whatever its account attaches);
+    its own levels work only once its administrator attaches the policy `reconcile show`
+    prints (IAM User Guide, "Cross-account policy evaluation logic")."""
+    return tuple(
+        f"{c.id}: {Check.OWN_AP.value}"
+        + (f" and {Check.CONSOLE.value} assume" if c.console else " assumes")
+        + f" that account "
+        f"{config.principal_arn(c).split(':')[4]} attaches to {c.principal} the identity "
+        f"policy `reconcile show {c.id}` prints; the other checks hold whatever it attaches"
+        for c in config.collaborators
+        if c.principal is not None and c.access and is_other_account(config, c)
     )
 
 

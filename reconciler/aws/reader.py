@@ -310,6 +310,7 @@ def _listed_access_point(item: Mapping[str, Any]) -> LiveAccessPoint:
         tags={},
         policy=None,
         arn=item.get("AccessPointArn", ""),
+        alias=item.get("Alias", ""),
     )
 
 

@@ -67,6 +67,9 @@ def render_verify_text(report: VerifyReport) -> str:
     if problems:
         lines += ["", "Findings:"]
         lines += [f"  {_MARK[f.status]}: {f.message}" for f in problems]
+    if report.assumptions:
+        lines += ["", "Depends on partner accounts:"]
+        lines += [f"  - {note}" for note in report.assumptions]
     lines += _analyzer_text(report)
     lines += ["", summary(report)]
     return "\n".join(lines) + "\n"
@@ -126,6 +129,7 @@ def verify_document(report: VerifyReport) -> dict[str, Any]:
             for row in report.rows
         ],
         "findings": [_finding_json(f) for f in report.findings],
+        "assumptions": list(report.assumptions),
         "access_analyzer": None
         if report.analyzer is None and report.analyzer_note is None
         else {
@@ -177,6 +181,9 @@ def render_verify_markdown(report: VerifyReport) -> str:
     if problems:
         lines += ["", "#### Findings", ""]
         lines += [f"- **{_MARK[f.status]}** {_md_escape(f.message)}" for f in problems]
+    if report.assumptions:
+        lines += ["", "#### Depends on partner accounts", ""]
+        lines += [f"- {_md_escape(note)}" for note in report.assumptions]
     analyzer = _analyzer_text(report)
     if analyzer:
         lines += ["", "#### IAM Access Analyzer", ""]

@@ -263,11 +263,14 @@ def identity_list_everything(config: Config, state: LiveState, i: int) -> LiveSt
     collab = config.collaborators[i]
     if collab.iam_user is None:
         return _principal(lambda c, j: {"AWS": "*"})(config, state, i)
-    policy = copy.deepcopy(
-        dict(state.users[collab.iam_user].inline_policies["reconciler-access-point-access"])
-    )
-    statement = _statement(policy, "ReconcilerListBucketsAndAccessPoints")
-    statement["Action"] = [*statement["Action"], "s3:ListBucket"]
+    # the tool's own inline policy (only users with console: true have one) lists everything
+    empty = {"Version": "2012-10-17", "Statement": []}
+    inline = state.users[collab.iam_user].inline_policies
+    policy = copy.deepcopy(dict(inline.get("reconciler-access-point-access", empty)))
+    policy["Statement"] = [
+        *policy["Statement"],
+        {"Sid": "ListEverything", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"},
+    ]
     return edit_user_policy(state, collab.iam_user, "reconciler-access-point-access", policy)
 
 

@@ -363,6 +363,7 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     config_file.write_text(without_bob.replace(alice, alice + "    expires: 2020-01-01\n", 1))
     rec.run("plan", "--detailed-exitcode", expect=(0,))
     rec.run("verify", expect=(0,))
+    rec.run("show", "alice", expect=(0,))
     config_file.write_text(without_bob)
     rec.run("apply")
     rec.run("history")
@@ -430,10 +431,11 @@ def test_printed_policy_covers_every_recorded_call(
         "verify",
         "plan",
         "verify",
+        "show",
         "apply",
         "history",
     ]
-    suspended_plan = recorded[-7][1]
+    suspended_plan = recorded[-8][1]
     assert any(c.operation == "ListAccessKeys" for c in suspended_plan)
     seen = check_runs(recorded)
     in_code = operations_in_code()

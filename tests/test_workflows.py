@@ -139,6 +139,10 @@ def test_plan_workflow() -> None:
     assert "reconcile validate" in runs
     assert "reconcile plan --format markdown --detailed-exitcode > plan.md" in runs
     assert '>> "$GITHUB_STEP_SUMMARY"' in runs
+    # the base branch's file labels changes edit or drift (issue 16)
+    base = next(s for s in job["steps"] if s.get("with", {}).get("path") == "base")
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert "export RECONCILE_BASE_CONFIG=base/collaborators.yaml" in runs
     oidc = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
     assert oidc[0]["with"]["role-to-assume"] == "${{ vars.RECONCILER_PLAN_ROLE_ARN }}"
 

@@ -20,10 +20,11 @@ from reconciler.plan import Plan
 
 base_config_option = click.option(
     "--base-config",
+    envvar="RECONCILE_BASE_CONFIG",
     type=click.Path(exists=True, dir_okay=False),
     help="The same file as it is on the base branch: each change is labelled `edit` (this "
     "file asks for it) or `drift` (the base file would make the same change: AWS was changed "
-    "outside the tool). The plan workflow passes it.",
+    "outside the tool). The plan workflow passes it. Also RECONCILE_BASE_CONFIG.",
 )
 
 only_option = click.option(

@@ -1,9 +1,7 @@
 """Reviews and audits end to end against a moto server (issue 16): a base file applied; one
 access point policy broadened by hand; a head file that adds a collaborator. `plan --base-config`
 labels the new collaborator's changes edit and the broadened policy drift; `apply --only` the new
-collaborator leaves the drift in place; `report` lists everyone, in every format.
-
-Time is injected with RECONCILE_TODAY: no test depends on the real date."""
+collaborator leaves the drift in place; `report` lists everyone, in every format."""
 
 from __future__ import annotations
 
@@ -14,24 +12,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import BASE_YAML
-from tests.e2e_support import (
-    MotoServer,
-    moto_server,
-    moto_server_session,
-    reconcile_env,
-    run_reconcile,
-)
+from tests.e2e_support import MotoServer, moto_server, moto_server_session
 from tests.review_support import HEAD_YAML
+from tests.test_e2e_lifecycle import ACCOUNT, ALICE_AP, ap_policy, run
 
 __all__ = ["moto_server", "moto_server_session"]
 pytestmark = pytest.mark.e2e
-ACCOUNT = "123456789012"
-ALICE_AP = "alice-access-point"
-
-
-def run(server: MotoServer, *args: str, today: str = "2025-06-20") -> Any:
-    result = run_reconcile(*args, env=reconcile_env(server, RECONCILE_TODAY=today))
-    return result
 
 
 def write(path: Path, text: str) -> Path:
@@ -39,14 +25,10 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def ap_policy(server: MotoServer, name: str) -> dict[str, Any]:
-    text = server.client("s3control").get_access_point_policy(AccountId=ACCOUNT, Name=name)
-    return dict(json.loads(text["Policy"]))
-
-
 def broaden_alice(server: MotoServer) -> dict[str, Any]:
     """By hand, as in the console: alice may now also read her folder."""
     policy = ap_policy(server, ALICE_AP)
+    assert policy is not None
     statement = policy["Statement"][0]
     statement["Action"] = [*statement["Action"], "s3:GetObject"]
     server.client("s3control").put_access_point_policy(

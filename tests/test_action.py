@@ -65,13 +65,28 @@ def test_inputs_and_outputs() -> None:
 
 def test_installs_the_actions_own_copy_never_the_callers() -> None:
     install = step("install")["run"]
-    assert 'pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH"' in install
+    assert (
+        'pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH${EXTRAS:+[$EXTRAS]}"'
+        in install
+    )
     assert "pip install ." not in ACTION.read_text()
     assert "GITHUB_WORKSPACE" not in ACTION.read_text()
     # the run step uses the Python of that installation, not whatever is on PATH
     run = step("run")
     assert run["run"] == '"$RECONCILE_PYTHON" -m reconciler.cli.action_runner'
     assert run["env"]["RECONCILE_PYTHON"] == "${{ steps.install.outputs.python }}"
+
+
+@pytest.mark.parametrize("extras", ["sandbox]; touch pwned; [", "a b", "$(id)"])
+def test_extras_other_than_names_are_refused_before_pip_runs(tmp_path: Path, extras: str) -> None:
+    env = {"PATH": os.environ["PATH"], "EXTRAS": extras, "PYTHON": "false"}
+    env["RUNNER_TEMP"] = env["GITHUB_OUTPUT"] = str(tmp_path)
+    result = subprocess.run(
+        ["bash", "-e", "-c", step("install")["run"]], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("::error::reconciler action: input 'extras' must be")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_inputs_reach_the_step_through_the_environment_only() -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from reconciler import origin
 from reconciler.access.review import reviewed_plan
 from reconciler.audit import last_completed_apply, unchanged_since
-from reconciler.cli.origins import Labels
+from reconciler.cli.origins import Labels, base_labels
 from reconciler.model import ResourceType
 from reconciler.plan import Origin, Plan
 from reconciler.render.json_plan import render_json
@@ -128,3 +131,22 @@ def test_origin_label_matches_changes_by_action_type_id_and_content() -> None:
     plan = reviewed_plan(head, live)
     assert {c.origin for c in origin.label(plan, plan).changes} == {Origin.DRIFT}
     assert {c.origin for c in origin.label(plan, Plan()).changes} == {Origin.EDIT}
+
+
+def test_a_base_file_missing_on_the_base_branch_makes_every_change_an_edit(tmp_path: Path) -> None:
+    labels = base_labels(str(tmp_path / "collaborators.yaml"))
+    head, base = head_and_base()
+    live = broadened_cloud(base).read(head)
+    plan = labels.label(reviewed_plan(head, live), head, live, TODAY)
+    assert plan.changes and {c.origin for c in plan.changes} == {Origin.EDIT}
+
+
+def test_a_base_file_that_does_not_load_costs_only_the_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "base.yaml"
+    old.write_text("version: 1\naccount_id: 12\n")
+    assert base_labels(str(old)) == Labels()
+    warning = capsys.readouterr().err
+    assert warning.startswith(f"warning: --base-config {old}: drift not told apart: ")
+    assert warning.count("\n") == 1

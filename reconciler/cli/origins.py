@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ import click
 from reconciler import lifecycle, origin, planner
 from reconciler.audit import AuditSink, last_completed_apply, unchanged_since
 from reconciler.cli.auditing import config_digest
+from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.model import Config, LiveState
 from reconciler.plan import Plan
@@ -21,10 +23,11 @@ from reconciler.plan import Plan
 base_config_option = click.option(
     "--base-config",
     envvar="RECONCILE_BASE_CONFIG",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="The same file as it is on the base branch: each change is labelled `edit` (this "
     "file asks for it) or `drift` (the base file would make the same change: AWS was changed "
-    "outside the tool). The plan workflow passes it. Also RECONCILE_BASE_CONFIG.",
+    "outside the tool). Missing (a new file): every change is an edit. The plan workflow "
+    "passes it. Also RECONCILE_BASE_CONFIG.",
 )
 
 only_option = click.option(
@@ -44,17 +47,34 @@ class Labels:
 
     base: Config | None = None
     basis: str = ""
+    no_base: bool = False  # the base branch has no such file: everything is the edit
 
     def label(self, plan: Plan, config: Config, live: LiveState, today: date) -> Plan:
         if plan.is_empty:
             return plan
         scheduled = lifecycle.starting_suspensions(config, live, today)
+        if self.no_base:
+            return origin.label(plan, Plan(), scheduled=scheduled)
         if self.base is not None:
             base_plan = planner.plan(self.base, live, today=today)
             return origin.label(plan, base_plan, scheduled=scheduled)
         if self.basis:
             return origin.all_drift(plan, basis=self.basis, scheduled=scheduled)
         return plan
+
+
+def base_labels(path: str) -> Labels:
+    """Labels against the base branch's file. A base file that does not exist means the file is
+    new: all edit. One that does not load (e.g. written for an older version of the tool) only
+    costs the labels: a warning says so and the plan goes on."""
+    if not Path(path).exists():
+        return Labels(no_base=True)
+    try:
+        return Labels(base=load_config(path))
+    except ReconcilerError as err:
+        first = str(err).splitlines()[0]
+        click.echo(f"warning: --base-config {path}: drift not told apart: {first}", err=True)
+        return Labels()
 
 
 def trail_labels(sinks: Sequence[AuditSink], config: Config) -> Labels:

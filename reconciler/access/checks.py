@@ -28,6 +28,7 @@ from reconciler.access.subjects import (
     collaborator_arns,
     collaborator_subject,
     outsider_subject,
+    session_subjects,
     stranger_subjects,
 )
 from reconciler.model import AccessLevel, Config, LiveState
@@ -306,13 +307,17 @@ class Verifier:
     # --- per collaborator -----------------------------------------------------------------
 
     def collaborator(self, subject: Subject, outsiders: list[Subject]) -> None:
+        """`subject` signs as one session of its role when it is a role; the sessions that
+        policies name are checked as well, since a grant or deny may name one of them alone."""
         self.console(subject)
-        self.own_access_point(subject)
-        if subject.exists:
-            self.deny_everywhere(subject, Check.DIRECT, subject, [None])
-            self.other_prefixes(subject)
-            others = sorted(self.state.candidate_points(subject.principal) - {subject.home or ""})
-            self.deny_everywhere(subject, Check.OTHER_AP, subject, others)
+        sessions = session_subjects(subject, self.state)
+        for who in [subject, *sessions]:
+            self.own_access_point(subject, who)
+        for who in [subject, *sessions] if subject.exists else []:
+            self.deny_everywhere(subject, Check.DIRECT, who, [None])
+            self.other_prefixes(subject, who)
+            others = sorted(self.state.candidate_points(who.principal) - {subject.home or ""})
+            self.deny_everywhere(subject, Check.OTHER_AP, who, others)
         home_routes: list[str | None] = [subject.home, None]
         self.deny_everywhere(subject, Check.ANONYMOUS, anonymous_subject(), home_routes)
         strangers = stranger_subjects(self.ours, self.state, subject.home or "")
@@ -345,27 +350,23 @@ class Verifier:
                     )
                 )
 
-    def own_access_point(self, subject: Subject) -> None:
+    def own_access_point(self, subject: Subject, who: Subject) -> None:
+        """Granted levels must work for `subject` itself (for a role: a session no policy
+        names); ungranted levels and requests without TLS must fail for every session."""
         for level in LEVEL_ORDER:
             granted = level.value in subject.levels
             target = own_target(subject, level)
-            check = Check.OWN_AP if granted else Check.LEVELS
-            self.expect(subject, check, subject, level, target, subject.home, allowed=granted)
-            if granted:
-                self.expect(
-                    subject,
-                    Check.TLS,
-                    subject,
-                    level,
-                    target,
-                    subject.home,
-                    allowed=False,
-                    tls=False,
-                )
+            home = subject.home
+            if not granted:
+                self.expect(subject, Check.LEVELS, who, level, target, home, allowed=False)
+                continue
+            if who is subject:
+                self.expect(subject, Check.OWN_AP, who, level, target, home, allowed=True)
+            self.expect(subject, Check.TLS, who, level, target, home, allowed=False, tls=False)
 
-    def other_prefixes(self, subject: Subject) -> None:
-        probes = self.state.probes(subject.principal, subject.home, [subject.prefix or ""])
-        self.deny_all(subject, Check.OTHER_PREFIX, subject, subject.home, probes)
+    def other_prefixes(self, subject: Subject, who: Subject) -> None:
+        probes = self.state.probes(who.principal, subject.home, [subject.prefix or ""])
+        self.deny_all(subject, Check.OTHER_PREFIX, who, subject.home, probes)
         self.record(subject.id, Check.OTHER_PREFIX, Status.OK)
 
     def deny_everywhere(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from reconciler.access.arns import RoleKey, session_arn, session_role
 from reconciler.access.conditions import Context
 from reconciler.access.policy import CompiledPolicy
 from reconciler.model import AccessLevel
@@ -72,13 +73,30 @@ NO_IDENTITY = Identity()
 
 @dataclass(frozen=True)
 class Principal:
+    """Who signs a request. A role signs through its sessions: `arn` is then the session's ARN
+    and `role_arn` the role's (reconciler/access/arns.py)."""
+
     label: str  # how reports name it: a collaborator id, "anonymous", an ARN
     arn: str | None  # None: anonymous
     identity: Identity = field(default=NO_IDENTITY, compare=False)
+    role_arn: str | None = None  # a role session: the role's ARN, path included
 
     @property
     def anonymous(self) -> bool:
         return self.arn is None
+
+    @cached_property
+    def session_of(self) -> RoleKey | None:
+        """The role this principal is a session of, or None."""
+        return session_role(self.arn) if self.arn is not None else None
+
+    @property
+    def principal_arn(self) -> str | None:
+        """The value of aws:PrincipalArn: for a role session the role's ARN, None when that is
+        not known (a session named in a policy, whose role's path is not visible)."""
+        if self.session_of is not None:
+            return self.role_arn
+        return self.arn
 
     @property
     def account(self) -> str | None:
@@ -86,6 +104,19 @@ class Principal:
             return None
         parts = self.arn.split(":")
         return parts[4] if len(parts) > 4 else None
+
+
+def role_session(label: str, role_arn: str, session: str, identity: Identity) -> Principal:
+    """A session of an IAM role, the only way a role signs requests."""
+    return Principal(label, session_arn(role_arn, session), identity, role_arn)
+
+
+def principal_keys(principal: Principal) -> dict[str, str]:
+    """aws:PrincipalArn (left out when unknown) and aws:PrincipalAccount of a signed request."""
+    values = {KEY_PRINCIPAL_ACCOUNT: principal.account or ""}
+    if (arn := principal.principal_arn) is not None:
+        values[KEY_PRINCIPAL_ARN] = arn
+    return values
 
 
 @dataclass(frozen=True)
@@ -123,9 +154,11 @@ class Request:
     @cached_property
     def context(self) -> Context:
         values = {KEY_SECURE_TRANSPORT: "true" if self.secure_transport else "false"}
+        modeled = MODELED_KEYS
         if self.principal.arn is not None:
-            values[KEY_PRINCIPAL_ARN] = self.principal.arn
-            values[KEY_PRINCIPAL_ACCOUNT] = self.principal.account or ""
+            values.update(principal_keys(self.principal))
+            if KEY_PRINCIPAL_ARN not in values:
+                modeled = MODELED_KEYS - {KEY_PRINCIPAL_ARN}
         if self.prefix is not None:
             values[KEY_PREFIX] = self.prefix
         if self.signature_age_ms is not None and self.principal.arn is not None:
@@ -134,7 +167,7 @@ class Request:
             values[KEY_AP_ARN] = self.access_point.arn
             values[KEY_AP_ACCOUNT] = self.access_point.account
             values[KEY_AP_ORIGIN] = self.access_point.network_origin
-        return Context(values, MODELED_KEYS)
+        return Context(values, modeled)
 
     def describe(self) -> str:
         target = self.key if self.key is not None else f"list {self.prefix or '(bucket root)'}"

@@ -199,6 +199,6 @@ def test_templates_ship_in_the_wheel() -> None:
     shipped = {f.distribution_path for f in WheelBuilder(str(ROOT)).recurse_included_files()}
     templates = ROOT / "reconciler" / "starter" / "templates"
     expected = {str(p.relative_to(ROOT)) for p in templates.rglob("*") if p.is_file()}
-    assert len(expected) == 5
+    assert len(expected) == 6
     assert expected <= shipped
     assert "reconciler/config/collaborators.schema.json" in shipped

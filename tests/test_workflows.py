@@ -181,7 +181,7 @@ def test_apply_workflow() -> None:
         "issues": "write",
     }
     apply = action_steps(job)["apply"]
-    assert apply["if"] == "steps.reviewed.outputs.problem == ''"
+    assert apply["if"] == ("github.event_name != 'push' || steps.reviewed.outputs.checksum != ''")
     assert "--checksum {0}', steps.reviewed.outputs.checksum" in apply["with"]["args"]
     oidc = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
     assert oidc[0]["with"]["role-to-assume"] == "${{ vars.RECONCILER_APPLY_ROLE_ARN }}"
@@ -366,7 +366,7 @@ def test_a_stopped_merge_says_why_on_the_pull_request_and_in_the_issue(tmp_path:
     comment, issue = [c for c in done["calls"] if c[0] in ("createComment", "create")]
     assert comment[1]["issue_number"] == 7
     assert "**Not applied: no plan was posted on #7.**" in comment[1]["body"]
-    assert issue[1]["title"] == "Reconciler: the push apply run stopped: nothing applied"
+    assert issue[1]["title"] == "Reconciler: the merge apply run stopped: nothing applied"
     assert issue[1]["body"].startswith("<!-- reconciler-apply-status -->\n")
     assert "Not applied" in done["summary"]
 
@@ -385,7 +385,7 @@ def test_nightly_drift_is_corrected_and_kept_in_one_issue(tmp_path: Path) -> Non
     first = report(tmp_path, "schedule", APPLY_EXIT="0", APPLY_CHANGES="true", output=output)
     assert first["outputs"] == {"status": "drift"}
     assert [c[0] for c in first["calls"]] == ["listForRepo", "create"]
-    assert first["calls"][1][1]["title"] == "Reconciler: the schedule apply run corrected drift"
+    assert first["calls"][1][1]["title"] == "Reconciler: the nightly apply run corrected drift"
     assert "**Drift corrected:**" in first["calls"][1][1]["body"]
     again = report(
         tmp_path, "schedule", [OPEN_ISSUE], APPLY_EXIT="0", APPLY_CHANGES="true", output=output
@@ -398,7 +398,7 @@ def test_a_failed_nightly_run_updates_the_issue(tmp_path: Path) -> None:
     done = report(tmp_path, "schedule", [OPEN_ISSUE], APPLY_EXIT="1", output="", log="error: x")
     assert done["outputs"] == {"status": "failed"}
     update = next(c[1] for c in done["calls"] if c[0] == "update")
-    assert update["title"] == "Reconciler: the schedule apply run failed"
+    assert update["title"] == "Reconciler: the nightly apply run failed"
     assert "**The apply failed (exit 1).**" in update["body"]
 
 

@@ -30,9 +30,9 @@ def init_command(directory: str, action_ref: str | None) -> None:
 
     Writes a commented collaborators.yaml that validates, a copy of this version's schema
     (for the editor), the plan and apply workflows that use this version's GitHub Action
-    pinned to a commit, a README on the pull-request loop and set-up, and a CODEOWNERS
-    suggestion. Refuses to overwrite anything: if any of these files exists, nothing is
-    written (exit 1).
+    pinned to a commit, a README on the pull-request loop and set-up, a CODEOWNERS
+    suggestion and a .gitignore. Refuses to overwrite anything: if any of these files
+    exists, nothing is written (exit 1).
 
     \b
     Examples:

@@ -3,8 +3,9 @@ package (reconciler/starter/templates/).
 
 A config repository holds collaborators.yaml, a copy of the schema of this version (for the
 editor's `yaml-language-server` line), the plan and apply workflows that use this project's
-GitHub Action pinned to one commit, a short README and a CODEOWNERS suggestion. The project's own
-.github/workflows are the same templates with the self-repository reference `$/`.
+GitHub Action pinned to one commit, a short README, a CODEOWNERS suggestion and a .gitignore.
+The project's own .github/workflows are the same templates with the self-repository reference
+`$/`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ TEMPLATES = {
     ".github/workflows/apply.yml": "workflows/apply.yml",
     ".github/CODEOWNERS": "CODEOWNERS",
     "README.md": "README.md",
+    ".gitignore": "gitignore",
 }
 WORKFLOWS = ("plan.yml", "apply.yml")
 

@@ -174,6 +174,7 @@ def test_foreign_bucket_policy_statement_is_preserved(config: Config, cloud: Fak
         "AuditorRead",
         "ReconcilerDelegateToAccessPoints",
         "ReconcilerDenyInsecureTransport",
+        "ReconcilerDenyLongLivedPresignedUrls",
     }
     assert foreign in cloud.buckets[BUCKET]["policy"]["Statement"]
 

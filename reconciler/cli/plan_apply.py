@@ -36,7 +36,7 @@ from reconciler.executor import ApplyResult, apply_plan
 from reconciler.model import Config
 from reconciler.plan import Plan
 from reconciler.render.json_plan import render_json
-from reconciler.safety import check_mass_change, check_reviewed
+from reconciler.safety import check_mass_change, check_mass_grant, check_reviewed
 
 _ALLOW_MASS_DELETE = click.option(
     "--allow-mass-delete",
@@ -45,8 +45,22 @@ _ALLOW_MASS_DELETE = click.option(
     "managed collaborators, or all of them.",
 )
 
+_ALLOW_MASS_GRANT = click.option(
+    "--allow-mass-grant",
+    is_flag=True,
+    help="Accept a plan that widens the access of more than safety.max_grant_fraction of the "
+    "existing collaborators.",
+)
 
-def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str) -> None:
+
+def check_plan(
+    plan: Plan,
+    config: Config,
+    *,
+    allow_mass_delete: bool,
+    verb: str,
+    allow_mass_grant: bool = False,
+) -> None:
     """Rules every plan must pass before it may be applied (exit 1 or 3)."""
     if plan.errors:
         raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing {verb}")
@@ -57,6 +71,8 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
             max_fraction=config.safety.max_delete_fraction,
             desired_count=len(config.collaborators),
         )
+    if not allow_mass_grant:
+        check_mass_grant(plan, max_fraction=config.safety.max_grant_fraction)
 
 
 @cli.command("plan")
@@ -73,11 +89,13 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
     help="Also save the JSON plan (with its checksum) for `apply --plan-file`.",
 )
 @_ALLOW_MASS_DELETE
+@_ALLOW_MASS_GRANT
 @lifecycle_options
 def plan_command(
     detailed_exitcode: bool,
     out: str | None,
     allow_mass_delete: bool,
+    allow_mass_grant: bool,
     adopt: bool,
     today: str | None,
     **kwargs: Any,
@@ -103,7 +121,13 @@ def plan_command(
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))
-    check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="can be applied")
+    check_plan(
+        plan,
+        config,
+        allow_mass_delete=allow_mass_delete,
+        allow_mass_grant=allow_mass_grant,
+        verb="can be applied",
+    )
     if detailed_exitcode and not plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -125,6 +149,7 @@ def plan_command(
     "whether it converged).",
 )
 @_ALLOW_MASS_DELETE
+@_ALLOW_MASS_GRANT
 @lock_options
 @lifecycle_options
 @audit_options
@@ -134,6 +159,7 @@ def apply_command(
     checksum: str | None,
     out: str | None,
     allow_mass_delete: bool,
+    allow_mass_grant: bool,
     lock_bucket: str | None,
     lock_key: str | None,
     lock_timeout: float,
@@ -181,7 +207,13 @@ def apply_command(
                 echo_plan(plan, "text", style=term.style, quiet=term.quiet)
             elif plan.errors and opts.output_format == "markdown":
                 echo_plan(plan, "markdown")
-            check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="was applied")
+            check_plan(
+                plan,
+                config,
+                allow_mass_delete=allow_mass_delete,
+                allow_mass_grant=allow_mass_grant,
+                verb="was applied",
+            )
             if reviewed is not None:
                 check_reviewed(plan, checksum=reviewed[0], reviewed_changes=reviewed[1])
             if plan.is_empty:

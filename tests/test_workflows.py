@@ -320,7 +320,7 @@ def test_a_merge_applies_the_checksum_last_posted_for_its_last_commit(tmp_path: 
         ([MERGED], [], "no plan was posted on #7"),
         ([MERGED], [{**plan_comment(), "user": {"login": "mallory"}}], "no plan was posted"),
         ([MERGED], [plan_comment(commit="1" * 40)], "is not for its last commit abcdef1"),
-        ([MERGED], [plan_comment(checksum="none")], "did not complete"),
+        ([MERGED], [plan_comment(checksum="none")], "has no checksum: it failed"),
     ],
     ids=["no-pr", "not-merged", "no-plan", "forged", "stale", "failed-plan"],
 )

@@ -124,6 +124,18 @@ class LifecycleSettings:
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
 
 
+DEFAULT_MAX_KEY_AGE_DAYS = 90
+DEFAULT_MAX_UNUSED_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """YAML `report:`: when the access review (`reconcile report`) flags credentials."""
+
+    max_key_age_days: int = DEFAULT_MAX_KEY_AGE_DAYS
+    max_unused_days: int = DEFAULT_MAX_UNUSED_DAYS
+
+
 @dataclass(frozen=True)
 class AuditSettings:
     """YAML `audit:`: where apply records what it did. Nothing is recorded unless a bucket or
@@ -148,6 +160,7 @@ class Config:
     lock: LockSettings = field(default_factory=LockSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def lock_bucket(self) -> str:

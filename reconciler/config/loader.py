@@ -31,6 +31,7 @@ from reconciler.model import (
     Collaborator,
     Config,
     LockSettings,
+    ReportSettings,
     SafetySettings,
     Status,
 )
@@ -117,6 +118,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         ),
         lifecycle=lifecycle_settings(data),
         audit=audit_settings(data),
+        report=ReportSettings(**(data.get("report") or {})),
     )
 
 

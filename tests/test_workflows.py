@@ -165,6 +165,10 @@ def test_plan_workflow() -> None:
     assert oidc[0]["if"] == "steps.validate.outputs.exit-code == '0'"
     comment = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))
     assert comment["env"]["PLAN_CHECKSUM"] == "${{ steps.plan.outputs.checksum }}"
+    # the base branch's file labels each change edit or drift (issue 16)
+    base = next(s for s in job["steps"] if s.get("with", {}).get("path") == ".reconciler-base")
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert used["plan"]["with"]["args"] == "--base-config .reconciler-base/collaborators.yaml"
 
 
 def test_apply_workflow() -> None:

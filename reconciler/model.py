@@ -122,6 +122,7 @@ class SafetySettings:
     """Guards against mistaken edits (YAML `safety:`)."""
 
     max_delete_fraction: float = 0.25
+    max_grant_fraction: float = 0.25
 
 
 @dataclass(frozen=True)

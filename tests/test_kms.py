@@ -290,3 +290,71 @@ def test_a_key_policy_that_opens_the_key_to_others_is_a_finding(opening: dict[st
     assert check.status is Status.FAIL
     assert f"key policy {KEY} statement {opening['Sid']}" in check.detail
     assert not report.ok
+
+
+# --- the tool's own roles -----------------------------------------------------------------------
+
+
+def _sids(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in document["Statement"]}
+
+
+def test_read_only_role_reads_the_key_and_its_policy() -> None:
+    from reconciler.iam_policy import tool_policy
+
+    statements = _sids(tool_policy(config_from(kms_yaml()), read_only=True).document)
+    assert statements["ReconcilerReadBucketKey"] == {
+        "Sid": "ReconcilerReadBucketKey",
+        "Effect": "Allow",
+        "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"],
+        "Resource": KEY,
+    }
+    assert "ReconcilerApplyLockBucketKey" not in statements
+    assert "ReconcilerReadBucketKey" not in _sids(
+        tool_policy(config_from(BASE_YAML), read_only=True).document
+    )
+
+
+def test_apply_role_uses_the_key_for_its_lock_only_through_s3() -> None:
+    from reconciler.iam_policy import tool_policy
+
+    statements = _sids(tool_policy(config_from(kms_yaml()), read_only=False).document)
+    assert statements["ReconcilerApplyLockBucketKey"] == {
+        "Sid": "ReconcilerApplyLockBucketKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": KEY,
+        "Condition": CONDITION,
+    }
+    assert "ReconcilerManageKeyPolicy" not in statements  # never edits the key policy
+    managed = _sids(tool_policy(config_from(kms_yaml(manage=True)), read_only=False).document)
+    assert managed["ReconcilerManageKeyPolicy"]["Action"] == ["kms:PutKeyPolicy"]
+    assert managed["ReconcilerManageKeyPolicy"]["Resource"] == KEY
+
+
+def test_an_alias_scopes_the_roles_to_keys_carrying_it() -> None:
+    from reconciler.iam_policy import tool_policy
+
+    statements = _sids(
+        tool_policy(config_from(kms_yaml("alias/research")), read_only=True).document
+    )
+    assert statements["ReconcilerReadBucketKey"]["Resource"] == (
+        "arn:aws:kms:us-east-1:123456789012:key/*"
+    )
+    assert statements["ReconcilerReadBucketKey"]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/research"}
+    }
+
+
+def test_the_kms_statement_counts_toward_the_2048_character_inline_limit() -> None:
+    """reconciler/config/policy_sizes.py measures the identity policy the tool writes, KMS
+    statement included: a user name that fits without KMS can be refused with it."""
+    from reconciler.config.policy_sizes import _non_blank
+    from reconciler.policies import policy_text
+
+    plain = config_from(BASE_YAML)
+    kms = config_from(kms_yaml())
+    sizes = [
+        _non_blank(policy_text(identity_policy(c, collaborator(c, "alice")))) for c in (plain, kms)
+    ]
+    assert sizes[1] - sizes[0] > 250

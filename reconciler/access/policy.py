@@ -169,15 +169,15 @@ class CompiledStatement:
             return _NO
         value = min(*steps, named, condition)
         if value is Tri.MAYBE:
-            reasons = reasons + self.problems + self._pattern_reasons(named)
+            reasons = reasons + self.problems + self._pattern_reasons(named, resource)
         return Applies(value, via_account, tuple(dict.fromkeys(reasons)))
 
-    def _pattern_reasons(self, named: Tri) -> tuple[str, ...]:
+    def _pattern_reasons(self, named: Tri, resource: str) -> tuple[str, ...]:
         reasons: list[str] = []
         reasons.extend(
             f"{self.ref.label}: Resource {p.doubt}"
             for p in self.resources
-            if p.unknowable or p.across is not None or (p.shape == "regex" and p.regex is None)
+            if p.match(resource) is Tri.MAYBE
         )
         if named is Tri.MAYBE and self.principal is not None:
             reasons.extend(

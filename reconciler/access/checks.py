@@ -77,6 +77,7 @@ class BucketCheckName(StrEnum):
     DEFAULT_ENCRYPTION = "default-encryption"
     ACLS_DISABLED = "acls-disabled"
     NO_PUBLIC_ACCESS = "no-public-access"
+    PRESIGNED_URL_MAX_AGE = "presigned-url-max-age"
 
 
 @dataclass(frozen=True)
@@ -397,21 +398,25 @@ class Verifier:
             _encryption(bucket.encryption),
             _acls_disabled(bucket.ownership_controls),
             self.no_public_access(outsiders),
+            self.presigned_url_max_age(),
         ]
 
-    def tls_only(self) -> BucketCheck:
-        admin = Principal(
-            "an administrator of the account",
-            f"arn:aws:iam::{self.state.account}:role/reconciler-verify-administrator",
-            Identity(unrestricted="an administrator's identity policy (allows everything)"),
-        )
+    def _not_denied(self, route: str | None, *, tls: bool, age: int | None = None) -> list[str]:
+        """Actions an administrator of the account could still do on this route (direct when
+        None) in such a request: each must be denied explicitly by a policy."""
         gaps = []
         for level in LEVEL_ORDER:
             target = Target(LISTING, "") if level is AccessLevel.LIST else Target(OBJECT, PROBE)
             for action in LEVEL_ACTIONS[level]:
-                evaluation = self.state.evaluate(admin, action, target, None, tls=False)
+                evaluation = self.state.evaluate(
+                    administrator(self.state.account), action, target, route, tls, age
+                )
                 if evaluation.decision is not Decision.DENY or not evaluation.denied_by:
                     gaps.append(action)
+        return gaps
+
+    def tls_only(self) -> BucketCheck:
+        gaps = self._not_denied(None, tls=False)
         if gaps:
             return BucketCheck(
                 BucketCheckName.TLS_ONLY,
@@ -421,6 +426,24 @@ class Verifier:
             )
         return BucketCheck(
             BucketCheckName.TLS_ONLY, Status.OK, "every request without TLS is explicitly denied"
+        )
+
+    def presigned_url_max_age(self) -> BucketCheck:
+        """A presigned URL used one millisecond past bucket.presigned_url_max_age_seconds is
+        explicitly denied, directly and through an access point (the bucket policy judges both)."""
+        max_ms = self.config.bucket.presigned_url_max_age_seconds * 1000
+        routes: list[str | None] = [None, *sorted(self.state.points)[:1]]
+        gaps = sorted({a for r in routes for a in self._not_denied(r, tls=True, age=max_ms + 1)})
+        name = BucketCheckName.PRESIGNED_URL_MAX_AGE
+        if gaps:
+            return BucketCheck(
+                name,
+                Status.FAIL,
+                f"the bucket policy does not deny presigned URLs older than {max_ms} ms "
+                f"(s3:signatureAge) for " + ", ".join(gaps),
+            )
+        return BucketCheck(
+            name, Status.OK, f"presigned URLs older than {max_ms // 1000} s are explicitly denied"
         )
 
     def no_public_access(self, outsiders: list[Subject]) -> BucketCheck:
@@ -452,6 +475,14 @@ class Verifier:
             else f"{len(new)} request(s) by anonymous callers or other accounts not denied"
         )
         return BucketCheck(BucketCheckName.NO_PUBLIC_ACCESS, status, detail)
+
+
+def administrator(account: str) -> Principal:
+    return Principal(
+        "an administrator of the account",
+        f"arn:aws:iam::{account}:role/reconciler-verify-administrator",
+        Identity(unrestricted="an administrator's identity policy (allows everything)"),
+    )
 
 
 def _worst(statuses: Iterable[Status]) -> Status:

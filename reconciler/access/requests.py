@@ -34,8 +34,13 @@ KEY_PREFIX = "s3:prefix"
 KEY_AP_ARN = "s3:dataaccesspointarn"
 KEY_AP_ACCOUNT = "s3:dataaccesspointaccount"
 KEY_AP_ORIGIN = "s3:accesspointnetworkorigin"
+# milliseconds since a presigned URL was signed; absent for every other request (S3 API
+# Reference, "Amazon S3 Signature Version 4 Authentication Specific Policy Keys": "This
+# condition works only for presigned URLs")
+KEY_SIGNATURE_AGE = "s3:signatureage"
 MODELED_KEYS = frozenset(
     {
+        KEY_SIGNATURE_AGE,
         KEY_SECURE_TRANSPORT,
         KEY_PRINCIPAL_ARN,
         KEY_PRINCIPAL_ACCOUNT,
@@ -132,6 +137,8 @@ class Request:
     prefix: str | None = None  # ListBucket: the s3:prefix value ("" lists from the root)
     access_point: AccessPointRef | None = None
     secure_transport: bool = True
+    # a presigned URL used this many milliseconds after it was signed; None: not presigned
+    signature_age_ms: int | None = None
 
     @property
     def bucket_resource(self) -> str:
@@ -154,6 +161,8 @@ class Request:
                 modeled = MODELED_KEYS - {KEY_PRINCIPAL_ARN}
         if self.prefix is not None:
             values[KEY_PREFIX] = self.prefix
+        if self.signature_age_ms is not None and self.principal.arn is not None:
+            values[KEY_SIGNATURE_AGE] = str(self.signature_age_ms)
         if self.access_point is not None:
             values[KEY_AP_ARN] = self.access_point.arn
             values[KEY_AP_ACCOUNT] = self.access_point.account
@@ -164,4 +173,6 @@ class Request:
         target = self.key if self.key is not None else f"list {self.prefix or '(bucket root)'}"
         via = f"via {self.access_point.name}" if self.access_point else "directly"
         tls = "" if self.secure_transport else " without TLS"
+        if self.signature_age_ms is not None:
+            tls += f" presigned {self.signature_age_ms} ms before"
         return f"{self.action} {target} {via}{tls}"

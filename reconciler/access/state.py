@@ -183,12 +183,21 @@ class AccessState:
     # --- evaluation -------------------------------------------------------------------------
 
     def evaluate(
-        self, principal: Principal, action: str, target: Target, route: str | None, tls: bool = True
+        self,
+        principal: Principal,
+        action: str,
+        target: Target,
+        route: str | None,
+        tls: bool = True,
+        signature_age_ms: int | None = None,
     ) -> Evaluation:
-        key = (principal.label, principal.arn, action, target, route, tls)
+        """`signature_age_ms`: a presigned URL used that long after signing (None: not one)."""
+        key = (principal.label, principal.arn, action, target, route, tls, signature_age_ms)
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._cache[key] = self._evaluate(principal, action, target, route, tls)
+            cached = self._cache[key] = self._evaluate(
+                principal, action, target, route, tls, signature_age_ms
+            )
         return cached
 
     def forget(self) -> None:
@@ -197,7 +206,13 @@ class AccessState:
         self._cache.clear()
 
     def _evaluate(
-        self, principal: Principal, action: str, target: Target, route: str | None, tls: bool
+        self,
+        principal: Principal,
+        action: str,
+        target: Target,
+        route: str | None,
+        tls: bool,
+        signature_age_ms: int | None,
     ) -> Evaluation:
         self.evaluations += 1
         if not self.exists:
@@ -217,6 +232,7 @@ class AccessState:
             prefix=target.value if target.kind == LISTING else None,
             access_point=point.ref if point else None,
             secure_transport=tls,
+            signature_age_ms=signature_age_ms,
         )
         return evaluate(
             request,

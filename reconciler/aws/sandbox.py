@@ -3,8 +3,9 @@ AWS account. Nothing leaves the process; state lasts for one command."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -19,10 +20,21 @@ _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 
 
 @contextmanager
-def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iterator[None]:
-    """`buckets` are created up front: those the config expects to exist already (the lock's)."""
+def sandbox(
+    account_id: str,
+    region: str,
+    buckets: tuple[str, ...] = (),
+    policies: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[None]:
+    """`buckets` are created up front: those the config expects to exist already (the lock's);
+    so are the managed `policies` (ARN -> document) it expects, e.g. the users' permissions
+    boundary that administrators create once."""
     import boto3
     from moto import mock_aws
+
+    from reconciler.aws import moto_iam
+
+    moto_iam.install()  # moto drops IAM users' permissions boundaries (reconciler/aws/moto_iam.py)
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
@@ -35,4 +47,16 @@ def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iter
             if region != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
             s3.create_bucket(**kwargs)
+        _create_policies(policies or {})
         yield
+
+
+def _create_policies(policies: Mapping[str, Mapping[str, Any]]) -> None:
+    import boto3
+
+    iam: Any = boto3.client("iam")
+    for arn, document in policies.items():
+        if arn.split(":")[4] == "aws":
+            continue  # AWS managed policies exist already
+        path, _, name = arn.split(":policy", 1)[1].rpartition("/")
+        iam.create_policy(PolicyName=name, Path=f"{path}/", PolicyDocument=json.dumps(document))

@@ -7,9 +7,10 @@ import sys
 import click
 
 from reconciler.cli.app import cli
-from reconciler.cli.report import echo_config_error
+from reconciler.cli.report import echo_config_error, echo_config_warning
 from reconciler.config import load_config
 from reconciler.errors import ConfigError
+from reconciler.planner import boundary_warnings
 
 
 @cli.command()
@@ -27,7 +28,8 @@ def validate(files: tuple[str, ...], config: str) -> None:
 
     Reports every problem at once as FILE:LINE:COLUMN: FIELD: MESSAGE and exits 1 if there
     is any. Several FILES may be given (as pre-commit does). Under GitHub Actions
-    (GITHUB_ACTIONS=true) each problem is also printed as an ::error annotation.
+    (GITHUB_ACTIONS=true) each problem is also printed as an ::error annotation. Warnings
+    (e.g. no iam_permissions_boundary for the users the tool manages) do not fail.
 
     \b
     Examples:
@@ -43,6 +45,8 @@ def validate(files: tuple[str, ...], config: str) -> None:
             echo_config_error(err)
             failed = True
             continue
+        for warning in boundary_warnings(loaded):
+            echo_config_warning(name, warning)
         count = len(loaded.collaborators)
         click.echo(f"{name} is valid: {count} collaborator{'s' if count != 1 else ''}.")
     if failed:

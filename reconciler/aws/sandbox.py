@@ -3,7 +3,6 @@ AWS account. Nothing leaves the process; state lasts for one command."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,9 +31,9 @@ def sandbox(
     import boto3
     from moto import mock_aws
 
-    from reconciler.aws import moto_iam
+    from reconciler.aws.emulator import iam_boundaries
 
-    moto_iam.install()  # moto drops IAM users' permissions boundaries (reconciler/aws/moto_iam.py)
+    iam_boundaries.install()  # moto drops IAM users' permissions boundaries
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
@@ -47,16 +46,5 @@ def sandbox(
             if region != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
             s3.create_bucket(**kwargs)
-        _create_policies(policies or {})
+        iam_boundaries.create_policies(boto3.client("iam"), policies or {})
         yield
-
-
-def _create_policies(policies: Mapping[str, Mapping[str, Any]]) -> None:
-    import boto3
-
-    iam: Any = boto3.client("iam")
-    for arn, document in policies.items():
-        if arn.split(":")[4] == "aws":
-            continue  # AWS managed policies exist already
-        path, _, name = arn.split(":policy", 1)[1].rpartition("/")
-        iam.create_policy(PolicyName=name, Path=f"{path}/", PolicyDocument=json.dumps(document))

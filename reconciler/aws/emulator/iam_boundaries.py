@@ -18,7 +18,9 @@ twice changes nothing. Only the IAM behaviour above is changed.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 _INSTALLED = False
@@ -125,3 +127,13 @@ def _extend_responses(responses_cls: Any) -> None:
     responses_cls.create_user = create_user
     responses_cls.put_user_permissions_boundary = put_user_permissions_boundary
     responses_cls.delete_user_permissions_boundary = delete_user_permissions_boundary
+
+
+def create_policies(iam: Any, policies: Mapping[str, Mapping[str, Any]]) -> None:
+    """Create customer managed policies at the given ARNs (ARN -> document), as an account's
+    administrators would have; AWS managed ones (account "aws") exist already."""
+    for arn, document in policies.items():
+        if arn.split(":")[4] == "aws":
+            continue
+        path, _, name = arn.split(":policy", 1)[1].rpartition("/")
+        iam.create_policy(PolicyName=name, Path=f"{path}/", PolicyDocument=json.dumps(document))

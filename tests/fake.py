@@ -57,6 +57,7 @@ class FakeCloud:
                 inline_policies={k: canonical_policy(v) or {} for k, v in u["policies"].items()},
                 access_keys=dict(u.get("keys", {})),
                 permissions_boundary=u.get("boundary"),
+                groups=tuple(u.get("groups", ())),
             )
             for name, u in self.users.items()
         }

@@ -262,8 +262,18 @@ def _dispatch(w: Writer, c: Change) -> None:
 
 def _dispatch_user(w: Writer, c: Change) -> None:
     if c.action is Action.CREATE:
-        w.create_user(c.id, c.after["path"], c.after["tags"])
+        w.create_user(
+            c.id,
+            c.after["path"],
+            c.after["tags"],
+            permissions_boundary=c.after.get("permissions_boundary"),
+        )
     elif c.action is Action.UPDATE:
-        w.update_user(c.id, c.after["path"], c.after["tags"])
+        w.update_user(
+            c.id,
+            c.after["path"],
+            c.after["tags"],
+            permissions_boundary=c.after.get("permissions_boundary"),
+        )
     elif c.action is Action.DELETE:
         w.delete_user(c.id)

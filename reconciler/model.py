@@ -148,6 +148,8 @@ class Config:
     lock: LockSettings = field(default_factory=LockSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
+    iam_permissions_boundary: str | None = None
 
     @property
     def lock_bucket(self) -> str:
@@ -187,6 +189,7 @@ class LiveUser:
     groups: tuple[str, ...] = ()
     # access key id -> "Active" / "Inactive"; None when not read (only suspended users' are)
     access_keys: Mapping[str, str] | None = None
+    permissions_boundary: str | None = None  # ARN of the managed policy, None when unset
 
 
 class OwnershipProof(StrEnum):

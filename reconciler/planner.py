@@ -160,7 +160,11 @@ def plan(
     _plan_bucket_policy(resolved, live, builder)
     return Plan.build(
         builder.changes,
-        warnings=[*builder.warnings, *lifecycle.expiry_warnings(config, today)],
+        warnings=[
+            *builder.warnings,
+            *(boundary_warnings(config) if _writes_users(builder.changes) else []),
+            *lifecycle.expiry_warnings(config, today),
+        ],
         errors=builder.errors,
         managed_collaborators=managed_collaborators(resolved, live),
         events=[
@@ -297,7 +301,49 @@ def _plan_users(config: Config, live: LiveState, b: _Builder) -> None:
                 canonical_policy(user.inline_policies[policy_name]),
                 None,
             )
-        b.add(Action.DELETE, ResourceType.IAM_USER, user.name, owner, _user_value(user), None)
+        b.add(
+            Action.DELETE, ResourceType.IAM_USER, user.name, owner, _user_value(config, user), None
+        )
+
+
+def _user_value(config: Config, user: LiveUser) -> dict[str, Any]:
+    """The boundary is compared only when the YAML names one: without iam_permissions_boundary
+    the tool leaves users' boundaries as they are (it never removes one)."""
+    value: dict[str, Any] = {"path": user.path, "tags": _our_tags(user.tags)}
+    if config.iam_permissions_boundary:
+        value["permissions_boundary"] = user.permissions_boundary
+    return value
+
+
+def desired_user(config: Config, collab: Collaborator) -> dict[str, Any]:
+    value: dict[str, Any] = {"path": config.iam_path, "tags": user_tags(config, collab)}
+    if config.iam_permissions_boundary:
+        value["permissions_boundary"] = config.iam_permissions_boundary
+    return value
+
+
+NO_BOUNDARY_WARNING = (
+    "iam_permissions_boundary is not set: collaborators' IAM users have no permissions "
+    "boundary, so whoever obtains the apply role (iam:PutUserPolicy) can give a collaborator, "
+    "whose access keys are held outside your organisation, any permission in this account. "
+    "Create the boundary from `reconcile iam-policy --boundary` and set "
+    'iam_permissions_boundary (docs/ci-setup.md, "Permissions boundary")'
+)
+
+
+def boundary_warnings(config: Config) -> list[str]:
+    """The risk of running without a permissions boundary, when the tool manages users
+    (`validate` always says it; a plan says it when it writes to users)."""
+    managed = any(c.iam_user for c in config.collaborators)
+    return [NO_BOUNDARY_WARNING] if managed and not config.iam_permissions_boundary else []
+
+
+def _writes_users(changes: list[Change]) -> bool:
+    return any(
+        c.type in (ResourceType.IAM_USER, ResourceType.IAM_USER_POLICY)
+        and c.action is not Action.DELETE
+        for c in changes
+    )
 
 
 def grouped_user_error(collaborator: str | None, user: str, groups: Sequence[str]) -> str:
@@ -313,23 +359,19 @@ def grouped_user_error(collaborator: str | None, user: str, groups: Sequence[str
     )
 
 
-def _user_value(user: LiveUser) -> dict[str, Any]:
-    return {"path": user.path, "tags": _our_tags(user.tags)}
-
-
 def _plan_user(config: Config, collab: Collaborator, user: LiveUser | None, b: _Builder) -> None:
     assert collab.iam_user is not None
     name = collab.iam_user
-    desired_user = {"path": config.iam_path, "tags": user_tags(config, collab)}
+    wanted = desired_user(config, collab)
     desired_policy = None if collab.suspended else policies.identity_policy(config, collab)
     policy_id = user_policy_id(name)
     if user is None:
-        b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, desired_user)
+        b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, wanted)
         b.diff(ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy)
         return
     if not _user_ownership_ok(config, collab, user, b):
         return
-    b.diff(ResourceType.IAM_USER, name, collab.id, _user_value(user), desired_user)
+    b.diff(ResourceType.IAM_USER, name, collab.id, _user_value(config, user), wanted)
     if collab.suspended:
         _plan_access_keys(collab, user, b)
     live_policies = {k: canonical_policy(v) for k, v in user.inline_policies.items()}

@@ -56,6 +56,7 @@ class FakeCloud:
                 tags=dict(u["tags"]),
                 inline_policies={k: canonical_policy(v) or {} for k, v in u["policies"].items()},
                 access_keys=dict(u.get("keys", {})),
+                permissions_boundary=u.get("boundary"),
                 groups=tuple(u.get("groups", ())),
             )
             for name, u in self.users.items()
@@ -99,12 +100,30 @@ class FakeCloud:
         self._call("put_bucket_policy", bucket)
         self.buckets[bucket]["policy"] = copy.deepcopy(dict(document))
 
-    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+    def create_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
         self._call("create_user", name)
         self.users[name] = {"path": path, "tags": dict(tags), "policies": {}}
+        if permissions_boundary:
+            self.users[name]["boundary"] = permissions_boundary
 
-    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+    def update_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
         self._call("update_user", name)
+        if permissions_boundary:
+            self.users[name]["boundary"] = permissions_boundary
         self.users[name]["path"] = path
         self.users[name]["tags"].update(tags)
         if STATUS_TAG_KEY not in tags:

@@ -66,6 +66,9 @@ def _project_user(config: Config, users: dict[str, LiveUser], change: Change) ->
             inline_policies=old.inline_policies if old else {},
             attached_policies=old.attached_policies if old else (),
             groups=old.groups if old else (),
+            permissions_boundary=after.get(
+                "permissions_boundary", old.permissions_boundary if old else None
+            ),
         )
         return
     name, policy_name = change.id.split("/", 1)

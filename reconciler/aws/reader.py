@@ -328,4 +328,7 @@ def _live_user(detail: dict[str, Any]) -> LiveUser:
             sorted(p["PolicyArn"] for p in detail.get("AttachedManagedPolicies", []))
         ),
         groups=tuple(sorted(detail.get("GroupList", []))),
+        permissions_boundary=(detail.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"
+        ),
     )

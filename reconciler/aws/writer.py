@@ -89,12 +89,36 @@ class AwsWriter:
     # --- IAM users ------------------------------------------------------------------------
 
     @writing
-    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
-        self.iam.create_user(UserName=name, Path=path, Tags=_tag_list(tags))
+    def create_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"UserName": name, "Path": path, "Tags": _tag_list(tags)}
+        if permissions_boundary:
+            kwargs["PermissionsBoundary"] = permissions_boundary
+        self.iam.create_user(**kwargs)
 
     @writing
-    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+    def update_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
         current = self.iam.get_user(UserName=name)["User"]
+        live_boundary = (current.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if permissions_boundary and live_boundary != permissions_boundary:
+            # first, so that the inline policy written next is already bounded (and the apply
+            # role may only write inline policies of users that carry this boundary)
+            self.iam.put_user_permissions_boundary(
+                UserName=name, PermissionsBoundary=permissions_boundary
+            )
         if current.get("Path") != path:
             self.iam.update_user(UserName=name, NewPath=path)
         self.iam.tag_user(UserName=name, Tags=_tag_list(tags))

@@ -117,6 +117,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         ),
         lifecycle=lifecycle_settings(data),
         audit=audit_settings(data),
+        iam_permissions_boundary=data.get("iam_permissions_boundary"),
     )
 
 

@@ -186,7 +186,7 @@ def run_step(tmp_path: Path) -> Step:
     return Step(tmp_path)
 
 
-def test_plan_outputs_changes_pending_checksum_and_files(run_step: Step) -> None:
+def test_the_pull_request_loop_plan_then_apply_the_reviewed_checksum(run_step: Step) -> None:
     result = run_step("plan", "--sandbox")
     assert result.returncode == 0, result.stdout + result.stderr
     out = run_step.outputs
@@ -206,9 +206,8 @@ def test_plan_outputs_changes_pending_checksum_and_files(run_step: Step) -> None
     assert stop is not None, result.stdout
     shown = result.stdout.split(stop.group(0))[1].split(f"::{stop.group(1)}::")[0]
     assert "### Reconciler plan" in shown
+    reviewed = out["checksum"]
 
-
-def test_apply_reports_what_it_found_and_a_wrong_checksum_stops_it(run_step: Step) -> None:
     stopped = run_step("apply", "--sandbox --checksum " + "0" * 64)
     assert stopped.returncode == 1
     assert run_step.outputs["exit-code"] == "3"
@@ -217,14 +216,15 @@ def test_apply_reports_what_it_found_and_a_wrong_checksum_stops_it(run_step: Ste
     assert "**The command failed (exit 3).**" in run_step.summary
     assert "the plan changed since it was reviewed" in run_step.summary
 
-    applied = run_step("apply", "--sandbox")
+    # the plan's checksum, as the apply workflow passes it
+    applied = run_step("apply", f"--sandbox --checksum {reviewed}")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     out = run_step.outputs
     assert (out["exit-code"], out["changes-pending"]) == ("0", "true")
     report = json.loads(Path(out["json"]).read_text())
     assert report["converged"] is True
     assert len(report["applied"]) == len(report["plan"]["changes"]) > 0
-    assert out["checksum"] == report["plan"]["checksum"]
+    assert out["checksum"] == report["plan"]["checksum"] == reviewed
     assert "Converged: a fresh plan finds no changes." in run_step.summary
 
 

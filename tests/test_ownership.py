@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import policies
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.executor import apply_plan
 from reconciler.model import (
@@ -169,7 +170,7 @@ def test_validate_refuses_two_files_sharing_a_bucket_an_access_point_or_a_user(
     result = reconcile("validate", str(first), str(second))
     assert result.returncode == 1
     assert result.stdout == f"{first} is valid: 3 collaborators.\n"
-    assert result.stderr == (
+    assert errors_only(result.stderr) == (
         f"{second}:5:3: bucket.name: bucket {BUCKET} is also named by {first}:5: two "
         "collaborators files must not share a bucket (each one owns the bucket's policy "
         "statements and deletes the collaborators it does not list): put these collaborators in "
@@ -195,4 +196,55 @@ def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path
         .replace("access_point: partner-site-ap", "access_point: onco-partner-ap")
     )
     result = reconcile("validate", str(first), str(second), str(first))
-    assert (result.returncode, result.stderr) == (0, "")
+    assert (result.returncode, errors_only(result.stderr)) == (0, "")
+    assert (
+        result.stdout
+        == f"{first} is valid: 3 collaborators.\n{second} is valid: 3 collaborators.\n"
+    )
+
+
+def errors_only(stderr: str) -> str:
+    """Without the warnings validate also prints (e.g. no permissions boundary)."""
+    return "".join(line for line in stderr.splitlines(True) if ": warning: " not in line)
+
+
+# --- bucket-policy statements ------------------------------------------------------------------
+
+
+def test_reconciler_statement_this_version_never_writes_is_kept(
+    config: Config, cloud: FakeCloud
+) -> None:
+    newer = {
+        "Sid": "ReconcilerFromANewerVersion",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObjectAcl",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    cloud.buckets[BUCKET]["policy"]["Statement"].append(newer)
+    p = plan(config, cloud.read(config))
+    assert p.is_empty
+    assert p.warnings == (
+        f"bucket policy statement ReconcilerFromANewerVersion of bucket {BUCKET} has a Reconciler "
+        "Sid that this version never writes: kept as it is (a newer version of the tool, or a "
+        "person, wrote it; only one collaborators file may name a bucket)",
+    )
+    # a statement it does write is still put back as collaborators.yaml says
+    cloud.buckets[BUCKET]["policy"]["Statement"] = [newer]
+    p = plan(config, cloud.read(config))
+    assert newer in p.changes[0].after["Statement"] and len(p.changes[0].after["Statement"]) > 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        "  presigned_url_max_age_seconds: 600\n",
+        "  encryption: aws:kms\n  kms_key_id: "
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\n",
+    ],
+)
+def test_every_bucket_statement_sid_is_registered(extra: str) -> None:
+    config = config_from(BASE_YAML.replace(f"  name: {BUCKET}\n", f"  name: {BUCKET}\n{extra}"))
+    sids = {s["Sid"] for s in policies.bucket_statements(config)}
+    assert sids <= policies.BUCKET_STATEMENT_SIDS

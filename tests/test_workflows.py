@@ -407,7 +407,11 @@ def test_a_failed_nightly_run_updates_the_issue(tmp_path: Path) -> None:
 
 
 def test_a_clean_run_closes_the_issue(tmp_path: Path) -> None:
-    others = [{"number": 3, "body": "a person's issue", "user": {"login": "bob"}}]
+    others = [
+        {"number": 3, "body": "a person's issue", "user": {"login": "bob"}},
+        {**OPEN_ISSUE, "number": 4, "user": {"login": "mallory"}},
+        {**OPEN_ISSUE, "number": 5, "pull_request": {}},
+    ]
     done = report(
         tmp_path,
         "schedule",

@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from reconciler.cli.app import cli
-from reconciler.cli.report import echo_config_error
+from reconciler.cli.report import echo_config_error, echo_config_warning
 from reconciler.config import load_config
 from reconciler.config.cross_file import cross_file_problems
 from reconciler.config.loader import read_document
 from reconciler.config.yaml_source import SourceDocument
 from reconciler.errors import ConfigError
 from reconciler.model import Config
+from reconciler.planner import boundary_warnings
 
 
 @cli.command()
@@ -33,7 +34,8 @@ def validate(files: tuple[str, ...], config: str) -> None:
     Reports every problem at once as FILE:LINE:COLUMN: FIELD: MESSAGE and exits 1 if there
     is any. Several FILES may be given (as pre-commit does); they must not share a bucket, an
     access point name or an IAM user name (ownership is per bucket). Under GitHub Actions
-    (GITHUB_ACTIONS=true) each problem is also printed as an ::error annotation.
+    (GITHUB_ACTIONS=true) each problem is also printed as an ::error annotation. Warnings
+    (e.g. no iam_permissions_boundary for the users the tool manages) do not fail.
 
     \b
     Examples:
@@ -58,6 +60,8 @@ def validate(files: tuple[str, ...], config: str) -> None:
             echo_config_error(ConfigError(loaded.source, mine))
             failed = True
             continue
+        for warning in boundary_warnings(loaded):
+            echo_config_warning(loaded.source, warning)
         count = len(loaded.collaborators)
         click.echo(f"{loaded.source} is valid: {count} collaborator{'s' if count != 1 else ''}.")
     if failed:

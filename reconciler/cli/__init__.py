@@ -5,6 +5,7 @@ from reconciler.cli import (  # noqa: F401  (registers the commands)
     iam_policy,
     import_cmd,
     locking,
+    matrix,
     plan_apply,
     validate,
     verify,

@@ -238,3 +238,13 @@ def test_a_wrong_value_names_its_option_and_writes_nothing(
         f"error: Invalid value for '{option}': {value!r} is not a valid {field}"
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    code, output = init(str(tmp_path / "file" / "sub"), "--action", ACTION)
+    assert code == 1
+    assert output.startswith(
+        f"error: {tmp_path / 'file' / 'sub'}/collaborators.yaml: cannot write: "
+    )
+    assert "Traceback" not in output and "unexpected" not in output

@@ -63,11 +63,17 @@ def init_command(
             f"{root}: {_count(len(existing))} already exist ({', '.join(existing)}); nothing "
             "was written (init never overwrites: pick an empty folder)"
         )
+    written: list[str] = []
     for path, text in files.items():
         target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("x", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as err:
+            done = f"; written before it: {', '.join(written)}" if written else ""
+            raise ReconcilerError(f"{target}: cannot write: {err.strerror}{done}") from None
+        written.append(path)
     click.echo(f"Wrote a config repository in {root}/ (workflows use {action.uses}):")
     for path in files:
         click.echo(f"  {path}")

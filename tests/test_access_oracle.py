@@ -45,8 +45,17 @@ REGION = "us-east-1"
 V = "2012-10-17"
 ALLOW_ALL = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
-KEYS = ("Alice/x", "Alice/sub/z.csv", "Bob/y.csv", "Bobby/k", "x", "partner-site/up", "a:b/c")
-PREFIXES = ("", "Alice/", "Bob/", "Al", "Bob/sub/", "partner-site/")
+KEYS = (
+    "Alice/x",
+    "Alice/sub/z.csv",
+    "Bob/y.csv",
+    "Bobby/k",
+    "x",
+    "partner-site/up",
+    "Analysts/r",
+    "a:b/c",
+)
+PREFIXES = ("", "Alice/", "Bob/", "Al", "Bob/sub/", "partner-site/", "Analysts/")
 
 pytestmark = pytest.mark.skipif(
     NODE is None,
@@ -166,6 +175,10 @@ CONDITION_CHOICES: tuple[dict[str, Any], ...] = (
     {"StringEquals": {"aws:PrincipalAccount": OWNER}},
     {"StringNotEquals": {"aws:PrincipalAccount": [OWNER, PARTNER]}},
     {"Null": {"aws:PrincipalArn": "true"}},
+    {"NumericGreaterThan": {"s3:signatureAge": "600000"}},
+    {"NumericLessThanEquals": {"s3:signatureAge": ["1000", "3600000"]}},
+    {"NumericGreaterThanIfExists": {"s3:signatureAge": "3600000"}},
+    {"NumericNotEquals": {"s3:signatureAge": "1000"}},
 )
 
 
@@ -281,6 +294,8 @@ class Case:
             context["aws:PrincipalArn"] = self.principal_arn
         if request.prefix is not None:
             context["s3:prefix"] = request.prefix
+        if request.signature_age_ms is not None:  # a presigned URL, that long after signing
+            context["s3:signatureAge"] = str(request.signature_age_ms)
         if (point := request.access_point) is not None:
             context["s3:DataAccessPointArn"] = point.arn
             context["s3:DataAccessPointAccount"] = point.account
@@ -354,15 +369,30 @@ def principals(rng: random.Random, tool_identity: dict[str, dict[str, Any]]) -> 
     ]
 
 
+# the tool's policies for two files: the shared test file, and one with every level for the
+# partner's role and a collaborator that is a role of this account
+WIDER_YAML = BASE_YAML.replace(
+    "access: [write]\n    access_point: partner-site-ap",
+    "access: [read, write, list, delete]\n    access_point: partner-site-ap",
+) + (
+    "  - id: analysts\n"
+    f"    principal: arn:aws:iam::{OWNER}:role/team/Analyst\n"
+    "    prefix: Analysts/\n"
+    "    access: [read, list]\n"
+)
+
+
 def generate(seed: int, count: int) -> list[Case]:
     rng = random.Random(seed)
-    state = desired(config_from(BASE_YAML))
+    states = [desired(config_from(text)) for text in (BASE_YAML, WIDER_YAML)]
     tool_identity = {
-        name: dict(next(iter(user.inline_policies.values()))) for name, user in state.users.items()
+        name: dict(next(iter(user.inline_policies.values())))
+        for name, user in states[0].users.items()
     }
-    assert state.bucket.policy is not None
     cases = []
     for _ in range(count):
+        state = rng.choice(states)
+        assert state.bucket.policy is not None
         route = rng.choice((None, *sorted(state.access_points)))
         subject = rng.choice(principals(rng, tool_identity))
         action = rng.choice((*OBJECT_ACTIONS, "s3:ListBucket"))
@@ -404,6 +434,11 @@ def generate(seed: int, count: int) -> list[Case]:
             prefix=rng.choice(PREFIXES) if listing else None,
             access_point=point,
             secure_transport=rng.random() < 0.85,
+            signature_age_ms=(
+                rng.choice((None, None, None, 1000, 600001, 7200000))
+                if subject.principal.arn is not None
+                else None
+            ),
         )
         cases.append(
             Case(request, ap_doc, bucket_doc, subject.identity_docs, subject.principal_arn)

@@ -32,6 +32,7 @@ def share(
         f"region: {region}\n"
         "bucket:\n"
         f"  name: {bucket}\n"
+        f"iam_permissions_boundary: arn:aws:iam::{account}:policy/collaborator-boundary\n"
         f"{extra}"
         "collaborators:\n"
         "  - id: site-a\n"
@@ -75,21 +76,21 @@ def test_two_files_in_one_account_clash_where_aws_names_are_shared(tmp_path: Pat
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     err = result.stderr
-    # line 7 is `- id: site-a` (the default name comes from the id), line 8 the iam_user
+    # line 8 is `- id: site-a` (the default name comes from the id), line 9 the iam_user
     assert (
-        "shares/cardiology.yaml:7:5: collaborators[0].id: access point 'site-a-access-point' "
-        "(the default, from id) is also used by shares/oncology.yaml:7:5 "
+        "shares/cardiology.yaml:8:5: collaborators[0].id: access point 'site-a-access-point' "
+        "(the default, from id) is also used by shares/oncology.yaml:8:5 "
         "(account 123456789012, us-east-1)"
     ) in err
     assert (
-        "shares/oncology.yaml:7:5: collaborators[0].id: access point 'site-a-access-point'" in err
+        "shares/oncology.yaml:8:5: collaborators[0].id: access point 'site-a-access-point'" in err
     )
     assert "set a different access_point_prefix in one of the files" in err
     assert (
-        "shares/oncology.yaml:8:5: collaborators[0].iam_user: IAM user 'ALICE' is also used by "
-        "shares/cardiology.yaml:8:5 (account 123456789012)"
+        "shares/oncology.yaml:9:5: collaborators[0].iam_user: IAM user 'ALICE' is also used by "
+        "shares/cardiology.yaml:9:5 (account 123456789012)"
     ) in err
-    assert "shares/cardiology.yaml:8:5: collaborators[0].iam_user: IAM user 'Alice'" in err
+    assert "shares/cardiology.yaml:9:5: collaborators[0].iam_user: IAM user 'Alice'" in err
     assert "iam_path '/collaborators/' overlaps the iam_path of shares/oncology.yaml" in err
     assert "2 of 2 files have problems." in err
     # a partner principal may be shared by both studies
@@ -153,7 +154,7 @@ def test_access_point_names_clash_per_region_but_users_per_account(tmp_path: Pat
     result = reconcile("validate", "east.yaml", "west.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "access point '" not in result.stderr
-    assert "east.yaml:9:5: collaborators[0].iam_user: IAM user 'Alice'" in result.stderr
+    assert "east.yaml:10:5: collaborators[0].iam_user: IAM user 'Alice'" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -177,7 +178,7 @@ def test_overlapping_iam_paths(tmp_path: Path, first: str, second: str, overlap:
     result = reconcile("validate", "a.yaml", "b.yaml", cwd=tmp_path)
     assert (result.returncode == 1) is overlap
     if overlap:
-        assert f"a.yaml:6:1: iam_path: iam_path {first!r} overlaps the iam_path of b.yaml:6:1" in (
+        assert f"a.yaml:7:1: iam_path: iam_path {first!r} overlaps the iam_path of b.yaml:7:1" in (
             result.stderr
         )
 
@@ -221,7 +222,7 @@ def test_a_prefix_that_makes_a_default_name_too_long_is_refused() -> None:
     )
     with pytest.raises(
         Exception,
-        match=r"x.yaml:8:5: collaborators\[0\].id: the default access "
+        match=r"x.yaml:9:5: collaborators\[0\].id: the default access "
         r"point name 'cardiology-study-1-site-a-with-a-long-name-access-point' is 55 "
         r"characters, over AWS's 50",
     ):

@@ -190,11 +190,15 @@ def test_validate_refuses_two_files_sharing_a_bucket_an_access_point_or_a_user(
 
 
 def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path) -> None:
+    bounded = BASE_YAML.replace(
+        "iam_path:",
+        "iam_permissions_boundary: arn:aws:iam::123456789012:policy/boundary\niam_path:",
+    )
     first = tmp_path / "a.yaml"
-    first.write_text(BASE_YAML)
+    first.write_text(bounded)
     second = tmp_path / "b.yaml"
     second.write_text(
-        BASE_YAML.replace(BUCKET, OTHER)
+        bounded.replace(BUCKET, OTHER)
         .replace("iam_user: Alice", "iam_user: OncoAlice\n    access_point: onco-alice-ap")
         .replace("iam_user: Bob", "iam_user: OncoBob\n    access_point: onco-bob-ap")
         .replace("access_point: partner-site-ap", "access_point: onco-partner-ap")

@@ -7,11 +7,12 @@ import sys
 import click
 
 from reconciler.cli.app import cli
-from reconciler.cli.report import echo_config_error
+from reconciler.cli.report import echo_config_error, echo_config_warning
 from reconciler.config.cross_file import Share, cross_file_problems
 from reconciler.config.files import expand
 from reconciler.config.loader import load_config_source
 from reconciler.errors import ConfigError, ConfigProblem
+from reconciler.planner import boundary_warnings
 
 
 @cli.command()
@@ -34,7 +35,8 @@ def validate(paths: tuple[str, ...], config: str) -> None:
 
     Reports every problem at once as FILE:LINE:COLUMN: FIELD: MESSAGE and exits 1 if there
     is any. Under GitHub Actions (GITHUB_ACTIONS=true) each problem is also printed as an
-    ::error annotation.
+    ::error annotation. Warnings (e.g. no iam_permissions_boundary for the users the tool
+    manages) do not fail.
 
     \b
     Examples:
@@ -59,6 +61,8 @@ def validate(paths: tuple[str, ...], config: str) -> None:
         name = share.doc.file
         if name in errors:
             continue
+        for warning in boundary_warnings(share.config):
+            echo_config_warning(name, warning)
         count = len(share.config.collaborators)
         click.echo(f"{name} is valid: {count} collaborator{'s' if count != 1 else ''}.")
     for name, problems in errors.items():

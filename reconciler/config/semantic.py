@@ -59,6 +59,7 @@ def semantic_problems(doc: SourceDocument) -> list[ConfigProblem]:
         *_prefix_overlaps(doc, field_names(entries, "prefix", "{}/")),
         *_tool_keys_reachable(doc, field_names(entries, "prefix", "{}/")),
         *_quotas(doc, entries),
+        *_boundary_account(doc),
     ]
 
 
@@ -78,6 +79,24 @@ def _derived_too_long(doc: SourceDocument, names: list[Name]) -> Iterator[Config
                 f"over AWS's {MAX_ACCESS_POINT_NAME}: shorten the id or access_point_prefix, "
                 "or give access_point:",
             )
+
+
+def _boundary_account(doc: SourceDocument) -> Iterator[ConfigProblem]:
+    """A permissions boundary is a managed policy (IAM User Guide, "Permissions boundaries for
+    IAM entities"): a customer managed policy exists only in its own account, so it must be
+    one of the users' account, or an AWS managed policy (account "aws")."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    arn, account = data.get("iam_permissions_boundary"), data.get("account_id")
+    if not isinstance(arn, str) or not isinstance(account, str) or arn.count(":") < 5:
+        return
+    owner = arn.split(":")[4]
+    if owner not in (account, "aws"):
+        yield doc.problem(
+            ("iam_permissions_boundary",),
+            f"is a policy of account {owner}, but the users live in account {account}: "
+            f"use a managed policy of account {account} (create it from "
+            "`reconcile iam-policy --boundary`)",
+        )
 
 
 def _tool_keys_reachable(doc: SourceDocument, prefixes: list[Name]) -> Iterator[ConfigProblem]:

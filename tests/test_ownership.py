@@ -210,6 +210,7 @@ def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path
     assert (
         result.stdout
         == f"{first} is valid: 3 collaborators.\n{second} is valid: 3 collaborators.\n"
+        "All 2 files are valid.\n"
     )
 
 

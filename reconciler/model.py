@@ -115,6 +115,14 @@ class Collaborator:
 
 
 DEFAULT_LOCK_KEY = ".reconciler/apply.lock"
+DEFAULT_ACCESS_POINT_FORMAT = "{}-access-point"
+
+
+def default_access_point(collaborator_id: str, prefix: str = "") -> str:
+    """The access point name a collaborator gets when `access_point:` is not given: the file's
+    `access_point_prefix` (several shares in one account keep their names apart with it), then
+    `<id>-access-point`."""
+    return prefix + DEFAULT_ACCESS_POINT_FORMAT.format(collaborator_id)
 
 
 @dataclass(frozen=True)

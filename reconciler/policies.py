@@ -32,8 +32,37 @@ ALL_DELEGATED_ACTIONS = tuple(
     sorted({a for actions in OBJECT_ACTIONS.values() for a in actions} | {LIST_ACTION})
 )
 
+# With SSE-KMS, S3 calls KMS on the requester's behalf: PutObject needs kms:GenerateDataKey,
+# GetObject kms:Decrypt, and a multipart upload both (S3 User Guide, "Using server-side encryption
+# with AWS KMS keys (SSE-KMS)", https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
+# and "Multipart upload API and permissions",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
+# `write` includes multipart uploads (AbortMultipartUpload; the AWS CLI splits large files).
+KMS_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
+    AccessLevel.WRITE: ("kms:Decrypt", "kms:GenerateDataKey"),
+    AccessLevel.READ: ("kms:Decrypt",),
+}
+KMS_VIA_SERVICE = "kms:ViaService"
+# With an S3 Bucket Key (the tool always enables it) the encryption context is the bucket ARN,
+# not the object's (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+KMS_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
+SID_KMS = "ReconcilerUseBucketKeyThroughS3"
+SID_KEY_POLICY_PREFIX = "ReconcilerPrincipals"
 SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
+SID_DENY_OLD_SIGNATURES = "ReconcilerDenyLongLivedPresignedUrls"
+# Every Sid bucket_statements() writes, now or in an earlier version: the planner replaces only
+# these in a bucket policy and keeps any other statement, "Reconciler..." Sids included (a
+# newer version's, or a person's). A new bucket statement's Sid must be added here (a test
+# checks it).
+BUCKET_STATEMENT_SIDS = frozenset({SID_DELEGATE, SID_DENY_INSECURE, SID_DENY_OLD_SIGNATURES})
+# s3:signatureAge is in milliseconds and is set only for presigned URLs (S3 API Reference,
+# "Amazon S3 Signature Version 4 Authentication Specific Policy Keys",
+# https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html; the
+# Deny with NumericGreaterThan follows AWS Prescriptive Guidance, "Presigned URL best practices:
+# Additional guardrails", Guardrail for s3:signatureAge).
+SIGNATURE_AGE_KEY = "s3:signatureAge"
 
 
 # `console: true`: the S3 console opens an access point by listing it from its root with
@@ -107,26 +136,29 @@ def identity_statements(config: Config, collaborator: Collaborator) -> list[dict
     nothing that lists bucket or access point names. With `console: true` it gets what the S3
     console needs to reach its access point.
     """
-    if not collaborator.console or not collaborator.access:
-        return []
-    return [
-        {
-            "Sid": SID_CONSOLE_LISTS,
-            "Effect": "Allow",
-            "Action": list(CONSOLE_ACCOUNT_ACTIONS),
-            "Resource": "*",
-        },
-        {
-            "Sid": SID_CONSOLE_OWN_ACCESS_POINT,
-            "Effect": "Allow",
-            "Action": "s3:GetAccessPoint",
-            "Resource": config.access_point_arn(collaborator.access_point),
-        },
-    ]
+    kms = kms_statement(config, collaborator)
+    statements = [kms] if kms else []
+    if collaborator.console and collaborator.access:
+        statements += [
+            {
+                "Sid": SID_CONSOLE_LISTS,
+                "Effect": "Allow",
+                "Action": list(CONSOLE_ACCOUNT_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": SID_CONSOLE_OWN_ACCESS_POINT,
+                "Effect": "Allow",
+                "Action": "s3:GetAccessPoint",
+                "Resource": config.access_point_arn(collaborator.access_point),
+            },
+        ]
+    return statements
 
 
 def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any] | None:
-    """The managed user's inline policy, or None when it needs none (the default)."""
+    """The managed user's inline policy, or None when it needs none (the default on an SSE-S3
+    bucket)."""
     statements = identity_statements(config, collaborator)
     return _document(statements) if statements else None
 
@@ -136,10 +168,12 @@ def partner_identity_policy(config: Config, collaborator: Collaborator) -> dict[
     principal there; None for a principal in this account (a resource policy naming it is
     enough there). Across accounts the requester's identity policy AND the resource policies
     must allow a request (IAM User Guide, "Cross-account policy evaluation logic"): these are
-    the access point policy's statements, for the same actions on the same resources."""
+    the access point policy's statements, for the same actions on the same resources, and on an
+    SSE-KMS bucket the KMS statement for the bucket's key."""
     if collaborator.principal is None or not is_other_account(config, collaborator):
         return None
-    statements = level_statements(config, collaborator)
+    kms = kms_statement(config, collaborator)
+    statements = [*level_statements(config, collaborator), *([kms] if kms else [])]
     return _document(statements) if statements else None
 
 
@@ -147,10 +181,85 @@ def is_other_account(config: Config, collaborator: Collaborator) -> bool:
     return config.principal_arn(collaborator).split(":")[4] != config.account_id
 
 
+def kms_actions(collaborator: Collaborator) -> tuple[str, ...]:
+    """The KMS actions its levels need on the bucket's key (none without read or write)."""
+    return tuple(sorted({a for lv in collaborator.access for a in KMS_ACTIONS.get(lv, ())}))
+
+
+def key_resource(config: Config) -> str:
+    """The key ARN; offline, before an alias is resolved, a stand-in of the same length (for
+    size checks and `verify --desired`)."""
+    arn = config.bucket.key_arn
+    if arn is not None:
+        return arn
+    return f"arn:aws:kms:{config.region}:{config.account_id}:key/{'0' * 36}"
+
+
+def kms_conditions(config: Config) -> dict[str, Any]:
+    """Only through S3 in the bucket's Region, only for this bucket (with the Bucket Key)."""
+    return {
+        "StringEquals": {
+            KMS_VIA_SERVICE: f"s3.{config.region}.amazonaws.com",
+            KMS_CONTEXT_KEY: f"arn:aws:s3:::{config.bucket.name}",
+        }
+    }
+
+
+def kms_statement(config: Config, collaborator: Collaborator) -> dict[str, Any] | None:
+    """The identity-policy statement that lets S3 use the bucket's key for its levels (SSE-KMS
+    only). Also what a partner's administrator attaches in the partner's account."""
+    actions = kms_actions(collaborator)
+    if not config.bucket.kms or not actions:
+        return None
+    return {
+        "Sid": SID_KMS,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": key_resource(config),
+        "Condition": kms_conditions(config),
+    }
+
+
+def key_policy_statements(config: Config) -> list[dict[str, Any]]:
+    """Our statements in the key policy (bucket.manage_key_policy): every `principal:`
+    collaborator is named, since this tool writes no identity policy for it. A principal of
+    another account than the key's needs the key policy to name it (AWS KMS Developer Guide,
+    "Allowing users in other accounts to use a KMS key"); one of the key's account is then
+    allowed by the key policy alone ("Key policies in AWS KMS"). Users this tool creates get
+    their KMS statement in their identity policy and rely on the key policy's delegation to
+    IAM. One statement per set of actions; suspended collaborators are left out."""
+    if not config.bucket.kms or config.bucket.key_arn is None:
+        return []
+    by_actions: dict[tuple[str, ...], set[str]] = {}
+    for collab in config.collaborators:
+        principal = config.principal_arn(collab)
+        actions = kms_actions(collab)
+        if actions and not collab.suspended and collab.principal is not None:
+            by_actions.setdefault(actions, set()).add(principal)
+    return [
+        {
+            "Sid": SID_KEY_POLICY_PREFIX + "".join(a.split(":")[1] for a in actions),
+            "Effect": "Allow",
+            "Principal": {"AWS": _one_or_list(sorted(principals))},
+            "Action": list(actions),
+            "Resource": "*",
+            "Condition": kms_conditions(config),
+        }
+        for actions, principals in sorted(by_actions.items())
+    ]
+
+
+def _one_or_list(values: list[str]) -> str | list[str]:
+    """As the canonical form writes it, so a second plan finds nothing to change."""
+    return values[0] if len(values) == 1 else values
+
+
 def bucket_statements(config: Config) -> list[dict[str, Any]]:
-    """Our statements in the bucket policy: delegate to this account's access points, TLS only."""
+    """Our statements in the bucket policy: delegate to this account's access points, TLS only,
+    presigned URLs valid for at most bucket.presigned_url_max_age_seconds."""
     bucket_arn = f"arn:aws:s3:::{config.bucket.name}"
     resources = [bucket_arn, f"{bucket_arn}/*"]
+    max_age_ms = config.bucket.presigned_url_max_age_seconds * 1000
     return [
         {
             "Sid": SID_DELEGATE,
@@ -167,6 +276,14 @@ def bucket_statements(config: Config) -> list[dict[str, Any]]:
             "Action": "s3:*",
             "Resource": resources,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": SID_DENY_OLD_SIGNATURES,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericGreaterThan": {SIGNATURE_AGE_KEY: str(max_age_ms)}},
         },
     ]
 

@@ -4,8 +4,11 @@ delete; access points tagged before the bucket tag existed are adopted by a tag-
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from reconciler import policies
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.executor import apply_plan
 from reconciler.model import (
@@ -18,6 +21,7 @@ from reconciler.model import (
 from reconciler.plan import Plan
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
+from tests.test_validate_cli import reconcile
 
 BUCKET = "clinical-share-123456789012"
 OTHER = "oncology-share-123456789012"
@@ -143,3 +147,115 @@ def test_removing_a_user_that_is_in_a_group_is_a_plan_error(cloud: FakeCloud) ->
         "plan again",
     )
     assert not [c for c in p.changes if c.type.value.startswith("iam_user")]
+
+
+# --- several files given to one `validate` run -------------------------------------------------
+
+
+def test_validate_refuses_two_files_sharing_a_bucket_an_access_point_or_a_user(
+    tmp_path: Path,
+) -> None:
+    first = tmp_path / "cardiology.yaml"
+    first.write_text(BASE_YAML)
+    clash = BASE_YAML.replace("iam_user: Bob", "iam_user: bob").replace(
+        "access_point: partner-site-ap", "access_point: onco-partner-ap"
+    )
+    second = tmp_path / "oncology.yaml"
+    second.write_text(
+        clash.replace(
+            "  - id: alice\n    iam_user: Alice",
+            "  - id: alice\n    iam_user: OncoAlice\n    access_point: onco-alice-ap",
+        )
+    )
+    result = reconcile("validate", str(first), str(second))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    # each clash is shown in both files, naming the other place (issue 15)
+    for here, there, at in ((first, second, (12, 13)), (second, first, (13, 12))):
+        assert (
+            f"{here}:5:3: bucket.name: bucket '{BUCKET}' is also used by {there}:5:3: one file "
+            "per bucket: two files would each rewrite the bucket policy and remove the other's "
+            "access points; merge them into one file\n"
+        ) in result.stderr
+        assert (
+            f"{here}:{at[0]}:5: collaborators[1].id: access point 'bob-access-point' (the "
+            f"default, from id) is also used by {there}:{at[1]}:5 (account 123456789012, "
+            "us-east-1): access point names are unique per account and Region"
+        ) in result.stderr
+    assert (
+        f"{second}:14:5: collaborators[1].iam_user: IAM user 'bob' is also used by {first}:13:5 "
+        "(account 123456789012): IAM user names are unique in an account regardless of case"
+    ) in result.stderr
+    assert "alice" not in result.stderr.lower()
+
+
+def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path) -> None:
+    bounded = BASE_YAML.replace(
+        "iam_path:",
+        "iam_permissions_boundary: arn:aws:iam::123456789012:policy/boundary\niam_path:",
+    )
+    first = tmp_path / "a.yaml"
+    first.write_text(bounded)
+    second = tmp_path / "b.yaml"
+    second.write_text(
+        bounded.replace(BUCKET, OTHER)
+        .replace("iam_user: Alice", "iam_user: OncoAlice\n    access_point: onco-alice-ap")
+        .replace("iam_user: Bob", "iam_user: OncoBob\n    access_point: onco-bob-ap")
+        .replace("access_point: partner-site-ap", "access_point: onco-partner-ap")
+        # users of two shares in one account live under paths of their own (issue 15)
+        .replace("iam_path: /collaborators/", "iam_path: /oncology/")
+    )
+    result = reconcile("validate", str(first), str(second), str(first))
+    assert (result.returncode, errors_only(result.stderr)) == (0, "")
+    assert (
+        result.stdout
+        == f"{first} is valid: 3 collaborators.\n{second} is valid: 3 collaborators.\n"
+        "All 2 files are valid.\n"
+    )
+
+
+def errors_only(stderr: str) -> str:
+    """Without the warnings validate also prints (e.g. no permissions boundary)."""
+    return "".join(line for line in stderr.splitlines(True) if ": warning: " not in line)
+
+
+# --- bucket-policy statements ------------------------------------------------------------------
+
+
+def test_reconciler_statement_this_version_never_writes_is_kept(
+    config: Config, cloud: FakeCloud
+) -> None:
+    newer = {
+        "Sid": "ReconcilerFromANewerVersion",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObjectAcl",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    cloud.buckets[BUCKET]["policy"]["Statement"].append(newer)
+    p = plan(config, cloud.read(config))
+    assert p.is_empty
+    assert p.warnings == (
+        f"bucket policy statement ReconcilerFromANewerVersion of bucket {BUCKET} has a Reconciler "
+        "Sid that this version never writes: kept as it is (a newer version of the tool, or a "
+        "person, wrote it; only one collaborators file may name a bucket)",
+    )
+    # a statement it does write is still put back as collaborators.yaml says
+    cloud.buckets[BUCKET]["policy"]["Statement"] = [newer]
+    p = plan(config, cloud.read(config))
+    assert newer in p.changes[0].after["Statement"] and len(p.changes[0].after["Statement"]) > 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        "  presigned_url_max_age_seconds: 600\n",
+        "  encryption: aws:kms\n  kms_key_id: "
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\n",
+    ],
+)
+def test_every_bucket_statement_sid_is_registered(extra: str) -> None:
+    config = config_from(BASE_YAML.replace(f"  name: {BUCKET}\n", f"  name: {BUCKET}\n{extra}"))
+    sids = {s["Sid"] for s in policies.bucket_statements(config)}
+    assert sids <= policies.BUCKET_STATEMENT_SIDS

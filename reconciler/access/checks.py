@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from reconciler.access.analyzer import AnalyzerFinding
 from reconciler.access.evaluator import Decision, Evaluation, evaluate_identity_only
+from reconciler.access.key_checks import key_policy_outcomes
 from reconciler.access.requests import LEVEL_ACTIONS, LEVEL_ORDER, Identity, Principal
 from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Probes, Target
 from reconciler.access.subjects import (
@@ -35,7 +36,7 @@ from reconciler.access.subjects import (
 )
 from reconciler.model import AccessLevel, Config, LiveState
 from reconciler.plan import and_more_folders
-from reconciler.policies import is_other_account
+from reconciler.policies import KMS_ACTIONS, is_other_account
 
 
 class Status(StrEnum):
@@ -82,6 +83,8 @@ class BucketCheckName(StrEnum):
     DEFAULT_ENCRYPTION = "default-encryption"
     ACLS_DISABLED = "acls-disabled"
     NO_PUBLIC_ACCESS = "no-public-access"
+    PRESIGNED_URL_MAX_AGE = "presigned-url-max-age"
+    KMS_KEY_POLICY = "kms-key-policy"
 
 
 @dataclass(frozen=True)
@@ -391,7 +394,48 @@ class Verifier:
                 continue
             if who is subject:
                 self.expect(subject, Check.OWN_AP, who, level, target, home, allowed=True)
+                self.own_key(subject, level, target)
             self.expect(subject, Check.TLS, who, level, target, home, allowed=False, tls=False)
+
+    def own_key(self, subject: Subject, level: AccessLevel, target: Target) -> None:
+        """With SSE-KMS a granted read or write also needs the bucket's key: the KMS call S3
+        makes for the request must be allowed (identity policy and key policy)."""
+        key = self.state.key
+        actions = KMS_ACTIONS.get(level, ())
+        if key is None or not actions or not subject.exists:
+            return
+        evaluations = [self.state.evaluate_kms(subject.principal, a, target.value) for a in actions]
+        status, deciding = level_status(evaluations, allowed=True)
+        self.record(subject.id, Check.OWN_AP, status)
+        if deciding is None:
+            return
+        action = actions[evaluations.index(deciding)]
+        can = "cannot tell whether" if status is Status.UNKNOWN else "cannot"
+        self.findings.append(
+            Finding(
+                check=Check.OWN_AP.value,
+                status=status,
+                message=f"{subject.id}: own-ap: {can} S3 call {action} on KMS key {key.arn} "
+                f"to {level} {describe_target(target)} for {subject.id}: {deciding.because()}",
+                collaborator=subject.id,
+                principal=subject.id,
+                statements=tuple(dict.fromkeys(r.label for r in deciding.denied_by)),
+            )
+        )
+
+    def key_policy(self, outsiders: list[Subject]) -> BucketCheck:
+        name = BucketCheckName.KMS_KEY_POLICY
+        found = key_policy_outcomes(
+            self.state,
+            [anonymous_subject().principal, *(o.principal for o in outsiders)],
+            self.ours,
+        )
+        if not found:
+            return BucketCheck(
+                name, Status.OK, "only this account and collaborators can use the key"
+            )
+        status = Status.FAIL if any(d is Decision.ALLOW for d, _ in found) else Status.UNKNOWN
+        return BucketCheck(name, status, "; ".join(what for _, what in found))
 
     def other_prefixes(self, subject: Subject, who: Subject) -> None:
         probes = self.state.probes(who.principal, subject.home, [subject.prefix or ""])
@@ -427,21 +471,26 @@ class Verifier:
             _encryption(bucket.encryption),
             _acls_disabled(bucket.ownership_controls),
             self.no_public_access(outsiders),
+            self.presigned_url_max_age(),
+            *([self.key_policy(outsiders)] if self.state.key is not None else []),
         ]
 
-    def tls_only(self) -> BucketCheck:
-        admin = Principal(
-            "an administrator of the account",
-            f"arn:aws:iam::{self.state.account}:role/reconciler-verify-administrator",
-            Identity(unrestricted="an administrator's identity policy (allows everything)"),
-        )
+    def _not_denied(self, route: str | None, *, tls: bool, age: int | None = None) -> list[str]:
+        """Actions an administrator of the account could still do on this route (direct when
+        None) in such a request: each must be denied explicitly by a policy."""
         gaps = []
         for level in LEVEL_ORDER:
             target = Target(LISTING, "") if level is AccessLevel.LIST else Target(OBJECT, PROBE)
             for action in LEVEL_ACTIONS[level]:
-                evaluation = self.state.evaluate(admin, action, target, None, tls=False)
+                evaluation = self.state.evaluate(
+                    administrator(self.state.account), action, target, route, tls, age
+                )
                 if evaluation.decision is not Decision.DENY or not evaluation.denied_by:
                     gaps.append(action)
+        return gaps
+
+    def tls_only(self) -> BucketCheck:
+        gaps = self._not_denied(None, tls=False)
         if gaps:
             return BucketCheck(
                 BucketCheckName.TLS_ONLY,
@@ -451,6 +500,24 @@ class Verifier:
             )
         return BucketCheck(
             BucketCheckName.TLS_ONLY, Status.OK, "every request without TLS is explicitly denied"
+        )
+
+    def presigned_url_max_age(self) -> BucketCheck:
+        """A presigned URL used one millisecond past bucket.presigned_url_max_age_seconds is
+        explicitly denied, directly and through an access point (the bucket policy judges both)."""
+        max_ms = self.config.bucket.presigned_url_max_age_seconds * 1000
+        routes: list[str | None] = [None, *sorted(self.state.points)[:1]]
+        gaps = sorted({a for r in routes for a in self._not_denied(r, tls=True, age=max_ms + 1)})
+        name = BucketCheckName.PRESIGNED_URL_MAX_AGE
+        if gaps:
+            return BucketCheck(
+                name,
+                Status.FAIL,
+                f"the bucket policy does not deny presigned URLs older than {max_ms} ms "
+                f"(s3:signatureAge) for " + ", ".join(gaps),
+            )
+        return BucketCheck(
+            name, Status.OK, f"presigned URLs older than {max_ms // 1000} s are explicitly denied"
         )
 
     def no_public_access(self, outsiders: list[Subject]) -> BucketCheck:
@@ -482,6 +549,14 @@ class Verifier:
             else f"{len(new)} request(s) by anonymous callers or other accounts not denied"
         )
         return BucketCheck(BucketCheckName.NO_PUBLIC_ACCESS, status, detail)
+
+
+def administrator(account: str) -> Principal:
+    return Principal(
+        "an administrator of the account",
+        f"arn:aws:iam::{account}:role/reconciler-verify-administrator",
+        Identity(unrestricted="an administrator's identity policy (allows everything)"),
+    )
 
 
 def _worst(statuses: Iterable[Status]) -> Status:

@@ -35,8 +35,13 @@ KEY_DELIMITER = "s3:delimiter"
 KEY_AP_ARN = "s3:dataaccesspointarn"
 KEY_AP_ACCOUNT = "s3:dataaccesspointaccount"
 KEY_AP_ORIGIN = "s3:accesspointnetworkorigin"
+# milliseconds since a presigned URL was signed; absent for every other request (S3 API
+# Reference, "Amazon S3 Signature Version 4 Authentication Specific Policy Keys": "This
+# condition works only for presigned URLs")
+KEY_SIGNATURE_AGE = "s3:signatureage"
 MODELED_KEYS = frozenset(
     {
+        KEY_SIGNATURE_AGE,
         KEY_SECURE_TRANSPORT,
         KEY_PRINCIPAL_ARN,
         KEY_PRINCIPAL_ACCOUNT,
@@ -45,6 +50,24 @@ MODELED_KEYS = frozenset(
         KEY_AP_ARN,
         KEY_AP_ACCOUNT,
         KEY_AP_ORIGIN,
+    }
+)
+
+
+# The KMS call S3 makes on a requester's behalf with SSE-KMS (AWS KMS Developer Guide,
+# "kms:ViaService" and "kms:EncryptionContext:context-key"; S3 User Guide, "Reducing the cost of
+# SSE-KMS with Amazon S3 Bucket Keys": with a Bucket Key the context is the bucket ARN).
+KEY_VIA_SERVICE = "kms:viaservice"
+KEY_S3_CONTEXT = "kms:encryptioncontext:aws:s3:arn"
+KEY_CALLER_ACCOUNT = "kms:calleraccount"
+KMS_MODELED_KEYS = frozenset(
+    {
+        KEY_SECURE_TRANSPORT,
+        KEY_PRINCIPAL_ARN,
+        KEY_PRINCIPAL_ACCOUNT,
+        KEY_VIA_SERVICE,
+        KEY_S3_CONTEXT,
+        KEY_CALLER_ACCOUNT,
     }
 )
 
@@ -135,6 +158,8 @@ class Request:
     delimiter: str | None = None  # ListBucket: the s3:delimiter value, if any
     access_point: AccessPointRef | None = None
     secure_transport: bool = True
+    # a presigned URL used this many milliseconds after it was signed; None: not presigned
+    signature_age_ms: int | None = None
 
     @property
     def bucket_resource(self) -> str:
@@ -159,6 +184,8 @@ class Request:
             values[KEY_PREFIX] = self.prefix
         if self.delimiter is not None:
             values[KEY_DELIMITER] = self.delimiter
+        if self.signature_age_ms is not None and self.principal.arn is not None:
+            values[KEY_SIGNATURE_AGE] = str(self.signature_age_ms)
         if self.access_point is not None:
             values[KEY_AP_ARN] = self.access_point.arn
             values[KEY_AP_ACCOUNT] = self.access_point.account
@@ -171,4 +198,36 @@ class Request:
             target += f" with delimiter {self.delimiter}"
         via = f"via {self.access_point.name}" if self.access_point else "directly"
         tls = "" if self.secure_transport else " without TLS"
+        if self.signature_age_ms is not None:
+            tls += f" presigned {self.signature_age_ms} ms before"
         return f"{self.action} {target} {via}{tls}"
+
+
+@dataclass(frozen=True)
+class KmsRequest:
+    """kms:GenerateDataKey or kms:Decrypt on a key, for `principal`: made by S3 for a request
+    (`via_service` s3.REGION.amazonaws.com, `s3_context` the encryption context's aws:s3:arn),
+    or directly (both None)."""
+
+    principal: Principal
+    action: str
+    key_arn: str
+    via_service: str | None = None
+    s3_context: str | None = None
+
+    @cached_property
+    def context(self) -> Context:
+        values = {KEY_SECURE_TRANSPORT: "true"}
+        if self.principal.arn is not None:
+            values[KEY_PRINCIPAL_ARN] = self.principal.arn
+            values[KEY_PRINCIPAL_ACCOUNT] = self.principal.account or ""
+            values[KEY_CALLER_ACCOUNT] = self.principal.account or ""
+        if self.via_service is not None:
+            values[KEY_VIA_SERVICE] = self.via_service
+        if self.s3_context is not None:
+            values[KEY_S3_CONTEXT] = self.s3_context
+        return Context(values, KMS_MODELED_KEYS)
+
+    def describe(self) -> str:
+        via = f"through {self.via_service}" if self.via_service else "directly"
+        return f"{self.action} on {self.key_arn} {via}"

@@ -4,7 +4,7 @@ AWS account. Nothing leaves the process; state lasts for one command."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -19,10 +19,21 @@ _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 
 
 @contextmanager
-def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iterator[None]:
-    """`buckets` are created up front: those the config expects to exist already (the lock's)."""
+def sandbox(
+    account_id: str,
+    region: str,
+    buckets: tuple[str, ...] = (),
+    policies: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Iterator[None]:
+    """`buckets` are created up front: those the config expects to exist already (the lock's);
+    so are the managed `policies` (ARN -> document) it expects, e.g. the users' permissions
+    boundary that administrators create once."""
     import boto3
     from moto import mock_aws
+
+    from reconciler.aws.emulator import iam_boundaries
+
+    iam_boundaries.install()  # moto drops IAM users' permissions boundaries
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
@@ -35,4 +46,5 @@ def sandbox(account_id: str, region: str, buckets: tuple[str, ...] = ()) -> Iter
             if region != "us-east-1":
                 kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
             s3.create_bucket(**kwargs)
+        iam_boundaries.create_policies(boto3.client("iam"), policies or {})
         yield

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -142,10 +142,19 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
         wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
-        with sandbox(config.account_id, region, existing):
+        with sandbox(config.account_id, region, existing, sandbox_policies(config)):
             yield Clients(connection)
         return
     yield Clients(connection)
+
+
+def sandbox_policies(config: Config) -> dict[str, Any]:
+    """The managed policies the config expects administrators to have created."""
+    from reconciler.boundary import boundary_policy
+
+    if not config.iam_permissions_boundary:
+        return {}
+    return {config.iam_permissions_boundary: boundary_policy(config)}
 
 
 def check_account(clients: Any, config: Config) -> None:
@@ -188,8 +197,12 @@ def read_and_plan(
     adopt: bool = False,
     workers: int = DEFAULT_WORKERS,
     verify_tags: bool = False,
+    only: Collection[str] = (),
+    labels: Any = None,
 ) -> Plan:
-    """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today)."""
+    """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today).
+    `only`: a targeted run (--only); `labels` (reconciler.cli.origins.Labels): tell drift from
+    the edit under review."""
     day = today or today_utc()
     # adopting needs every access point's tags: an untagged one in sync must still be tagged
     live = read_live(
@@ -200,7 +213,8 @@ def read_and_plan(
         workers=workers,
         verify_tags=verify_tags or adopt,
     )
-    return make_plan(config, live, today=day, adopt=adopt)
+    plan = make_plan(config, live, today=day, adopt=adopt, only=only)
+    return plan if labels is None else labels.label(plan, config, live, day)
 
 
 def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:
@@ -269,10 +283,15 @@ def _failure_line(failure: Failure) -> str:
     return f"failed: {change_headline(failure.change)}: {failure.code}: {failure.message}{rid}"
 
 
-def echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> None:
+def apply_report(plan: Plan, result: ApplyResult | None, converged: bool) -> str:
+    """The JSON apply report: the plan, what was applied, failed and skipped, convergence."""
     doc: dict[str, Any] = {"plan": plan_document(plan), "converged": converged}
     if result is not None:
         doc["applied"] = [c.to_json() for c in result.applied]
         doc["failures"] = [f.to_json() for f in result.failures]
         doc["skipped"] = [c.to_json() for c in result.skipped]
-    click.echo(json.dumps(doc, indent=2))
+    return json.dumps(doc, indent=2)
+
+
+def echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> None:
+    click.echo(apply_report(plan, result, converged))

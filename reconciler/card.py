@@ -23,19 +23,21 @@ from reconciler.model import (
     Config,
     LiveState,
 )
-from reconciler.policies import is_other_account, partner_identity_policy
+from reconciler.policies import (
+    is_other_account,
+    kms_actions,
+    kms_statement,
+    partner_identity_policy,
+)
 
-# S3 User Guide, "Limiting presigned URL capabilities": the bucket policy denies requests whose
-# signature is older than this. Read through presigned_url_max_age() only, so that the YAML
-# setting (bucket.presigned_url_max_age_seconds) is wired in one place.
-DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS = 300
 EXAMPLE_FILE = "data.csv"
 
 
 def presigned_url_max_age(config: Config) -> int:
-    """The longest a presigned link may live on this bucket, in seconds."""
-    value = getattr(config.bucket, "presigned_url_max_age_seconds", None)
-    return int(value) if value else DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
+    """The longest a presigned link may live on this bucket, in seconds: the bucket policy
+    denies requests whose signature is older (S3 User Guide, "Limiting presigned URL
+    capabilities"; YAML bucket.presigned_url_max_age_seconds)."""
+    return config.bucket.presigned_url_max_age_seconds
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ def build_card(
         console=collab.console,
         presigned_url_max_age_seconds=max_age,
         encryption=config.bucket.encryption,
-        kms=_kms(config),
+        kms=_kms(config, collab),
         partner_policy=partner_identity_policy(config, granted) if granted else None,
         commands=commands_for(config, granted, max_age) if granted else (),
         source="desired" if live is None else "live",
@@ -160,10 +162,28 @@ def _kind(config: Config, collab: Collaborator) -> str:
     return "partner" if is_other_account(config, collab) else "principal"
 
 
-def _kms(config: Config) -> dict[str, Any] | None:
-    if config.bucket.encryption != "aws:kms":
+def _kms(config: Config, collab: Collaborator) -> dict[str, Any] | None:
+    """The bucket's key and what the collaborator's levels need of it (SSE-KMS only); for a
+    principal, the key-policy statement that must name it (AWS KMS Developer Guide, "Allowing
+    users in other accounts to use a KMS key")."""
+    if not config.bucket.kms:
         return None
-    return {"key": config.bucket.kms_key_id}
+    key = config.bucket.key_arn or config.bucket.kms_key_id
+    statement = kms_statement(config, collab)
+    needed = None
+    if statement is not None and collab.principal is not None:
+        needed = {
+            **{k: v for k, v in statement.items() if k != "Resource"},
+            "Sid": "AllowCollaboratorThroughS3",
+            "Principal": {"AWS": collab.principal},
+            "Resource": "*",
+        }
+    return {
+        "key": key,
+        "actions": list(kms_actions(collab)),
+        "key_policy_statement": needed,
+        "key_policy_managed": config.bucket.manage_key_policy,
+    }
 
 
 def _live_facts(

@@ -17,6 +17,7 @@ and Access Management" (which actions support iam:PermissionsBoundary).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -128,7 +129,10 @@ def test_without_the_field_boundaries_are_left_alone_and_the_risk_is_said() -> N
 def test_boundary_is_set_before_the_inline_policy_is_written(bounded: Config) -> None:
     """The apply role may only put inline policies on users that carry the boundary."""
     cloud = FakeCloud()
-    old = config_from(BASE_YAML)
+    # Alice opts in to the console: she has an inline policy to write
+    console = ("    access: [write]\n", "    access: [write]\n    console: true\n")
+    old = config_from(BASE_YAML.replace(*console, 1))
+    bounded = config_from(BOUNDED_YAML.replace(*console, 1))
     assert apply_plan(plan(old, cloud.read(old)), cloud).ok
     cloud.users["Alice"]["policies"].clear()  # drift: Alice lost her policy as well
     cloud.calls.clear()
@@ -372,8 +376,9 @@ def test_boundary_allows_every_identity_statement_of_every_collaborator(bounded:
     boundary = boundary_policy(bounded)
     for collab in bounded.collaborators:
         if collab.iam_user:
-            for s in policies.identity_policy(bounded, collab)["Statement"]:
-                assert covered(boundary, s), s
+            for variant in (collab, dataclasses.replace(collab, console=True)):
+                for s in policies.identity_statements(bounded, variant):
+                    assert covered(boundary, s), s
 
 
 def test_boundary_allows_nothing_the_identity_policies_cannot(bounded: Config) -> None:
@@ -393,11 +398,11 @@ def test_boundary_follows_statements_other_engineers_add(
     """The derivation is generic: a statement the identity builder starts writing (here a KMS
     grant confined to S3, and a console listing of the collaborator's own folder) is in the
     boundary without touching reconciler/boundary.py; per-collaborator parts are widened."""
-    original = policies.identity_policy
+    original = policies.identity_statements
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
-    def extended(config: Config, collaborator: Any) -> dict[str, Any]:
-        document = original(config, collaborator)
+    def extended(config: Config, collaborator: Any) -> list[dict[str, Any]]:
+        statements = original(config, collaborator)
         ap = config.access_point_arn(collaborator.access_point)
         extra = [
             {
@@ -424,22 +429,23 @@ def test_boundary_follows_statements_other_engineers_add(
                     "Resource": f"{ap}/object/{collaborator.prefix}*",
                 }
             )
-        return {**document, "Statement": [*document["Statement"], *extra]}
+        return [*statements, *extra]
 
-    monkeypatch.setattr(policies, "identity_policy", extended)
+    monkeypatch.setattr(policies, "identity_statements", extended)
     boundary = boundary_policy(bounded)
     by_sid = {s["Sid"]: s for s in boundary["Statement"]}
     assert by_sid["ReconcilerUseBucketKey"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
     }
-    listing = by_sid["ReconcilerConsoleListOwnFolder"]
+    # merged with the statements on the same resources (GetAccessPoint with console: true)
+    listing = next(s for s in boundary["Statement"] if "s3:ListBucket" in _as_list(s["Action"]))
     assert listing["Resource"] == f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*"
     assert "Condition" not in listing  # a per-collaborator condition is dropped, never guessed
     # emitted for some access levels only: still in the boundary (every level is probed)
     assert "s3:GetObject" in listing["Action"]  # same resources, no condition: merged
     for collab in bounded.collaborators:
         if collab.iam_user:
-            for s in extended(bounded, collab)["Statement"]:
+            for s in extended(bounded, collab):
                 assert covered(boundary, s), s
 
 

@@ -73,6 +73,19 @@ def test_kms_bucket_says_no_sse() -> None:
     assert card.kms is not None and card.kms["key"] == key
     assert not any("--sse" in c.command for c in card.commands)
     assert "No --sse option" in render_card_text(card)
+    assert card.kms["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"]  # write and read
+    assert card.kms["key_policy_statement"] is None  # an IAM user: its identity policy has it
+    partner = build_card(config, "partner-site", today=TODAY)
+    assert partner.kms is not None and partner.partner_policy is not None
+    kms_sid = [s for s in partner.partner_policy["Statement"] if s["Sid"].endswith("ThroughS3")]
+    assert kms_sid[0]["Resource"] == key and kms_sid[0]["Condition"]["StringEquals"] == {
+        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::clinical-share-123456789012",
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    }
+    needed = partner.kms["key_policy_statement"]
+    assert needed["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/Uploader"}
+    assert needed["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert "The key policy of" in render_card_text(partner)
 
 
 def test_json_has_the_documented_keys(config: Config) -> None:

@@ -61,6 +61,8 @@ def render_card_text(card: AccessCard) -> str:
         lines.append(f"  {_no_commands(card)}")
     if card.partner_policy is not None:
         lines += ["", _partner_intro(card), json.dumps(card.partner_policy, indent=2)]
+    if _key_statement(card) is not None:
+        lines += ["", _key_intro(card), json.dumps(_key_statement(card), indent=2)]
     lines += ["", "Do not:"] + [f"  - {item}" for item in must_not(card)]
     if card.notes:
         lines += ["", "Notes:"] + [f"  - {note}" for note in card.notes]
@@ -101,10 +103,41 @@ def render_card_markdown(card: AccessCard) -> str:
             "```",
             "",
         ]
+    if _key_statement(card) is not None:
+        lines += [
+            "#### Key policy statement",
+            "",
+            _key_intro(card),
+            "",
+            "```json",
+            json.dumps(_key_statement(card), indent=2),
+            "```",
+            "",
+        ]
     lines += ["#### Please do not", "", *(f"- {item}" for item in must_not(card)), ""]
     if card.notes:
         lines += ["#### Notes", "", *(f"- {note}" for note in card.notes), ""]
     return "\n".join(lines)
+
+
+def _key_statement(card: AccessCard) -> object:
+    return None if card.kms is None else card.kms.get("key_policy_statement")
+
+
+def _key_intro(card: AccessCard) -> str:
+    assert card.kms is not None
+    if card.kms.get("key_policy_managed"):
+        return "The key policy names this principal (the tool maintains it) with:"
+    if card.kind == "principal":
+        return (
+            f"In this account, either the key policy of {card.kms.get('key')} names this "
+            "principal, or its identity policy allows the same and the key policy delegates to "
+            "IAM. The key-policy statement:"
+        )
+    return (
+        f"The key policy of {card.kms.get('key')} must name this principal; its administrators "
+        "add (the tool does not edit the key policy without bucket.manage_key_policy):"
+    )
 
 
 def _describe_kind(card: AccessCard) -> str:

@@ -29,6 +29,9 @@ import pytest
 from moto import mock_aws
 
 from reconciler import policies
+from reconciler.access.evaluator import Decision, evaluate
+from reconciler.access.policy import PolicyRef, compile_policy
+from reconciler.access.requests import AccessPointRef, Identity, Principal, Request
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
@@ -39,6 +42,7 @@ from reconciler.iam_policy import NO_BOUNDARY_NOTE, tool_policy
 from reconciler.model import AccessLevel, Config, ResourceType, Status
 from reconciler.plan import Action
 from reconciler.planner import NO_BOUNDARY_WARNING
+from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
 from tests.fake import FakeCloud
 
@@ -472,3 +476,97 @@ def test_validate_warns_when_the_field_is_absent(tmp_path: Any) -> None:
     assert result.stderr == f"{path}: warning: {NO_BOUNDARY_WARNING}\n"
     path.write_text(BOUNDED_YAML)
     assert run("validate", "-c", str(path)).stderr == ""
+
+
+# --- evaluation: access keeps working -----------------------------------------------------------
+
+BOUNDARIES_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
+EVERYTHING = {  # what a stolen apply role would write to a collaborator's user without a boundary
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "Stolen", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def alice_requests(config: Config, *, boundary: bool) -> dict[str, Decision]:
+    """Alice's decisions with her identity policy plus an escalated one (s3:* on *), with or
+    without the boundary: through her access point, and straight to the bucket."""
+    state = desired(config)
+    alice = next(c for c in config.collaborators if c.id == "alice")
+    user = state.users["Alice"]
+    identity = Identity(
+        policies=tuple(
+            p
+            for name, document in [*user.inline_policies.items(), ("stolen", EVERYTHING)]
+            if (p := compile_policy(document, PolicyRef("identity policy", f"Alice/{name}")))
+        ),
+        boundary=compile_policy(boundary_policy(config), PolicyRef("boundary", "Alice"))
+        if boundary
+        else None,
+    )
+    principal = Principal("alice", config.principal_arn(alice), identity)
+    ap = AccessPointRef(
+        alice.access_point, config.access_point_arn(alice.access_point), config.account_id
+    )
+    point_policy = compile_policy(
+        state.access_points[alice.access_point].policy, PolicyRef("access point", ap.name)
+    )
+    bucket_policy = compile_policy(state.bucket.policy, PolicyRef("bucket policy", "b"))
+    bucket = config.bucket.name
+
+    def decide_request(action: str, key: str, via: AccessPointRef | None) -> Decision:
+        request = Request(principal, action, bucket, config.account_id, key=key, access_point=via)
+        return evaluate(
+            request, access_point_policy=point_policy, bucket_policy=bucket_policy
+        ).decision
+
+    return {
+        "write own folder via access point": decide_request("s3:PutObject", "Alice/a.csv", ap),
+        "read Bob's folder directly": decide_request("s3:GetObject", "Bob/b.csv", None),
+        "delete own folder directly": decide_request("s3:DeleteObject", "Alice/a.csv", None),
+    }
+
+
+def test_access_point_grants_are_not_limited_by_the_boundary(bounded: Config) -> None:
+    """IAM User Guide, "Permissions boundaries for IAM entities" (BOUNDARIES_PAGE): within an
+    account, a boundary caps identity policies but does not reduce what a resource-based policy
+    (the access point policy naming Alice's user ARN) grants. So Alice keeps her access, and an
+    escalated inline policy (what a stolen apply role could write) gives her nothing more."""
+    without = alice_requests(bounded, boundary=False)
+    assert without == {
+        "write own folder via access point": Decision.ALLOW,
+        "read Bob's folder directly": Decision.ALLOW,  # the risk the boundary removes
+        "delete own folder directly": Decision.ALLOW,
+    }
+    assert alice_requests(bounded, boundary=True) == {
+        "write own folder via access point": Decision.ALLOW,  # access keeps working
+        "read Bob's folder directly": Decision.DENY,
+        "delete own folder directly": Decision.DENY,
+    }
+
+
+def test_a_deny_in_the_boundary_denies_even_what_a_resource_policy_allows(bounded: Config) -> None:
+    """ "An explicit deny in any of these policies overrides the allow" (BOUNDARIES_PAGE)."""
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Sid": "NoWrites", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"},
+        ],
+    }
+    alice = next(c for c in bounded.collaborators if c.id == "alice")
+    state = desired(bounded)
+    identity = Identity(boundary=compile_policy(deny, PolicyRef("boundary", "Alice")))
+    principal = Principal("alice", bounded.principal_arn(alice), identity)
+    ap = AccessPointRef(
+        alice.access_point, bounded.access_point_arn(alice.access_point), bounded.account_id
+    )
+    result = evaluate(
+        Request(
+            principal, "s3:PutObject", bounded.bucket.name, ACCOUNT, key="Alice/a", access_point=ap
+        ),
+        access_point_policy=compile_policy(
+            state.access_points[alice.access_point].policy, PolicyRef("access point", ap.name)
+        ),
+        bucket_policy=compile_policy(state.bucket.policy, PolicyRef("bucket policy", "b")),
+    )
+    assert result.decision is Decision.DENY and "NoWrites" in result.because()

@@ -235,6 +235,8 @@ def _dispatch(w: Writer, c: Change) -> None:
         w.put_ownership_controls(c.id, c.after)
     elif t is ResourceType.BUCKET_POLICY:
         w.put_bucket_policy(c.id, c.after)
+    elif t is ResourceType.KMS_KEY_POLICY:
+        w.put_key_policy(c.id, c.after)  # only ever updated: keys are never created or deleted
     elif t is ResourceType.IAM_USER:
         _dispatch_user(w, c)
     elif t is ResourceType.IAM_USER_POLICY:

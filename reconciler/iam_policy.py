@@ -208,7 +208,58 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
             access_point_pattern(config),
         ),
         *audit_read_statements(config),
+        *key_read_statements(config),
     ]
+
+
+# SSE-KMS: plan resolves kms_key_id and reads the key policy (kms:DescribeKey, kms:GetKeyPolicy).
+KEY_READ = ("kms:DescribeKey", "kms:GetKeyPolicy")
+# The apply lock is an object in the shared bucket: S3 asks KMS for a data key to write it and
+# to decrypt it to read it (S3 User Guide, "Using server-side encryption with AWS KMS keys").
+LOCK_KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def key_statement(config: Config, sid: str, actions: tuple[str, ...]) -> dict[str, Any]:
+    """On the key: its ARN when known; an alias cannot name a key in IAM, so then any key of
+    the account that carries that alias (kms:ResourceAliases, AWS KMS Developer Guide,
+    "Using aliases to control access to KMS keys")."""
+    key = config.bucket.kms_key_id or ""
+    arn = config.bucket.key_arn
+    if arn is None and "alias/" not in key:  # a bare key id
+        arn = f"arn:aws:kms:{config.region}:{config.account_id}:key/{key}"
+    if arn is not None:
+        return _allow(sid, actions, arn)
+    alias = "alias/" + key.split("alias/", 1)[1]
+    return {
+        **_allow(sid, actions, f"arn:aws:kms:{config.region}:{config.account_id}:key/*"),
+        "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}},
+    }
+
+
+def key_read_statements(config: Config) -> list[dict[str, Any]]:
+    if not config.bucket.kms:
+        return []
+    return [key_statement(config, "ReconcilerReadBucketKey", KEY_READ)]
+
+
+def key_apply_statements(config: Config) -> list[dict[str, Any]]:
+    """The lock object on a KMS bucket (only through S3, only for that bucket), and writing our
+    statements in the key policy when the tool manages it."""
+    if not config.bucket.kms:
+        return []
+    statements = []
+    if config.lock_bucket == config.bucket.name:
+        lock = key_statement(config, "ReconcilerApplyLockBucketKey", LOCK_KEY_USE)
+        conditions = {
+            "StringEquals": {
+                "kms:ViaService": f"s3.{config.region}.amazonaws.com",
+                "kms:EncryptionContext:aws:s3:arn": bucket_arn(config),
+            }
+        }
+        statements.append({**lock, "Condition": {**lock.get("Condition", {}), **conditions}})
+    if config.bucket.manage_key_policy:
+        statements.append(key_statement(config, "ReconcilerManageKeyPolicy", ("kms:PutKeyPolicy",)))
+    return statements
 
 
 def audit_read_statements(config: Config) -> list[dict[str, Any]]:
@@ -254,6 +305,7 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
         _allow("ReconcilerRemoveAccessPoints", ACCESS_POINT_REMOVE, access_point_pattern(config)),
     ]
     statements += lock_statements(config)
+    statements += key_apply_statements(config)
     if config.audit.bucket:
         objects = f"arn:aws:s3:::{config.audit.bucket}/{config.audit.prefix}*"
         statements.append(_allow("ReconcilerWriteAuditRecords", AUDIT_WRITE, objects))

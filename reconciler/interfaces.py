@@ -26,6 +26,8 @@ class Writer(Protocol):
 
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None: ...
 
+    def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None: ...
+
     def create_user(
         self,
         name: str,

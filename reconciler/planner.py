@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from reconciler import lifecycle, policies
+from reconciler import kms, lifecycle, policies
+from reconciler.key_policy import desired_key_policy
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -82,10 +83,14 @@ def _our_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {k: tags[k] for k in sorted(tags) if k in _OUR_TAG_KEYS}
 
 
-def encryption_value(config: Config) -> dict[str, str]:
-    value = {"SSEAlgorithm": config.bucket.encryption}
-    if config.bucket.kms_key_id:
-        value["KMSMasterKeyID"] = config.bucket.kms_key_id
+def encryption_value(config: Config) -> dict[str, Any]:
+    """SSE-KMS names the key by its ARN (an alias would resolve in each writer's account) and
+    turns on the S3 Bucket Key, which makes the bucket ARN the encryption context."""
+    value: dict[str, Any] = {"SSEAlgorithm": config.bucket.encryption}
+    key = config.bucket.key_arn or config.bucket.kms_key_id
+    if config.bucket.kms and key:
+        value["KMSMasterKeyID"] = key
+        value["BucketKeyEnabled"] = True
     return value
 
 
@@ -152,12 +157,14 @@ def plan(
     expired (None: none has); `adopt` tags untagged users and access points the YAML names
     instead of refusing them. What the changes do to access is the next stage's business
     (reconciler.access.review)."""
+    config, key_errors = kms.resolve_key(config, live)
     resolved = lifecycle.resolve(config, today)
-    builder = _Builder(adopt=adopt)
+    builder = _Builder(adopt=adopt, errors=key_errors)
     _plan_bucket(resolved, live, builder)
     _plan_users(resolved, live, builder)
     _plan_access_points(resolved, live, builder)
     _plan_bucket_policy(resolved, live, builder)
+    _plan_key_policy(resolved, live, builder)
     return Plan.build(
         builder.changes,
         warnings=[
@@ -262,6 +269,18 @@ def _plan_bucket_policy(config: Config, live: LiveState, b: _Builder) -> None:
         "person, wrote it; only one collaborators file may name a bucket)"
         for sid in unknown_reconciler_statements(live.bucket.policy)
     )
+
+
+def _plan_key_policy(config: Config, live: LiveState, b: _Builder) -> None:
+    key = live.kms_key
+    desired, problem = desired_key_policy(config, key)
+    if problem:
+        b.errors.append(problem)
+    if desired is None or key is None or key.arn is None:
+        return
+    before = canonical_policy(key.policy)
+    if before != canonical_policy(desired):
+        b.add(Action.UPDATE, ResourceType.KMS_KEY_POLICY, key.arn, None, before, desired)
 
 
 # --- IAM users --------------------------------------------------------------------------------

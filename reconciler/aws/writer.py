@@ -45,9 +45,14 @@ class AwsWriter:
         self.s3 = clients.s3
         self.s3control = clients.s3control
         self.iam = clients.iam
+        self._clients = clients
         self.account_id = account_id
         self._sleep = sleep
         self._principal_wait = principal_wait
+
+    @property
+    def kms(self) -> Any:
+        return self._clients.kms
 
     # --- bucket ---------------------------------------------------------------------------
 
@@ -64,7 +69,8 @@ class AwsWriter:
 
     @writing
     def put_bucket_encryption(self, bucket: str, value: Mapping[str, Any]) -> None:
-        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": dict(value)}
+        default = {k: v for k, v in value.items() if k != "BucketKeyEnabled"}
+        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
         if value.get("SSEAlgorithm") == "aws:kms":
             rule["BucketKeyEnabled"] = True
         self.s3.put_bucket_encryption(
@@ -85,6 +91,21 @@ class AwsWriter:
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
+
+    @writing
+    def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None:
+        """The lockout safety check stays on: KMS refuses a policy that would keep the caller
+        from changing it again (AWS KMS API Reference, PutKeyPolicy,
+        BypassPolicyLockoutSafetyCheck)."""
+        policy = policy_text(document)
+        self._until_visible(
+            lambda: self.kms.put_key_policy(
+                KeyId=key_arn,
+                PolicyName="default",
+                Policy=policy,
+                BypassPolicyLockoutSafetyCheck=False,
+            )
+        )
 
     # --- IAM users ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.kms_key import kms_key_problems
 from reconciler.config.lifecycle import (
     audit_settings,
     lifecycle_problems,
@@ -62,6 +63,7 @@ def load_config_text(raw: bytes, name: str) -> Config:
         *schema.problems,
         *ambiguous_problems(doc),
         *semantic_problems(doc),
+        *kms_key_problems(doc),
         *phi_problems(doc),
         *dates,
     ]
@@ -105,6 +107,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             presigned_url_max_age_seconds=bucket.get(
                 "presigned_url_max_age_seconds", DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
             ),
+            manage_key_policy=bucket.get("manage_key_policy", False),
         ),
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,

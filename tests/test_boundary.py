@@ -49,6 +49,7 @@ from tests.fake import FakeCloud
 ACCOUNT = "123456789012"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 BOUNDED_YAML = BASE_YAML + f"iam_permissions_boundary: {BOUNDARY}\n"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 USERS = f"arn:aws:iam::{ACCOUNT}:user/collaborators/*"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Alice"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
@@ -445,6 +446,33 @@ def test_boundary_follows_statements_other_engineers_add(
         if collab.iam_user:
             for s in extended(bounded, collab)["Statement"]:
                 assert covered(boundary, s), s
+
+
+@pytest.mark.parametrize("key", [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}", "alias/research"])
+def test_boundary_of_a_kms_bucket_allows_the_key_only_through_s3_for_this_bucket(key: str) -> None:
+    """The KMS statement the identity policies carry for SSE-KMS is in the boundary, with its
+    conditions; a key given as an alias (resolved only at plan time) becomes any key of the
+    account and Region, still only through S3 and for this bucket."""
+    text = BOUNDED_YAML.replace(
+        "  name: clinical-share-123456789012\n",
+        f"  name: clinical-share-123456789012\n  encryption: aws:kms\n  kms_key_id: {key}\n",
+    )
+    config = config_from(text)
+    boundary = boundary_policy(config)
+    kms = [s for s in boundary["Statement"] if "kms:" in json.dumps(s["Action"])]
+    assert len(kms) == 1
+    assert sorted(_as_list(kms[0]["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert kms[0]["Condition"]["StringEquals"] == {
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::clinical-share-123456789012",
+    }
+    expected = key if key.startswith("arn:") else f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"
+    assert kms[0]["Resource"] == expected
+    if key.startswith("arn:"):  # with a known key every identity statement is covered
+        for collab in config.collaborators:
+            if collab.iam_user:
+                for s in policies.identity_policy(config, collab)["Statement"]:
+                    assert covered(boundary, s), s
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -115,6 +115,14 @@ class Collaborator:
 
 
 DEFAULT_LOCK_KEY = ".reconciler/apply.lock"
+DEFAULT_ACCESS_POINT_FORMAT = "{}-access-point"
+
+
+def default_access_point(collaborator_id: str, prefix: str = "") -> str:
+    """The access point name a collaborator gets when `access_point:` is not given: the file's
+    `access_point_prefix` (several shares in one account keep their names apart with it), then
+    `<id>-access-point`."""
+    return prefix + DEFAULT_ACCESS_POINT_FORMAT.format(collaborator_id)
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,18 @@ class LifecycleSettings:
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
 
 
+DEFAULT_MAX_KEY_AGE_DAYS = 90
+DEFAULT_MAX_UNUSED_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """YAML `report:`: when the access review (`reconcile report`) flags credentials."""
+
+    max_key_age_days: int = DEFAULT_MAX_KEY_AGE_DAYS
+    max_unused_days: int = DEFAULT_MAX_UNUSED_DAYS
+
+
 @dataclass(frozen=True)
 class AuditSettings:
     """YAML `audit:`: where apply records what it did. Nothing is recorded unless a bucket or
@@ -171,6 +191,7 @@ class Config:
     audit: AuditSettings = field(default_factory=AuditSettings)
     # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
     iam_permissions_boundary: str | None = None
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def lock_bucket(self) -> str:

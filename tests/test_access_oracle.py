@@ -18,6 +18,7 @@ simulator is wrong. Our "unknown" answers are counted, not compared.
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import random
 import shutil
@@ -462,13 +463,16 @@ def generate(seed: int, count: int) -> list[Case]:
 @pytest.fixture(scope="module")
 def simulator() -> Callable[[list[dict[str, Any]]], list[str]]:
     assert NODE is not None
-    if not (ORACLE / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir():
-        npm = shutil.which("npm")
-        assert npm is not None, "npm is needed to install tests/oracle (npm ci)"
-        installed = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=ORACLE, capture_output=True, text=True
-        )
-        assert installed.returncode == 0, f"npm ci in tests/oracle failed:\n{installed.stderr}"
+    # .ci/run installs it; a local run installs it here, once even with several test workers
+    with (ORACLE / "node_modules.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (ORACLE / "node_modules" / "@cloud-copilot" / "iam-simulate").is_dir():
+            npm = shutil.which("npm")
+            assert npm is not None, "npm is needed to install tests/oracle (npm ci)"
+            installed = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"], cwd=ORACLE, capture_output=True, text=True
+            )
+            assert installed.returncode == 0, f"npm ci in tests/oracle failed:\n{installed.stderr}"
 
     def run(simulations: list[dict[str, Any]]) -> list[str]:
         done = subprocess.run(

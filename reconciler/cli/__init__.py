@@ -1,11 +1,13 @@
 """Command line: argument parsing and wiring. The only package that prints or exits."""
 
 from reconciler.cli import (  # noqa: F401  (registers the commands)
+    access_review,
     history,
     iam_policy,
     import_cmd,
     init_cmd,
     locking,
+    matrix,
     plan_apply,
     validate,
     verify,

@@ -32,8 +32,10 @@ from reconciler.model import (
     Collaborator,
     Config,
     LockSettings,
+    ReportSettings,
     SafetySettings,
     Status,
+    default_access_point,
 )
 
 DEFAULT_IAM_PATH = "/collaborators/"
@@ -41,6 +43,11 @@ REQUIRED_KEYS = "version, account_id, region, bucket and collaborators"
 
 
 def load_config(path: str | Path) -> Config:
+    return load_config_source(path)[0]
+
+
+def load_config_source(path: str | Path) -> tuple[Config, SourceDocument]:
+    """The Config and the document it came from (positions for problems found across files)."""
     path = Path(path)
     name = str(path)
     try:
@@ -51,10 +58,14 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             name, [ConfigProblem(name, None, None, "", f"cannot read: {reason}")]
         ) from None
-    return load_config_text(raw, name)
+    return _load(raw, name)
 
 
 def load_config_text(raw: bytes, name: str) -> Config:
+    return _load(raw, name)[0]
+
+
+def _load(raw: bytes, name: str) -> tuple[Config, SourceDocument]:
     doc = read_document(raw, name)
     schema = schema_problems(doc)
     dates = lifecycle_problems(doc)
@@ -72,7 +83,7 @@ def load_config_text(raw: bytes, name: str) -> Config:
         problems += policy_size_problems(config, doc)
     if problems or config is None:
         raise ConfigError(name, list(dict.fromkeys(problems)))
-    return config
+    return config, doc
 
 
 def read_document(raw: bytes, name: str) -> SourceDocument:
@@ -96,7 +107,8 @@ def read_document(raw: bytes, name: str) -> SourceDocument:
 
 def to_config(data: dict[str, Any], source: str) -> Config:
     bucket = data["bucket"]
-    collaborators = tuple(_collaborator(c) for c in data.get("collaborators") or [])
+    prefix = data.get("access_point_prefix", "")
+    collaborators = tuple(_collaborator(c, prefix) for c in data.get("collaborators") or [])
     return Config(
         account_id=data["account_id"],
         region=data["region"],
@@ -121,16 +133,17 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         lifecycle=lifecycle_settings(data),
         audit=audit_settings(data),
         iam_permissions_boundary=data.get("iam_permissions_boundary"),
+        report=ReportSettings(**(data.get("report") or {})),
     )
 
 
-def _collaborator(entry: dict[str, Any]) -> Collaborator:
+def _collaborator(entry: dict[str, Any], access_point_prefix: str) -> Collaborator:
     cid = entry["id"]
     return Collaborator(
         id=cid,
         prefix=entry.get("prefix", f"{cid}/"),
         access=tuple(AccessLevel(a) for a in entry.get("access", ["write"])),
-        access_point=entry.get("access_point", f"{cid}-access-point"),
+        access_point=entry.get("access_point", default_access_point(cid, access_point_prefix)),
         iam_user=entry.get("iam_user"),
         principal=entry.get("principal"),
         status=Status(entry.get("status", "active")),

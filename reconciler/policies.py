@@ -48,7 +48,7 @@ KMS_VIA_SERVICE = "kms:ViaService"
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
 KMS_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
 SID_KMS = "ReconcilerUseBucketKeyThroughS3"
-SID_KEY_POLICY_PREFIX = "ReconcilerPartners"
+SID_KEY_POLICY_PREFIX = "ReconcilerPrincipals"
 SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
 SID_DENY_OLD_SIGNATURES = "ReconcilerDenyLongLivedPresignedUrls"
@@ -158,20 +158,20 @@ def kms_statement(config: Config, collaborator: Collaborator) -> dict[str, Any] 
 
 
 def key_policy_statements(config: Config) -> list[dict[str, Any]]:
-    """Our statements in the key policy (bucket.manage_key_policy): principals of accounts other
-    than the key's need the key policy to name them (AWS KMS Developer Guide, "Allowing users
-    in other accounts to use a KMS key"); same-account principals are served by the key
-    policy's delegation to IAM and their identity policies. One statement per set of actions,
-    naming every such principal; suspended collaborators are left out."""
-    arn = config.bucket.key_arn
-    if not config.bucket.kms or arn is None:
+    """Our statements in the key policy (bucket.manage_key_policy): every `principal:`
+    collaborator is named, since this tool writes no identity policy for it. A principal of
+    another account than the key's needs the key policy to name it (AWS KMS Developer Guide,
+    "Allowing users in other accounts to use a KMS key"); one of the key's account is then
+    allowed by the key policy alone ("Key policies in AWS KMS"). Users this tool creates get
+    their KMS statement in their identity policy and rely on the key policy's delegation to
+    IAM. One statement per set of actions; suspended collaborators are left out."""
+    if not config.bucket.kms or config.bucket.key_arn is None:
         return []
-    key_account = arn.split(":")[4]
     by_actions: dict[tuple[str, ...], set[str]] = {}
     for collab in config.collaborators:
         principal = config.principal_arn(collab)
         actions = kms_actions(collab)
-        if actions and not collab.suspended and principal.split(":")[4] != key_account:
+        if actions and not collab.suspended and collab.principal is not None:
             by_actions.setdefault(actions, set()).add(principal)
     return [
         {

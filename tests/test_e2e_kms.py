@@ -69,7 +69,7 @@ def test_kms_bucket_converges_and_verifies(
         moto_server.client("kms").get_key_policy(KeyId=arn, PolicyName="default")["Policy"]
     )
     sids = [s.get("Sid") for s in policy["Statement"]]
-    assert sids[-1] == "ReconcilerPartnersDecryptGenerateDataKey"
+    assert sids[-1] == "ReconcilerPrincipalsDecryptGenerateDataKey"
     assert policy["Statement"][-1]["Principal"] == {"AWS": PARTNER}
     assert len(sids) == 2  # moto's default statement (root delegation) is kept
 

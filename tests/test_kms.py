@@ -159,7 +159,7 @@ def test_a_key_arn_in_another_region_is_refused_offline() -> None:
 
 def partner_statement() -> dict[str, Any]:
     return {
-        "Sid": "ReconcilerPartnersDecryptGenerateDataKey",
+        "Sid": "ReconcilerPrincipalsDecryptGenerateDataKey",
         "Effect": "Allow",
         "Principal": {"AWS": PARTNER},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -358,3 +358,33 @@ def test_the_kms_statement_counts_toward_the_2048_character_inline_limit() -> No
         _non_blank(policy_text(identity_policy(c, collaborator(c, "alice")))) for c in (plain, kms)
     ]
     assert sizes[1] - sizes[0] > 250
+
+
+def test_a_same_account_principal_is_named_in_the_key_policy_and_verifies() -> None:
+    """The tool writes no identity policy for a `principal:`: with manage_key_policy the key
+    policy names it, which allows it in the key's own account without any identity policy
+    (KMS Developer Guide, "Key policies in AWS KMS")."""
+    local = "arn:aws:iam::123456789012:role/Analyst"
+    yaml_text = kms_yaml(manage=True) + (
+        f"  - id: analyst\n    principal: {local}\n    access: [read]\n"
+    )
+    config = config_from(yaml_text)
+    cloud = cloud_with_key(ADMIN_STATEMENT)
+    converge(config, cloud)
+    statements = {s["Sid"]: s for s in cloud.keys[KEY]["policy"]["Statement"]}
+    assert statements["ReconcilerPrincipalsDecrypt"]["Principal"] == {"AWS": local}
+    assert statements["ReconcilerPrincipalsDecryptGenerateDataKey"]["Principal"] == {"AWS": PARTNER}
+    report = verify(config, cloud.read(config))
+    own = [f for f in report.findings if f.collaborator == "analyst" and f.check == "own-ap"]
+    assert not [f for f in own if "KMS" in f.message], [f.message for f in own]
+
+
+def test_the_plan_shows_the_key_policy_statement_diff() -> None:
+    from reconciler.render.text import render_text
+
+    config = config_from(kms_yaml(manage=True))
+    out = render_text(plan(config, cloud_with_key(ADMIN_STATEMENT).read(config)))
+    assert (
+        f"~ kms_key_policy {KEY}\n      + ReconcilerPrincipalsDecryptGenerateDataKey: Allow " in out
+    )
+    assert "(1 statement not written by this tool kept unchanged)" in out

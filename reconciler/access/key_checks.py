@@ -59,8 +59,8 @@ def named_strangers(state: AccessState, ours: frozenset[str]) -> list[Principal]
 
 
 def key_gaps(config: Config, state: AccessState) -> list[str]:
-    """What the key policy lacks for collaborators' own levels, one plan warning each: same-
-    account principals need it to delegate to IAM; other accounts need a statement naming them."""
+    """What the key policy lacks for collaborators' own levels, one plan warning each: users
+    this tool creates need it to delegate to IAM; a `principal:` needs a statement naming it."""
     key = state.key
     if key is None:
         return []
@@ -93,7 +93,7 @@ def _gap(
     who = config.principal_arn(collab)
     head = f"collaborator {collab.id}: KMS key {key_arn} does not let {who} use {actions} "
     why = denied[0][1].because()
-    if principal.account == key_account:
+    if collab.iam_user is not None and principal.account == key_account:
         fix = (
             f"the key policy must delegate to IAM (allow arn:aws:iam::{key_account}:root "
             "kms:*, as the default key policy does)"
@@ -102,8 +102,9 @@ def _gap(
         fix = "check the key policy statements naming it (bucket.manage_key_policy is on)"
     else:
         fix = (
-            f"a principal of another account needs a key-policy statement naming it (allow "
-            f"{actions} with kms:ViaService s3.{config.region}.amazonaws.com), or set "
+            f"a principal: needs a key-policy statement naming it (allow {actions} with "
+            f"kms:ViaService s3.{config.region}.amazonaws.com; in the key's account, delegation "
+            "to IAM and an identity policy allowing the same also work), or set "
             "bucket.manage_key_policy: true"
         )
     return f"{head}through S3 ({why}): {fix}"

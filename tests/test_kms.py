@@ -388,3 +388,16 @@ def test_the_plan_shows_the_key_policy_statement_diff() -> None:
         f"~ kms_key_policy {KEY}\n      + ReconcilerPrincipalsDecryptGenerateDataKey: Allow " in out
     )
     assert "(1 statement not written by this tool kept unchanged)" in out
+
+
+def test_suspension_removes_the_users_kms_statement_with_the_rest() -> None:
+    config = config_from(kms_yaml())
+    cloud = cloud_with_key(ADMIN_STATEMENT)
+    converge(config, cloud)
+    assert "ReconcilerUseBucketKeyThroughS3" in json.dumps(cloud.users["Alice"]["policies"])
+    suspended = config_from(
+        kms_yaml().replace("    prefix: Alice/\n", "    prefix: Alice/\n    status: suspended\n")
+    )
+    converge(suspended, cloud)
+    assert "kms:" not in json.dumps(cloud.users["Alice"]["policies"])
+    assert "kms:" in json.dumps(cloud.users["Bob"]["policies"])

@@ -193,3 +193,9 @@ def test_every_format_lists_everyone_with_key_suffixes_and_ages() -> None:
         out = render(review)
         assert ("...OLD1" in out and "170 days old" in out) or name == "json", name
         assert "AKIAEXAMPLE" not in out, name  # only the last four characters of an id
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
+    review = review_of(BASE_YAML.replace("prefix: Alice/", "prefix: =HYPERLINK/"))
+    rows = list(csv.DictReader(io.StringIO(render_report_csv(review))))
+    assert rows[0]["folder"] == "'=HYPERLINK/"

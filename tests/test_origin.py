@@ -123,6 +123,8 @@ def test_the_last_completed_apply_decides_whether_the_file_changed() -> None:
     assert unchanged_since(record, "def", "collaborators.yaml") == ""
     assert unchanged_since(None, "abc", "collaborators.yaml") == ""
     assert last_completed_apply([json.dumps({**applied, "converged": False})]) is None
+    targeted = json.dumps({**applied, "config_sha256": "abc", "only": ["carol"]})
+    assert last_completed_apply([targeted]) is None  # the rest of the file was not applied
 
 
 def test_origin_label_matches_changes_by_action_type_id_and_content() -> None:

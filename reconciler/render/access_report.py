@@ -106,12 +106,18 @@ def _cells(row: Row, today: date) -> list[str]:
     ]
 
 
+def _inert(cell: str) -> str:
+    """A spreadsheet runs a cell starting with = + - @ as a formula (OWASP, "CSV Injection"):
+    such a cell gets a leading apostrophe."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
 def render_report_csv(review: Review) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in review.rows:
-        writer.writerow(_cells(row, review.today))
+        writer.writerow([_inert(cell) for cell in _cells(row, review.today)])
     return out.getvalue()
 
 

@@ -59,11 +59,16 @@ class ResourceType(StrEnum):
 # --- desired state -------------------------------------------------------------------------
 
 
+DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS = 300
+
+
 @dataclass(frozen=True)
 class BucketSpec:
     name: str
     encryption: str = "AES256"
     kms_key_id: str | None = None
+    # requests signed longer ago than this (presigned URLs) are denied by the bucket policy
+    presigned_url_max_age_seconds: int = DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class SafetySettings:
     """Guards against mistaken edits (YAML `safety:`)."""
 
     max_delete_fraction: float = 0.25
+    max_grant_fraction: float = 0.25
 
 
 @dataclass(frozen=True)

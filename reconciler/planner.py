@@ -1,10 +1,13 @@
 """Pure planning: plan(desired config, live state) -> Plan. No AWS, no I/O.
 
-Ownership without a state file: the planner only updates or deletes what this tool tagged (IAM
-users under iam_path tagged for this bucket, access points on the bucket with our tag) and the
-bucket-policy statements whose Sid starts with "Reconciler". Anything else is left alone; if the
-YAML names something that exists but is not ours, the plan carries an error instead of a takeover
-(unless `adopt` is asked for: then untagged users and access points the YAML names are tagged).
+Ownership without a state file, per bucket: the planner only updates or deletes what this tool
+tagged for this bucket (IAM users under iam_path tagged for it; access points that sit on it, with
+our tag naming it) and the bucket-policy statements whose Sid starts with "Reconciler". Anything
+else is left alone; if the YAML names something that exists but is not ours (untagged, or managed
+for another bucket by another collaborators file), the plan carries an error instead of a
+takeover (with `adopt`, untagged users and access points the YAML names are tagged instead).
+Access points tagged by earlier versions (no bucket tag) that sit on this bucket are ours: the
+plan adds the bucket tag.
 
 Lifecycle: a suspended or expired collaborator (see reconciler.lifecycle) keeps its IAM user and
 access point, loses its identity and access point policies, and its IAM user's active access keys
@@ -13,7 +16,7 @@ are deactivated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -63,9 +66,10 @@ def user_tags(config: Config, collab: Collaborator) -> dict[str, str]:
     }
 
 
-def access_point_tags(collab: Collaborator) -> dict[str, str]:
+def access_point_tags(config: Config, collab: Collaborator) -> dict[str, str]:
     return {
         MANAGED_TAG_KEY: MANAGED_TAG_VALUE,
+        BUCKET_TAG_KEY: config.bucket.name,
         COLLABORATOR_TAG_KEY: collab.id,
         **_status_tags(collab),
     }
@@ -175,7 +179,7 @@ def managed_collaborators(config: Config, live: LiveState) -> set[str]:
     owners |= {
         a.tags.get(COLLABORATOR_TAG_KEY)
         for a in live.access_points.values()
-        if a.bucket == config.bucket.name and is_managed(a.tags)
+        if owned_access_point(config, a)
     }
     owners |= {
         c.id
@@ -260,6 +264,9 @@ def _plan_users(config: Config, live: LiveState, b: _Builder) -> None:
             )
             continue
         owner = user.tags.get(COLLABORATOR_TAG_KEY)
+        if user.groups:
+            b.errors.append(grouped_user_error(owner, user.name, user.groups))
+            continue
         for policy_name in sorted(user.inline_policies):
             b.add(
                 Action.DELETE,
@@ -270,6 +277,19 @@ def _plan_users(config: Config, live: LiveState, b: _Builder) -> None:
                 None,
             )
         b.add(Action.DELETE, ResourceType.IAM_USER, user.name, owner, _user_value(user), None)
+
+
+def grouped_user_error(collaborator: str | None, user: str, groups: Sequence[str]) -> str:
+    """Deleting a user needs it out of every group first, and this tool may not take users out
+    of groups: it does not know what a group is for (a deny or quarantine group, say), so its
+    role has no iam:RemoveUserFromGroup."""
+    first = groups[0]
+    return (
+        f"collaborator {collaborator}: IAM user {user} is to be deleted but is in IAM group(s) "
+        f"{', '.join(groups)}; this tool does not know what a group is for and never removes "
+        f"users from groups: remove it yourself (aws iam remove-user-from-group --group-name "
+        f"{first} --user-name {user}) and plan again"
+    )
 
 
 def _user_value(user: LiveUser) -> dict[str, Any]:
@@ -349,9 +369,11 @@ def _user_ownership_ok(config: Config, collab: Collaborator, user: LiveUser, b: 
         return False
     owner = user.tags.get(BUCKET_TAG_KEY)
     if owner != config.bucket.name:
+        holder = f"bucket {owner}" if owner else f"no bucket (no {BUCKET_TAG_KEY} tag)"
         b.errors.append(
-            f"{where} is managed by the configuration for bucket {owner}, not "
-            f"{config.bucket.name}: choose another iam_user"
+            f"{where} is managed by the collaborators file of another bucket: it is tagged for "
+            f"{holder}, not {config.bucket.name}. IAM user names are unique per account: "
+            "choose another iam_user for this collaborator"
         )
         return False
     return True
@@ -373,6 +395,12 @@ def _plan_access_points(config: Config, live: LiveState, b: _Builder) -> None:
                 f"(no {MANAGED_TAG_KEY} tag): left alone"
             )
             continue
+        if not owned_access_point(config, ap):
+            b.warnings.append(
+                f"access point {ap.name} on bucket {ap.bucket} is tagged as managed for bucket "
+                f"{ap.tags.get(BUCKET_TAG_KEY)}, not this one: left alone"
+            )
+            continue
         owner = ap.tags.get(COLLABORATOR_TAG_KEY)
         if ap.policy is not None:
             b.add(
@@ -384,6 +412,30 @@ def _plan_access_points(config: Config, live: LiveState, b: _Builder) -> None:
                 None,
             )
         b.add(Action.DELETE, ResourceType.ACCESS_POINT, ap.name, owner, _ap_value(ap), None)
+
+
+def owned_access_point(config: Config, ap: LiveAccessPoint) -> bool:
+    """Ours: tagged as managed, sitting on this bucket (which AWS never changes), and tagged for
+    this bucket, or for no bucket (tagged by a version before the bucket tag: the plan adds it)."""
+    return (
+        is_managed(ap.tags)
+        and ap.bucket == config.bucket.name
+        and ap.tags.get(BUCKET_TAG_KEY, config.bucket.name) == config.bucket.name
+    )
+
+
+def _foreign_access_point(config: Config, collab: Collaborator, ap: LiveAccessPoint) -> str:
+    """A managed access point of another bucket's collaborators file: never replaced or
+    deleted, since that would take a collaborator's access away from the other file."""
+    tagged = ap.tags.get(BUCKET_TAG_KEY)
+    holder = f"bucket {ap.bucket}"
+    if tagged not in (None, ap.bucket):
+        holder += f" (tagged for bucket {tagged})"
+    return (
+        f"collaborator {collab.id}: access point {ap.name} is managed by the collaborators file "
+        f"of another bucket: it is on {holder}, not {config.bucket.name}. Access point names are "
+        "unique per account and Region: choose another access_point: name for this collaborator"
+    )
 
 
 def _ap_value(ap: LiveAccessPoint) -> dict[str, Any]:
@@ -402,7 +454,7 @@ def desired_access_point(config: Config, collab: Collaborator) -> dict[str, Any]
     return {
         "bucket": config.bucket.name,
         "network_origin": INTERNET,
-        "tags": access_point_tags(collab),
+        "tags": access_point_tags(config, collab),
     }
 
 
@@ -451,6 +503,9 @@ def _plan_access_point(
                 "but its tags were not read, so it is not known to be managed by this tool: "
                 "run the plan again"
             )
+        return
+    if is_managed(ap.tags) and not owned_access_point(config, ap):
+        b.errors.append(_foreign_access_point(config, collab, ap))
         return
     live_ap = _ap_value(ap)
     fixed_differs = _fixed_at_creation(live_ap) != _fixed_at_creation(desired_ap)

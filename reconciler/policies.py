@@ -34,6 +34,13 @@ ALL_DELEGATED_ACTIONS = tuple(
 
 SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
+SID_DENY_OLD_SIGNATURES = "ReconcilerDenyLongLivedPresignedUrls"
+# s3:signatureAge is in milliseconds and is set only for presigned URLs (S3 API Reference,
+# "Amazon S3 Signature Version 4 Authentication Specific Policy Keys",
+# https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html; the
+# Deny with NumericGreaterThan follows AWS Prescriptive Guidance, "Presigned URL best practices:
+# Additional guardrails", Guardrail for s3:signatureAge).
+SIGNATURE_AGE_KEY = "s3:signatureAge"
 
 
 def access_sid(level: AccessLevel) -> str:
@@ -88,9 +95,11 @@ def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any
 
 
 def bucket_statements(config: Config) -> list[dict[str, Any]]:
-    """Our statements in the bucket policy: delegate to this account's access points, TLS only."""
+    """Our statements in the bucket policy: delegate to this account's access points, TLS only,
+    presigned URLs valid for at most bucket.presigned_url_max_age_seconds."""
     bucket_arn = f"arn:aws:s3:::{config.bucket.name}"
     resources = [bucket_arn, f"{bucket_arn}/*"]
+    max_age_ms = config.bucket.presigned_url_max_age_seconds * 1000
     return [
         {
             "Sid": SID_DELEGATE,
@@ -107,6 +116,14 @@ def bucket_statements(config: Config) -> list[dict[str, Any]]:
             "Action": "s3:*",
             "Resource": resources,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": SID_DENY_OLD_SIGNATURES,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericGreaterThan": {SIGNATURE_AGE_KEY: str(max_age_ms)}},
         },
     ]
 

@@ -1,5 +1,6 @@
-"""Pure safety rules applied to a plan before anything changes: the mass-change guard and
-reviewed-plan binding (checksum)."""
+"""Pure safety rules applied to a plan before anything changes: the mass-change guards (deletes
+and replacements; widened access, from the review stage's access changes) and reviewed-plan
+binding (checksum)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,39 @@ def check_mass_change(plan: Plan, *, max_fraction: float, desired_count: int) ->
             f"refusing a plan that deletes or replaces {len(removed)} of {managed} managed "
             f"collaborators ({share:.0%} > {max_fraction:.0%}, safety.max_delete_fraction): "
             f"{', '.join(sorted(removed))}; {override}"
+        )
+
+
+_WIDER = {"deny": 0, "unknown": 1, "allow": 2}
+
+
+def widened_collaborators(plan: Plan) -> set[str]:
+    """Existing collaborators (owning resources today) whose access the plan's access changes
+    widen: a level, a folder or a principal that was denied and may be allowed after (an
+    unknown counts: it may be an allow). New collaborators do not count."""
+    existing = set(plan.managed_collaborators)
+    return {
+        c.collaborator
+        for c in plan.access_changes
+        if c.collaborator in existing and _WIDER[c.after] > _WIDER[c.before]
+    }
+
+
+def check_mass_grant(plan: Plan, *, max_fraction: float) -> None:
+    """Refuse (exit 3) a plan that widens the access of more than max_fraction of the existing
+    collaborators (a bad edit giving everyone `delete`, say). Widening a single collaborator is
+    always allowed, as removing one is. Override: --allow-mass-grant."""
+    managed = len(plan.managed_collaborators)
+    widened = widened_collaborators(plan)
+    if managed == 0 or len(widened) < 2:
+        return
+    share = len(widened) / managed
+    if share > max_fraction:
+        raise RefusedError(
+            f"refusing a plan that widens the access of {len(widened)} of {managed} existing "
+            f"collaborators ({share:.0%} > {max_fraction:.0%}, safety.max_grant_fraction): "
+            f"{', '.join(sorted(widened))}; review the plan and re-run with --allow-mass-grant "
+            "if it is intended"
         )
 
 

@@ -56,6 +56,7 @@ class FakeCloud:
                 tags=dict(u["tags"]),
                 inline_policies={k: canonical_policy(v) or {} for k, v in u["policies"].items()},
                 access_keys=dict(u.get("keys", {})),
+                groups=tuple(u.get("groups", ())),
             )
             for name, u in self.users.items()
         }

@@ -114,13 +114,21 @@ def test_reader_pages_through_access_points(config: Config, clients: Clients) ->
     assert len(pages) >= 3
 
 
-def test_delete_user_tears_down_keys_login_profile_groups_and_policies(clients: Clients) -> None:
+def test_delete_user_never_takes_a_user_out_of_a_group(clients: Clients) -> None:
+    iam = clients.iam
+    iam.create_user(UserName="Grouped", Path="/collaborators/")
+    iam.create_group(GroupName="quarantine")
+    iam.add_user_to_group(GroupName="quarantine", UserName="Grouped")
+    with pytest.raises(WriteError, match="in IAM group\\(s\\) quarantine"):
+        AwsWriter(clients, ACCOUNT).delete_user("Grouped")
+    assert [u["UserName"] for u in iam.get_group(GroupName="quarantine")["Users"]] == ["Grouped"]
+
+
+def test_delete_user_tears_down_keys_login_profile_and_policies(clients: Clients) -> None:
     iam = clients.iam
     iam.create_user(UserName="Gone", Path="/collaborators/")
     iam.create_access_key(UserName="Gone")
     iam.create_login_profile(UserName="Gone", Password="Not-a-real-password-1!")
-    iam.create_group(GroupName="g")
-    iam.add_user_to_group(GroupName="g", UserName="Gone")
     arn = iam.create_policy(
         PolicyName="p",
         PolicyDocument=json.dumps(
@@ -153,7 +161,6 @@ def test_delete_user_tears_down_keys_login_profile_groups_and_policies(clients: 
     # moto deletes users with leftovers (AWS refuses): check each leftover is gone explicitly
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_user(UserName="Gone")
-    assert iam.get_group(GroupName="g")["Users"] == []
     assert iam.list_entities_for_policy(PolicyArn=arn)["PolicyUsers"] == []
     # deleting again is a no-op
     writer.delete_user("Gone")

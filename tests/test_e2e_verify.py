@@ -121,3 +121,43 @@ def test_security_gate_refuses_a_plan_that_leaves_the_bucket_public(
     verify = run_reconcile("verify", "-c", str(config_file), server=moto_server)
     assert verify.returncode == 2
     assert "FAIL" in next(line for line in verify.stdout.splitlines() if "no-public-access" in line)
+
+
+def test_verify_and_the_gate_catch_a_grant_to_a_session_of_a_partner_role(
+    moto_server: MotoServer, config_file: Path
+) -> None:
+    """A bucket-policy statement granting one session of partner-site's role
+    (arn:aws:sts::ACCT:assumed-role/ROLE/SESSION; IAM User Guide, "AWS JSON policy elements:
+    Principal", role session principals) Alice's folder: verify exits 2, the gate refuses."""
+    applied = run_reconcile("apply", "-c", str(config_file), "--auto-approve", server=moto_server)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    s3 = moto_server.client("s3")
+    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    policy["Statement"].append(
+        {
+            "Sid": "UploaderSessionReadsAlice",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:sts::111122223333:assumed-role/Uploader/s1"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{BUCKET}/Alice/*",
+        }
+    )
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+
+    found = run_reconcile("verify", "-c", str(config_file), server=moto_server)
+    assert found.returncode == 2, found.stdout + found.stderr
+    row = next(
+        line.split() for line in found.stdout.splitlines() if line.startswith("partner-site")
+    )
+    assert row[2] == "FAIL"  # 2.direct
+    assert (
+        "FAIL: partner-site: direct: partner-site (session s1) can read "
+        "Alice/reconciler-verify-probe (folder of alice) directly" in found.stdout
+    )
+    assert "UploaderSessionReadsAlice" in found.stdout
+
+    config_file.write_text(BASE_YAML.replace("access: [write]\n", "access: [write, read]\n", 1))
+    refused = run_reconcile("plan", "-c", str(config_file), server=moto_server)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert "partner-site (session s1) can read" in refused.stderr
+    assert "Traceback" not in refused.stderr

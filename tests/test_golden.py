@@ -37,7 +37,8 @@ def drift_plan(config: Config) -> Plan:
     apply_plan(plan(config, cloud.read(config)), cloud)
     ap = cloud.access_points["alice-access-point"]["policy"]["Statement"][0]
     ap["Resource"] = ap["Resource"].replace("object/Alice/*", "object/*")
-    cloud.access_points["partner-site-ap"]["bucket"] = "old-share"
+    cloud.access_points["partner-site-ap"]["network_origin"] = "VPC"  # fixed at creation
+    cloud.access_points["partner-site-ap"]["vpc_id"] = "vpc-0123"
     cloud.access_points["legacy-ap"] = {"bucket": BUCKET, "tags": {}, "policy": None}
     cloud.buckets[BUCKET]["policy"]["Statement"] = [
         s

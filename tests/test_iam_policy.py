@@ -84,7 +84,6 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3control", "DeleteAccessPoint"): [("s3:DeleteAccessPoint", "accesspoint")],
     ("iam", "GetAccountAuthorizationDetails"): [("iam:GetAccountAuthorizationDetails", "*")],
     ("iam", "CreateUser"): [("iam:CreateUser", "user"), ("iam:TagUser", "user")],
-    ("iam", "RemoveUserFromGroup"): [("iam:RemoveUserFromGroup", "group")],
     ("iam", "DeleteVirtualMFADevice"): [("iam:DeleteVirtualMFADevice", "mfa")],
     **{
         ("iam", op): [(f"iam:{op}", "user")]
@@ -276,6 +275,19 @@ def drift_out_of_band(server: MotoServer) -> None:
     s3control.delete_access_point_policy(AccountId=ACCOUNT, Name="bob-access-point")
     s3control.create_access_point(AccountId=ACCOUNT, Name="legacy-ap", Bucket=BUCKET)
     s3.delete_bucket_encryption(Bucket=BUCKET)
+    # partner-site-ap, ours, now only reachable from a VPC: it must be replaced
+    partner = "partner-site-ap"
+    ap_tags = s3control.list_tags_for_resource(
+        AccountId=ACCOUNT, ResourceArn=f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{partner}"
+    )["Tags"]
+    s3control.delete_access_point(AccountId=ACCOUNT, Name=partner)
+    s3control.create_access_point(
+        AccountId=ACCOUNT,
+        Name=partner,
+        Bucket=BUCKET,
+        VpcConfiguration={"VpcId": "vpc-0123456789abcdef0"},
+        Tags=ap_tags,
+    )
 
 
 def give_bob_every_credential(server: MotoServer) -> None:
@@ -294,8 +306,6 @@ def give_bob_every_credential(server: MotoServer) -> None:
     certificate, ssh_key = self_signed_certificate()
     iam.upload_signing_certificate(UserName="Bob", CertificateBody=certificate)
     iam.upload_ssh_public_key(UserName="Bob", SSHPublicKeyBody=ssh_key)
-    iam.create_group(GroupName="readers")
-    iam.add_user_to_group(GroupName="readers", UserName="Bob")
     policy_arn = iam.create_policy(
         PolicyName="extra",
         PolicyDocument=json.dumps(
@@ -313,16 +323,7 @@ def give_bob_every_credential(server: MotoServer) -> None:
 @pytest.fixture
 def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Call], Config]]:
     """Every run of the scenario: (command, calls logged by -v, the config in effect)."""
-    # partner-site-ap already exists, ours, on another bucket: it must be replaced
-    s3, s3control = moto_server.client("s3"), moto_server.client("s3control")
-    s3.create_bucket(Bucket="old-share")
-    s3control.create_access_point(
-        AccountId=ACCOUNT,
-        Name="partner-site-ap",
-        Bucket="old-share",
-        Tags=[{"Key": "reconciler:managed-by", "Value": "s3-collaborator-reconciler"}],
-    )
-    s3.create_bucket(Bucket=AUDIT_BUCKET)
+    moto_server.client("s3").create_bucket(Bucket=AUDIT_BUCKET)
     config_file = tmp_path / "collaborators.yaml"
     config_file.write_text(SCENARIO_YAML)
     rec = Recorder(moto_server, config_file, [])
@@ -438,7 +439,6 @@ def test_printed_policy_covers_every_recorded_call(
         "DeleteVirtualMFADevice",
         "DeleteSigningCertificate",
         "DeleteSSHPublicKey",
-        "RemoveUserFromGroup",
         "DetachUserPolicy",
         "DeleteUser",
         "UpdateUser",
@@ -458,6 +458,14 @@ def test_printed_policy_covers_every_recorded_call(
 
 
 WRITE_VERBS = ("Create", "Put", "Delete", "Tag", "Update", "Remove", "Deactivate", "Detach")
+
+
+def test_apply_policy_cannot_take_users_out_of_groups(config: Config) -> None:
+    """RemoveUserFromGroup is authorised on the group: it would let the role take any user out
+    of any group (a deny or quarantine group too). A user in a group is a plan error instead."""
+    doc = tool_policy(config, read_only=False).document
+    assert not allowed(doc, "iam:RemoveUserFromGroup", f"arn:aws:iam::{ACCOUNT}:group/deny", {})
+    assert not [s for s in doc["Statement"] if ":group/" in json.dumps(s)]
 
 
 def test_read_only_policy_has_no_write_action(config: Config) -> None:

@@ -269,7 +269,7 @@ def test_adopt_does_not_take_users_managed_for_another_bucket(
         "reconciler:bucket": "other-share",
     }
     p = plan(config, hand_built.read(config), adopt=True)
-    assert any("managed by the configuration for bucket other-share" in e for e in p.errors)
+    assert any("another bucket: it is tagged for bucket other-share" in e for e in p.errors)
 
 
 # --- the file ---------------------------------------------------------------------------------

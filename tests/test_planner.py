@@ -174,6 +174,7 @@ def test_foreign_bucket_policy_statement_is_preserved(config: Config, cloud: Fak
         "AuditorRead",
         "ReconcilerDelegateToAccessPoints",
         "ReconcilerDenyInsecureTransport",
+        "ReconcilerDenyLongLivedPresignedUrls",
     }
     assert foreign in cloud.buckets[BUCKET]["policy"]["Statement"]
 
@@ -277,18 +278,6 @@ def test_access_change_updates_only_the_access_point_policy(
     )
     p = plan(changed, cloud.read(changed))
     assert kinds(p) == [("update", "access_point_policy", "alice-access-point")]
-
-
-def test_access_point_on_another_bucket_is_replaced(config: Config, cloud: FakeCloud) -> None:
-    cloud.access_points["alice-access-point"]["bucket"] = "old-bucket"
-    p = plan(config, cloud.read(config))
-    assert kinds(p) == [
-        ("replace", "access_point", "alice-access-point"),
-        ("create", "access_point_policy", "alice-access-point"),
-    ]
-    apply_plan(p, cloud)
-    assert cloud.access_points["alice-access-point"]["bucket"] == BUCKET
-    assert plan(config, cloud.read(config)).is_empty
 
 
 def test_changed_collaborator_tag_is_an_update_not_a_replace(

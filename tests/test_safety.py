@@ -64,7 +64,7 @@ def test_replacements_count_as_removals() -> None:
     config = config_from(FIVE)
     cloud = applied(config)
     for name in ("alice-access-point", "bob-access-point"):
-        cloud.access_points[name]["bucket"] = "elsewhere"
+        cloud.access_points[name]["network_origin"] = "VPC"  # fixed at creation: a replace
     with pytest.raises(RefusedError, match="alice, bob"):
         guard(config, cloud)
 

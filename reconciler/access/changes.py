@@ -4,6 +4,7 @@ leave): evaluated request by request, then summarised as `who: +/- level folder 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from reconciler.access.evaluator import Decision
 from reconciler.access.logic import Tri
@@ -15,6 +16,7 @@ from reconciler.access.subjects import (
     collaborator_subject,
     external_identity,
     outsider_subject,
+    signer,
 )
 from reconciler.model import COLLABORATOR_TAG_KEY, AccessLevel, Config
 from reconciler.plan import AccessChange
@@ -159,7 +161,7 @@ def _former_subjects(sid: str, state: AccessState) -> list[Subject]:
     if point is None or point.policy is None:
         return []
     arns = sorted({a for s in point.policy.statements if s.principal for a in s.principal.arns})
-    return [Subject(sid, Principal(sid, a, external_identity(a, state)), home=home) for a in arns]
+    return [Subject(sid, signer(sid, a, external_identity(a, state)), home=home) for a in arns]
 
 
 def _same_principal(old: Subject, state: AccessState) -> Subject:
@@ -168,7 +170,6 @@ def _same_principal(old: Subject, state: AccessState) -> Subject:
         if user is None:
             return Subject(old.id, old.principal, home=old.home, managed=True, exists=False)
         return Subject(old.id, Principal(old.id, user.arn, state.identity_of(user)), home=old.home)
-    identity = (
-        external_identity(old.principal.arn or "", state) if old.principal.arn else Identity()
-    )
-    return Subject(old.id, Principal(old.id, old.principal.arn, identity), home=old.home)
+    arn = old.principal.role_arn or old.principal.arn
+    identity = external_identity(arn, state) if arn else Identity()
+    return Subject(old.id, replace(old.principal, identity=identity), home=old.home)

@@ -28,6 +28,7 @@ from reconciler.access.subjects import (
     collaborator_arns,
     collaborator_subject,
     outsider_subject,
+    session_subjects,
     stranger_subjects,
 )
 from reconciler.model import AccessLevel, Config, LiveState
@@ -76,6 +77,7 @@ class BucketCheckName(StrEnum):
     DEFAULT_ENCRYPTION = "default-encryption"
     ACLS_DISABLED = "acls-disabled"
     NO_PUBLIC_ACCESS = "no-public-access"
+    PRESIGNED_URL_MAX_AGE = "presigned-url-max-age"
 
 
 @dataclass(frozen=True)
@@ -305,13 +307,17 @@ class Verifier:
     # --- per collaborator -----------------------------------------------------------------
 
     def collaborator(self, subject: Subject, outsiders: list[Subject]) -> None:
+        """`subject` signs as one session of its role when it is a role; the sessions that
+        policies name are checked as well, since a grant or deny may name one of them alone."""
         self.console(subject)
-        self.own_access_point(subject)
-        if subject.exists:
-            self.deny_everywhere(subject, Check.DIRECT, subject, [None])
-            self.other_prefixes(subject)
-            others = sorted(self.state.candidate_points(subject.principal) - {subject.home or ""})
-            self.deny_everywhere(subject, Check.OTHER_AP, subject, others)
+        sessions = session_subjects(subject, self.state)
+        for who in [subject, *sessions]:
+            self.own_access_point(subject, who)
+        for who in [subject, *sessions] if subject.exists else []:
+            self.deny_everywhere(subject, Check.DIRECT, who, [None])
+            self.other_prefixes(subject, who)
+            others = sorted(self.state.candidate_points(who.principal) - {subject.home or ""})
+            self.deny_everywhere(subject, Check.OTHER_AP, who, others)
         home_routes: list[str | None] = [subject.home, None]
         self.deny_everywhere(subject, Check.ANONYMOUS, anonymous_subject(), home_routes)
         strangers = stranger_subjects(self.ours, self.state, subject.home or "")
@@ -345,27 +351,23 @@ class Verifier:
                     )
                 )
 
-    def own_access_point(self, subject: Subject) -> None:
+    def own_access_point(self, subject: Subject, who: Subject) -> None:
+        """Granted levels must work for `subject` itself (for a role: a session no policy
+        names); ungranted levels and requests without TLS must fail for every session."""
         for level in LEVEL_ORDER:
             granted = level.value in subject.levels
             target = own_target(subject, level)
-            check = Check.OWN_AP if granted else Check.LEVELS
-            self.expect(subject, check, subject, level, target, subject.home, allowed=granted)
-            if granted:
-                self.expect(
-                    subject,
-                    Check.TLS,
-                    subject,
-                    level,
-                    target,
-                    subject.home,
-                    allowed=False,
-                    tls=False,
-                )
+            home = subject.home
+            if not granted:
+                self.expect(subject, Check.LEVELS, who, level, target, home, allowed=False)
+                continue
+            if who is subject:
+                self.expect(subject, Check.OWN_AP, who, level, target, home, allowed=True)
+            self.expect(subject, Check.TLS, who, level, target, home, allowed=False, tls=False)
 
-    def other_prefixes(self, subject: Subject) -> None:
-        probes = self.state.probes(subject.principal, subject.home, [subject.prefix or ""])
-        self.deny_all(subject, Check.OTHER_PREFIX, subject, subject.home, probes)
+    def other_prefixes(self, subject: Subject, who: Subject) -> None:
+        probes = self.state.probes(who.principal, subject.home, [subject.prefix or ""])
+        self.deny_all(subject, Check.OTHER_PREFIX, who, subject.home, probes)
         self.record(subject.id, Check.OTHER_PREFIX, Status.OK)
 
     def deny_everywhere(
@@ -397,21 +399,25 @@ class Verifier:
             _encryption(bucket.encryption),
             _acls_disabled(bucket.ownership_controls),
             self.no_public_access(outsiders),
+            self.presigned_url_max_age(),
         ]
 
-    def tls_only(self) -> BucketCheck:
-        admin = Principal(
-            "an administrator of the account",
-            f"arn:aws:iam::{self.state.account}:role/reconciler-verify-administrator",
-            Identity(unrestricted="an administrator's identity policy (allows everything)"),
-        )
+    def _not_denied(self, route: str | None, *, tls: bool, age: int | None = None) -> list[str]:
+        """Actions an administrator of the account could still do on this route (direct when
+        None) in such a request: each must be denied explicitly by a policy."""
         gaps = []
         for level in LEVEL_ORDER:
             target = Target(LISTING, "") if level is AccessLevel.LIST else Target(OBJECT, PROBE)
             for action in LEVEL_ACTIONS[level]:
-                evaluation = self.state.evaluate(admin, action, target, None, tls=False)
+                evaluation = self.state.evaluate(
+                    administrator(self.state.account), action, target, route, tls, age
+                )
                 if evaluation.decision is not Decision.DENY or not evaluation.denied_by:
                     gaps.append(action)
+        return gaps
+
+    def tls_only(self) -> BucketCheck:
+        gaps = self._not_denied(None, tls=False)
         if gaps:
             return BucketCheck(
                 BucketCheckName.TLS_ONLY,
@@ -421,6 +427,24 @@ class Verifier:
             )
         return BucketCheck(
             BucketCheckName.TLS_ONLY, Status.OK, "every request without TLS is explicitly denied"
+        )
+
+    def presigned_url_max_age(self) -> BucketCheck:
+        """A presigned URL used one millisecond past bucket.presigned_url_max_age_seconds is
+        explicitly denied, directly and through an access point (the bucket policy judges both)."""
+        max_ms = self.config.bucket.presigned_url_max_age_seconds * 1000
+        routes: list[str | None] = [None, *sorted(self.state.points)[:1]]
+        gaps = sorted({a for r in routes for a in self._not_denied(r, tls=True, age=max_ms + 1)})
+        name = BucketCheckName.PRESIGNED_URL_MAX_AGE
+        if gaps:
+            return BucketCheck(
+                name,
+                Status.FAIL,
+                f"the bucket policy does not deny presigned URLs older than {max_ms} ms "
+                f"(s3:signatureAge) for " + ", ".join(gaps),
+            )
+        return BucketCheck(
+            name, Status.OK, f"presigned URLs older than {max_ms // 1000} s are explicitly denied"
         )
 
     def no_public_access(self, outsiders: list[Subject]) -> BucketCheck:
@@ -452,6 +476,14 @@ class Verifier:
             else f"{len(new)} request(s) by anonymous callers or other accounts not denied"
         )
         return BucketCheck(BucketCheckName.NO_PUBLIC_ACCESS, status, detail)
+
+
+def administrator(account: str) -> Principal:
+    return Principal(
+        "an administrator of the account",
+        f"arn:aws:iam::{account}:role/reconciler-verify-administrator",
+        Identity(unrestricted="an administrator's identity policy (allows everything)"),
+    )
 
 
 def _worst(statuses: Iterable[Status]) -> Status:

@@ -2,20 +2,23 @@
 Condition operators", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
 
 Supported: StringEquals, StringNotEquals, StringEqualsIgnoreCase, StringNotEqualsIgnoreCase,
-StringLike, StringNotLike, ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, Bool, Null, each (but
-Null) with the IfExists suffix. Documented rules applied:
+StringLike, StringNotLike, ArnEquals, ArnLike, ArnNotEquals, ArnNotLike, Bool, Null, the six
+Numeric operators (NumericEquals, NumericNotEquals, NumericLessThan, NumericLessThanEquals,
+NumericGreaterThan, NumericGreaterThanEquals), each (but Null) with the IfExists suffix.
+Documented rules applied:
 - several operators, or several keys under one operator, must all hold (AND); several values
   for one key: any may match (OR);
 - a key absent from the request context makes a positive operator false and a negated one
   true; `...IfExists` makes an absent key true; `Null` tests presence.
-Anything else (numeric, date, IP operators, ForAnyValue/ForAllValues, keys this tool does not
+Anything else (date, IP operators, ForAnyValue/ForAllValues, keys this tool does not
 model) evaluates to MAYBE with a reason, never to a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import eq, ge, gt, le, lt
 from typing import Any
 
 from reconciler.access.logic import Tri, negate
@@ -34,6 +37,17 @@ _STRING_OPERATORS = {
     "arnnotequals": (True, True, False, True),
     "arnnotlike": (True, True, False, True),
     "bool": (False, False, True, False),
+}
+
+
+# name: (comparison, negated); numbers compare as numbers, not text
+_NUMERIC_OPERATORS: dict[str, tuple[Callable[[float, float], bool], bool]] = {
+    "numericequals": (eq, False),
+    "numericnotequals": (eq, True),
+    "numericlessthan": (lt, False),
+    "numericlessthanequals": (le, False),
+    "numericgreaterthan": (gt, False),
+    "numericgreaterthanequals": (ge, False),
 }
 
 
@@ -63,6 +77,9 @@ class Clause:
     if_exists: bool = False
     null_check: bool = False
     problem: str | None = None
+    # numeric operators: the comparison (request value, policy value) and the policy values
+    compare: Callable[[float, float], bool] | None = None
+    numbers: tuple[float, ...] = ()
 
     def evaluate(self, ctx: Context) -> tuple[Tri, str | None]:
         if self.problem is not None:
@@ -77,10 +94,44 @@ class Clause:
             return (Tri.YES if present in wanted else Tri.NO), None
         if value is None:
             return (Tri.YES if self.if_exists or self.negated else Tri.NO), None
+        if self.compare is not None:
+            return self._compare(value), None
         matched = any_match(self.patterns, value)
         if matched is Tri.MAYBE:
             return Tri.MAYBE, f"{self.operator} on {self.key} uses a policy variable"
         return (negate(matched) if self.negated else matched), None
+
+    def _compare(self, value: str) -> Tri:
+        assert self.compare is not None
+        number = _number(value)
+        if number is None:  # a request value that is not a number matches no number
+            return Tri.YES if self.negated else Tri.NO
+        matched = any(self.compare(number, n) for n in self.numbers)
+        return Tri.YES if matched != self.negated else Tri.NO
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _numeric_clause(operator_name: str, key: str, base: str, values: list[str]) -> Clause:
+    compare, negated = _NUMERIC_OPERATORS[base]
+    numbers = [_number(v) for v in values]
+    if any(n is None for n in numbers):
+        return Clause(
+            operator_name, key, problem=f"{operator_name} on {key} has a non-numeric value"
+        )
+    return Clause(
+        operator_name,
+        key,
+        negated=negated,
+        if_exists=operator_name.lower().endswith("ifexists"),
+        compare=compare,
+        numbers=tuple(n for n in numbers if n is not None),
+    )
 
 
 def _values(raw: Any) -> list[str]:
@@ -98,6 +149,8 @@ def compile_clause(operator: str, key: str, raw: Any, *, variables: bool) -> Cla
     if base == "null" and not if_exists:
         literal = tuple(compile_pattern(v, wildcards=False) for v in values)
         return Clause(operator, key, literal, null_check=True)
+    if base in _NUMERIC_OPERATORS:
+        return _numeric_clause(operator, key, base, values)
     spec = _STRING_OPERATORS.get(base)
     if spec is None:
         return Clause(operator, key, problem=f"condition operator {operator} is not supported")

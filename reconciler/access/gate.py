@@ -1,7 +1,7 @@
 """The security gate: `plan` and `apply` refuse (exit 3, no override) a plan whose resulting state
 would let a collaborator reach outside its own folder, allow anonymous or public access, or drop
-the TLS-only statement, Block Public Access or default encryption. What cannot be proven either
-way is reported as a warning, never silently passed."""
+the TLS-only statement, the presigned-URL age limit, Block Public Access or default encryption.
+What cannot be proven either way is reported as a warning, never silently passed."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ GATED_BUCKET_CHECKS = {
     BucketCheckName.TLS_ONLY,
     BucketCheckName.BLOCK_PUBLIC_ACCESS,
     BucketCheckName.DEFAULT_ENCRYPTION,
+    BucketCheckName.PRESIGNED_URL_MAX_AGE,
 }
 REACH_CHECKS = {Check.DIRECT.value, Check.OTHER_PREFIX.value, Check.OTHER_AP.value}
 PUBLIC_KINDS = {"anonymous", "outsider"}

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reconciler.access.arns import RoleKey, role_key
 from reconciler.access.conditions import Clause, Context, compile_conditions, evaluate_all
 from reconciler.access.logic import Tri, negate
 from reconciler.access.patterns import Pattern, any_match, compile_pattern
@@ -47,12 +48,14 @@ class StatementRef:
 
 @dataclass(frozen=True)
 class PrincipalSpec:
-    """The principals a Principal/NotPrincipal element names."""
+    """The principals a Principal/NotPrincipal element names. A role ARN names every session of
+    the role, a session ARN that session only (reconciler/access/arns.py)."""
 
     everyone: bool = False
     arns: frozenset[str] = frozenset()
     accounts: frozenset[str] = frozenset()
     unknown: tuple[str, ...] = ()
+    roles: frozenset[RoleKey] = frozenset()  # the roles the role ARNs in `arns` name
 
     def names(self, principal: Principal) -> tuple[Tri, bool]:
         """(whether it names the principal, whether only through its account)."""
@@ -60,22 +63,26 @@ class PrincipalSpec:
             return Tri.YES, False
         if principal.arn is not None and principal.arn in self.arns:
             return Tri.YES, False
+        if principal.session_of is not None and principal.session_of in self.roles:
+            return Tri.YES, False
         if principal.account is not None and principal.account in self.accounts:
             return Tri.YES, True
         return (Tri.MAYBE if self.unknown else Tri.NO), False
 
     def excludes(self, principal: Principal) -> Tri:
         """NotPrincipal: AWS may check the account before the user, so naming only one of the
-        two is ambiguous (IAM User Guide, "NotPrincipal")."""
+        two is ambiguous; for a role session the page's example names the session, the role and
+        the account (IAM User Guide, "NotPrincipal", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html)."""
         if self.everyone:
             return Tri.YES
         if principal.arn is None:
             return Tri.MAYBE if self.unknown else Tri.NO
-        by_arn = principal.arn in self.arns
-        by_account = principal.account in self.accounts
-        if by_arn and by_account:
+        hits = [principal.arn in self.arns, principal.account in self.accounts]
+        if principal.session_of is not None:
+            hits.append(principal.session_of in self.roles)
+        if all(hits):
             return Tri.YES
-        if by_arn or by_account or self.unknown:
+        if any(hits) or self.unknown:
             return Tri.MAYBE
         return Tri.NO
 
@@ -104,7 +111,8 @@ def compile_principal(element: Any) -> PrincipalSpec:
                 unknown.append(f"principal {value} holds a wildcard")
             else:
                 arns.add(value)
-    return PrincipalSpec(everyone, frozenset(arns), frozenset(accounts), tuple(unknown))
+    roles = frozenset(key for arn in arns if (key := role_key(arn)) is not None)
+    return PrincipalSpec(everyone, frozenset(arns), frozenset(accounts), tuple(unknown), roles)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from reconciler.access.arns import RoleKey, session_arn, session_role
 from reconciler.access.conditions import Context
 from reconciler.access.policy import CompiledPolicy
 from reconciler.model import AccessLevel
@@ -33,8 +34,13 @@ KEY_PREFIX = "s3:prefix"
 KEY_AP_ARN = "s3:dataaccesspointarn"
 KEY_AP_ACCOUNT = "s3:dataaccesspointaccount"
 KEY_AP_ORIGIN = "s3:accesspointnetworkorigin"
+# milliseconds since a presigned URL was signed; absent for every other request (S3 API
+# Reference, "Amazon S3 Signature Version 4 Authentication Specific Policy Keys": "This
+# condition works only for presigned URLs")
+KEY_SIGNATURE_AGE = "s3:signatureage"
 MODELED_KEYS = frozenset(
     {
+        KEY_SIGNATURE_AGE,
         KEY_SECURE_TRANSPORT,
         KEY_PRINCIPAL_ARN,
         KEY_PRINCIPAL_ACCOUNT,
@@ -67,13 +73,30 @@ NO_IDENTITY = Identity()
 
 @dataclass(frozen=True)
 class Principal:
+    """Who signs a request. A role signs through its sessions: `arn` is then the session's ARN
+    and `role_arn` the role's (reconciler/access/arns.py)."""
+
     label: str  # how reports name it: a collaborator id, "anonymous", an ARN
     arn: str | None  # None: anonymous
     identity: Identity = field(default=NO_IDENTITY, compare=False)
+    role_arn: str | None = None  # a role session: the role's ARN, path included
 
     @property
     def anonymous(self) -> bool:
         return self.arn is None
+
+    @cached_property
+    def session_of(self) -> RoleKey | None:
+        """The role this principal is a session of, or None."""
+        return session_role(self.arn) if self.arn is not None else None
+
+    @property
+    def principal_arn(self) -> str | None:
+        """The value of aws:PrincipalArn: for a role session the role's ARN, None when that is
+        not known (a session named in a policy, whose role's path is not visible)."""
+        if self.session_of is not None:
+            return self.role_arn
+        return self.arn
 
     @property
     def account(self) -> str | None:
@@ -81,6 +104,19 @@ class Principal:
             return None
         parts = self.arn.split(":")
         return parts[4] if len(parts) > 4 else None
+
+
+def role_session(label: str, role_arn: str, session: str, identity: Identity) -> Principal:
+    """A session of an IAM role, the only way a role signs requests."""
+    return Principal(label, session_arn(role_arn, session), identity, role_arn)
+
+
+def principal_keys(principal: Principal) -> dict[str, str]:
+    """aws:PrincipalArn (left out when unknown) and aws:PrincipalAccount of a signed request."""
+    values = {KEY_PRINCIPAL_ACCOUNT: principal.account or ""}
+    if (arn := principal.principal_arn) is not None:
+        values[KEY_PRINCIPAL_ARN] = arn
+    return values
 
 
 @dataclass(frozen=True)
@@ -101,6 +137,8 @@ class Request:
     prefix: str | None = None  # ListBucket: the s3:prefix value ("" lists from the root)
     access_point: AccessPointRef | None = None
     secure_transport: bool = True
+    # a presigned URL used this many milliseconds after it was signed; None: not presigned
+    signature_age_ms: int | None = None
 
     @property
     def bucket_resource(self) -> str:
@@ -116,19 +154,25 @@ class Request:
     @cached_property
     def context(self) -> Context:
         values = {KEY_SECURE_TRANSPORT: "true" if self.secure_transport else "false"}
+        modeled = MODELED_KEYS
         if self.principal.arn is not None:
-            values[KEY_PRINCIPAL_ARN] = self.principal.arn
-            values[KEY_PRINCIPAL_ACCOUNT] = self.principal.account or ""
+            values.update(principal_keys(self.principal))
+            if KEY_PRINCIPAL_ARN not in values:
+                modeled = MODELED_KEYS - {KEY_PRINCIPAL_ARN}
         if self.prefix is not None:
             values[KEY_PREFIX] = self.prefix
+        if self.signature_age_ms is not None and self.principal.arn is not None:
+            values[KEY_SIGNATURE_AGE] = str(self.signature_age_ms)
         if self.access_point is not None:
             values[KEY_AP_ARN] = self.access_point.arn
             values[KEY_AP_ACCOUNT] = self.access_point.account
             values[KEY_AP_ORIGIN] = self.access_point.network_origin
-        return Context(values, MODELED_KEYS)
+        return Context(values, modeled)
 
     def describe(self) -> str:
         target = self.key if self.key is not None else f"list {self.prefix or '(bucket root)'}"
         via = f"via {self.access_point.name}" if self.access_point else "directly"
         tls = "" if self.secure_transport else " without TLS"
+        if self.signature_age_ms is not None:
+            tls += f" presigned {self.signature_age_ms} ms before"
         return f"{self.action} {target} {via}{tls}"

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from reconciler.access.arns import RoleKey, role_key, session_role
 from reconciler.access.conditions import Context, evaluate_all
 from reconciler.access.evaluator import Decision, Evaluation, Stage, evaluate
 from reconciler.access.logic import Tri
@@ -42,6 +43,7 @@ from reconciler.access.requests import (
     Identity,
     Principal,
     Request,
+    principal_keys,
 )
 from reconciler.model import AccessLevel, LiveAccessPoint, LiveState, LiveUser
 from reconciler.policies import LIST_ACTION
@@ -181,12 +183,21 @@ class AccessState:
     # --- evaluation -------------------------------------------------------------------------
 
     def evaluate(
-        self, principal: Principal, action: str, target: Target, route: str | None, tls: bool = True
+        self,
+        principal: Principal,
+        action: str,
+        target: Target,
+        route: str | None,
+        tls: bool = True,
+        signature_age_ms: int | None = None,
     ) -> Evaluation:
-        key = (principal.label, principal.arn, action, target, route, tls)
+        """`signature_age_ms`: a presigned URL used that long after signing (None: not one)."""
+        key = (principal.label, principal.arn, action, target, route, tls, signature_age_ms)
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._cache[key] = self._evaluate(principal, action, target, route, tls)
+            cached = self._cache[key] = self._evaluate(
+                principal, action, target, route, tls, signature_age_ms
+            )
         return cached
 
     def forget(self) -> None:
@@ -195,7 +206,13 @@ class AccessState:
         self._cache.clear()
 
     def _evaluate(
-        self, principal: Principal, action: str, target: Target, route: str | None, tls: bool
+        self,
+        principal: Principal,
+        action: str,
+        target: Target,
+        route: str | None,
+        tls: bool,
+        signature_age_ms: int | None,
     ) -> Evaluation:
         self.evaluations += 1
         if not self.exists:
@@ -215,6 +232,7 @@ class AccessState:
             prefix=target.value if target.kind == LISTING else None,
             access_point=point.ref if point else None,
             secure_transport=tls,
+            signature_age_ms=signature_age_ms,
         )
         return evaluate(
             request,
@@ -227,6 +245,7 @@ class AccessState:
     def _index_principals(self) -> None:
         self._by_arn: dict[str, set[str]] = {}
         self._by_account: dict[str, set[str]] = {}
+        self._by_role: dict[RoleKey, set[str]] = {}
         self._generic: set[str] = set()
         self.named_accounts: set[str] = set()
         for name, point in self.points.items():
@@ -238,16 +257,32 @@ class AccessState:
                 for arn in spec.arns:
                     self._by_arn.setdefault(arn, set()).add(name)
                     self.named_accounts.add(arn.split(":")[4] if arn.count(":") >= 4 else arn)
+                for role in spec.roles:
+                    self._by_role.setdefault(role, set()).add(name)
                 for account in spec.accounts:
                     self._by_account.setdefault(account, set()).add(name)
                     self.named_accounts.add(account)
         self._point_arns = sorted((self.point_arn(n), n) for n in self.points)
+        self._sessions: dict[RoleKey, set[str]] = {}
+        policies = [self.bucket_policy, *(p.policy for p in self.points.values())]
+        for statement in (s for p in policies if p is not None for s in p.statements):
+            for arn in statement.principal.arns if statement.principal else ():
+                if (owner := session_role(arn)) is not None:
+                    self._sessions.setdefault(owner, set()).add(arn)
+
+    def named_sessions(self, role_arn: str) -> list[str]:
+        """The session ARNs of this role that a Principal or NotPrincipal element names (in the
+        bucket policy or an access point policy): each may be decided apart from the others."""
+        role = role_key(role_arn)
+        return sorted(self._sessions.get(role, ())) if role is not None else []
 
     def candidate_points(self, principal: Principal) -> set[str]:
         """Access points whose access point stage could allow this principal anything."""
         names = set(self._generic)
         if principal.arn is not None:
             names |= self._by_arn.get(principal.arn, set())
+        if principal.session_of is not None:
+            names |= self._by_role.get(principal.session_of, set())
         if principal.account is not None:
             names |= self._by_account.get(principal.account, set())
         identity = principal.identity
@@ -323,9 +358,11 @@ class AccessState:
 
     def route_context(self, principal: Principal, route: str | None) -> Context:
         values: dict[str, str] = {}
+        modeled = _ROUTE_KEYS
         if principal.arn is not None:
-            values[KEY_PRINCIPAL_ARN] = principal.arn
-            values[KEY_PRINCIPAL_ACCOUNT] = principal.account or ""
+            values.update(principal_keys(principal))
+            if KEY_PRINCIPAL_ARN not in values:
+                modeled = _ROUTE_KEYS - {KEY_PRINCIPAL_ARN}
         if route is not None and route in self.points:
             ref = self.points[route].ref
             values.update(
@@ -335,7 +372,7 @@ class AccessState:
                     KEY_AP_ORIGIN: ref.network_origin,
                 }
             )
-        return Context(values, _ROUTE_KEYS)
+        return Context(values, modeled)
 
     def probes(self, principal: Principal, route: str | None, fixed: Iterable[str] = ()) -> Probes:
         """The fixed prefixes and the root, plus every place an applicable Allow could reach;

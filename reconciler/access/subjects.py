@@ -4,14 +4,16 @@ caller and a caller from another AWS account."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from reconciler.access.requests import Identity, Principal
+from reconciler.access.arns import role_key, session_role
+from reconciler.access.requests import Identity, Principal, role_session
 from reconciler.access.state import AccessState
 from reconciler.model import Collaborator, Config
 
 ANONYMOUS = "anonymous"
 OUTSIDER = "another-account"
+SESSION = "reconciler-verify-session"  # a session name no policy names
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def collaborator_subject(config: Config, collab: Collaborator, state: AccessStat
             state.identity_of(user) if user else Identity(),
         )
     else:
-        principal = Principal(collab.id, arn, external_identity(arn, state))
+        taken = {a.rsplit("/", 1)[-1] for a in state.named_sessions(arn)}
+        session = next(n for i in itertools.count() if (n := f"{SESSION}{i or ''}") not in taken)
+        principal = signer(collab.id, arn, external_identity(arn, state), session)
     return Subject(
         collab.id,
         principal,
@@ -49,6 +53,30 @@ def collaborator_subject(config: Config, collab: Collaborator, state: AccessStat
         managed=collab.iam_user is not None,
         exists=exists,
     )
+
+
+def signer(label: str, arn: str, identity: Identity, session: str = SESSION) -> Principal:
+    """The principal that signs requests for an ARN: a role signs through its sessions (one not
+    named by any policy stands for all such), anything else as itself."""
+    if role_key(arn) is not None:
+        return role_session(label, arn, session, identity)
+    return Principal(label, arn, identity)
+
+
+def session_subjects(subject: Subject, state: AccessState) -> list[Subject]:
+    """The sessions of a collaborator's role that policies name, one subject each: a grant or
+    deny naming one session applies to it alone."""
+    role_arn = subject.principal.role_arn
+    if role_arn is None:
+        return []
+    found = []
+    for arn in state.named_sessions(role_arn):
+        name = arn.rsplit("/", 1)[-1]
+        principal = Principal(
+            f"{subject.id} (session {name})", arn, subject.principal.identity, role_arn
+        )
+        found.append(replace(subject, id=principal.label, principal=principal))
+    return found
 
 
 def external_identity(arn: str, state: AccessState) -> Identity:
@@ -81,6 +109,12 @@ def collaborator_arns(config: Config) -> frozenset[str]:
     return frozenset(config.principal_arn(c) for c in config.collaborators)
 
 
+def _ours(arn: str, ours: frozenset[str]) -> bool:
+    """A collaborator's principal, or a session of a collaborator's role."""
+    role = session_role(arn)
+    return arn in ours or (role is not None and role in {role_key(a) for a in ours})
+
+
 def stranger_subjects(ours: frozenset[str], state: AccessState, route: str) -> list[Subject]:
     """Principals of other AWS accounts that the route's access point policy names and that are
     not collaborators (`ours`: their principal ARNs, from `collaborator_arns`)."""
@@ -92,12 +126,12 @@ def stranger_subjects(ours: frozenset[str], state: AccessState, route: str) -> l
         spec = statement.principal
         if statement.effect == "Deny" or spec is None or statement.not_principal:
             continue
-        arns = [a for a in spec.arns if a not in ours and a.count(":") >= 5]
+        arns = [a for a in spec.arns if not _ours(a, ours) and a.count(":") >= 5]
         arns += [f"arn:aws:iam::{acct}:user/reconciler-verify-member" for acct in spec.accounts]
         for arn in arns:
             account = arn.split(":")[4]
             if account == state.account:
                 continue
             identity = Identity(unrestricted=f"identity policies in account {account} (assumed)")
-            found[arn] = Subject(arn, Principal(arn, arn, identity), kind="outsider-named")
+            found[arn] = Subject(arn, signer(arn, arn, identity), kind="outsider-named")
     return [found[k] for k in sorted(found)]

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.errors import error_code, error_message, writing
 from reconciler.aws.session import Clients
+from reconciler.errors import WriteError
 from reconciler.model import STATUS_TAG_KEY
 from reconciler.policies import policy_text
 
@@ -123,8 +124,18 @@ class AwsWriter:
             iam.delete_signing_certificate(UserName=name, CertificateId=cert["CertificateId"])
         for key in self._pages("list_ssh_public_keys", "SSHPublicKeys", UserName=name):
             iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
-        for group in self._pages("list_groups_for_user", "Groups", UserName=name):
-            iam.remove_user_from_group(UserName=name, GroupName=group["GroupName"])
+        # The tool never takes a user out of a group (it does not know what the group is for,
+        # and its role has no iam:RemoveUserFromGroup): the planner refuses to delete a user in
+        # a group; this catches one that joined a group since the plan.
+        groups = [
+            g["GroupName"] for g in self._pages("list_groups_for_user", "Groups", UserName=name)
+        ]
+        if groups:
+            raise WriteError(
+                "DeleteConflict",
+                f"IAM user {name} is in IAM group(s) {', '.join(groups)} and this tool never "
+                "removes users from groups: remove it from them and apply again",
+            )
         for policy in self._pages("list_attached_user_policies", "AttachedPolicies", UserName=name):
             iam.detach_user_policy(UserName=name, PolicyArn=policy["PolicyArn"])
         for policy_name in self._pages("list_user_policies", "PolicyNames", UserName=name):

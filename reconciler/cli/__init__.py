@@ -4,6 +4,7 @@ from reconciler.cli import (  # noqa: F401  (registers the commands)
     history,
     iam_policy,
     import_cmd,
+    init_cmd,
     locking,
     plan_apply,
     sandbox_cmd,

@@ -269,10 +269,15 @@ def _failure_line(failure: Failure) -> str:
     return f"failed: {change_headline(failure.change)}: {failure.code}: {failure.message}{rid}"
 
 
-def echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> None:
+def apply_report(plan: Plan, result: ApplyResult | None, converged: bool) -> str:
+    """The JSON apply report: the plan, what was applied, failed and skipped, convergence."""
     doc: dict[str, Any] = {"plan": plan_document(plan), "converged": converged}
     if result is not None:
         doc["applied"] = [c.to_json() for c in result.applied]
         doc["failures"] = [f.to_json() for f in result.failures]
         doc["skipped"] = [c.to_json() for c in result.skipped]
-    click.echo(json.dumps(doc, indent=2))
+    return json.dumps(doc, indent=2)
+
+
+def echo_apply_json(plan: Plan, result: ApplyResult | None, converged: bool) -> None:
+    click.echo(apply_report(plan, result, converged))

@@ -14,6 +14,7 @@ from reconciler.cli.auditing import AuditOptions, audit_options, audited
 from reconciler.cli.common import (
     EXIT_CHANGES,
     Options,
+    apply_report,
     aws_options,
     aws_session,
     check_account,
@@ -31,11 +32,11 @@ from reconciler.cli.locking import apply_lock, lock_options
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import PlanError, ReconcilerError
-from reconciler.executor import apply_plan
+from reconciler.executor import ApplyResult, apply_plan
 from reconciler.model import Config
 from reconciler.plan import Plan
 from reconciler.render.json_plan import render_json
-from reconciler.safety import check_mass_change, check_reviewed
+from reconciler.safety import check_mass_change, check_mass_grant, check_reviewed
 
 _ALLOW_MASS_DELETE = click.option(
     "--allow-mass-delete",
@@ -44,8 +45,22 @@ _ALLOW_MASS_DELETE = click.option(
     "managed collaborators, or all of them.",
 )
 
+_ALLOW_MASS_GRANT = click.option(
+    "--allow-mass-grant",
+    is_flag=True,
+    help="Accept a plan that widens the access of more than safety.max_grant_fraction of the "
+    "existing collaborators.",
+)
 
-def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str) -> None:
+
+def check_plan(
+    plan: Plan,
+    config: Config,
+    *,
+    allow_mass_delete: bool,
+    verb: str,
+    allow_mass_grant: bool = False,
+) -> None:
     """Rules every plan must pass before it may be applied (exit 1 or 3)."""
     if plan.errors:
         raise PlanError(f"the plan has {len(plan.errors)} error(s); nothing {verb}")
@@ -56,6 +71,8 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
             max_fraction=config.safety.max_delete_fraction,
             desired_count=len(config.collaborators),
         )
+    if not allow_mass_grant:
+        check_mass_grant(plan, max_fraction=config.safety.max_grant_fraction)
 
 
 @cli.command("plan")
@@ -72,11 +89,13 @@ def check_plan(plan: Plan, config: Config, *, allow_mass_delete: bool, verb: str
     help="Also save the JSON plan (with its checksum) for `apply --plan-file`.",
 )
 @_ALLOW_MASS_DELETE
+@_ALLOW_MASS_GRANT
 @lifecycle_options
 def plan_command(
     detailed_exitcode: bool,
     out: str | None,
     allow_mass_delete: bool,
+    allow_mass_grant: bool,
     adopt: bool,
     today: str | None,
     **kwargs: Any,
@@ -102,7 +121,13 @@ def plan_command(
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))
-    check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="can be applied")
+    check_plan(
+        plan,
+        config,
+        allow_mass_delete=allow_mass_delete,
+        allow_mass_grant=allow_mass_grant,
+        verb="can be applied",
+    )
     if detailed_exitcode and not plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -117,7 +142,14 @@ def plan_command(
     help="Apply only if a fresh plan equals this reviewed plan (from `plan --out`).",
 )
 @click.option("--checksum", help="Apply only if a fresh plan has this checksum.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also save the JSON apply report (the plan, what was applied, failed and skipped, "
+    "whether it converged).",
+)
 @_ALLOW_MASS_DELETE
+@_ALLOW_MASS_GRANT
 @lock_options
 @lifecycle_options
 @audit_options
@@ -125,7 +157,9 @@ def apply_command(
     auto_approve: bool,
     plan_file: str | None,
     checksum: str | None,
+    out: str | None,
     allow_mass_delete: bool,
+    allow_mass_grant: bool,
     lock_bucket: str | None,
     lock_key: str | None,
     lock_timeout: float,
@@ -147,6 +181,7 @@ def apply_command(
       reconcile apply --sandbox --auto-approve
       reconcile plan --out plan.json && reconcile apply --plan-file plan.json --auto-approve
       reconcile apply --checksum 3f1c...e9 --auto-approve
+      reconcile apply --auto-approve --out apply.json   # also save the JSON report
       reconcile apply --lock-timeout 600    # wait up to 10 minutes for another apply
       reconcile apply --auto-approve --format markdown >> "$GITHUB_STEP_SUMMARY"
       reconcile apply --auto-approve -q     # only errors and the summary
@@ -172,10 +207,17 @@ def apply_command(
                 echo_plan(plan, "text", style=term.style, quiet=term.quiet)
             elif plan.errors and opts.output_format == "markdown":
                 echo_plan(plan, "markdown")
-            check_plan(plan, config, allow_mass_delete=allow_mass_delete, verb="was applied")
+            check_plan(
+                plan,
+                config,
+                allow_mass_delete=allow_mass_delete,
+                allow_mass_grant=allow_mass_grant,
+                verb="was applied",
+            )
             if reviewed is not None:
                 check_reviewed(plan, checksum=reviewed[0], reviewed_changes=reviewed[1])
             if plan.is_empty:
+                save_report(out, plan, None, True)
                 if opts.output_format == "json":
                     echo_apply_json(plan, None, True)
                 elif opts.output_format == "markdown":
@@ -199,12 +241,14 @@ def apply_command(
                     around=run.around,
                 )
             if result.interrupted:
+                save_report(out, plan, result, False)
                 _report_interrupted(result.applied, result.skipped)
                 sys.exit(stop.exit_code)
             after = run.after = read_and_plan(
                 clients, config, checked=True, today=day, adopt=adopt, **opts.reading
             )
     converged = after.is_empty
+    save_report(out, plan, result, converged)
     if opts.output_format == "json":
         echo_apply_json(plan, result, converged)
     elif opts.output_format == "markdown":
@@ -213,6 +257,12 @@ def apply_command(
         echo_apply_text(result, after, style=term.style)
     if result.failures or not converged:
         sys.exit(1)
+
+
+def save_report(out: str | None, plan: Plan, result: ApplyResult | None, converged: bool) -> None:
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(apply_report(plan, result, converged) + "\n")
 
 
 def _reviewed(

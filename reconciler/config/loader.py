@@ -25,6 +25,7 @@ from reconciler.config.yaml_traps import ambiguous_problems
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.model import (
     DEFAULT_LOCK_KEY,
+    DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS,
     AccessLevel,
     BucketSpec,
     Collaborator,
@@ -101,6 +102,9 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             name=bucket["name"],
             encryption=bucket.get("encryption", "AES256"),
             kms_key_id=bucket.get("kms_key_id"),
+            presigned_url_max_age_seconds=bucket.get(
+                "presigned_url_max_age_seconds", DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
+            ),
         ),
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,

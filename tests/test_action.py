@@ -1,0 +1,236 @@
+"""The GitHub Action (action.yml): valid, clean under zizmor, installs the reconciler from its
+own ref, and its run step (reconciler.cli.action_runner) run for real against the sandbox, with
+the files GitHub gives a step ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY, $RUNNER_TEMP)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ACTION = ROOT / "action.yml"
+BIN = Path(sys.executable).parent
+
+
+def tool(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+
+
+def action() -> dict[str, Any]:
+    data = yaml.safe_load(ACTION.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def step(step_id: str) -> dict[str, Any]:
+    found = [s for s in action()["runs"]["steps"] if s.get("id") == step_id]
+    assert len(found) == 1
+    return dict(found[0])
+
+
+# --- the definition ---------------------------------------------------------------------------
+
+
+def test_action_matches_githubs_schema() -> None:
+    result = tool("check-jsonschema", "--builtin-schema", "vendor.github-actions", str(ACTION))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_in_the_action() -> None:
+    assert "zizmor: ignore" not in ACTION.read_text()
+    result = tool("zizmor", "--offline", "--persona=pedantic", "--format=json", str(ACTION))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_inputs_and_outputs() -> None:
+    data = action()
+    assert data["runs"]["using"] == "composite"
+    assert {"command", "config", "args"} <= set(data["inputs"])
+    assert data["inputs"]["command"]["required"] is True
+    assert data["inputs"]["config"]["default"] == "collaborators.yaml"
+    assert {"exit-code", "output", "json", "changes-pending", "checksum"} <= set(data["outputs"])
+
+
+def test_installs_the_actions_own_copy_never_the_callers() -> None:
+    install = step("install")["run"]
+    assert (
+        'pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH${EXTRAS:+[$EXTRAS]}"'
+        in install
+    )
+    assert "pip install ." not in ACTION.read_text()
+    assert "GITHUB_WORKSPACE" not in ACTION.read_text()
+    # the run step uses the Python of that installation, not whatever is on PATH
+    run = step("run")
+    assert run["run"] == '"$RECONCILE_PYTHON" -m reconciler.cli.action_runner'
+    assert run["env"]["RECONCILE_PYTHON"] == "${{ steps.install.outputs.python }}"
+
+
+@pytest.mark.parametrize("extras", ["sandbox]; touch pwned; [", "a b", "$(id)"])
+def test_extras_other_than_names_are_refused_before_pip_runs(tmp_path: Path, extras: str) -> None:
+    env = {"PATH": os.environ["PATH"], "EXTRAS": extras, "PYTHON": "false"}
+    env["RUNNER_TEMP"] = env["GITHUB_OUTPUT"] = str(tmp_path)
+    result = subprocess.run(
+        ["bash", "-e", "-c", step("install")["run"]], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("::error::reconciler action: input 'extras' must be")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_inputs_reach_the_step_through_the_environment_only() -> None:
+    for s in action()["runs"]["steps"]:
+        assert "${{" not in s.get("run", ""), s
+
+
+# --- the run step, for real -------------------------------------------------------------------
+
+
+class Step:
+    """One run of the action's run step in a temporary config repository."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.temp = folder / "runner-temp"
+        self.temp.mkdir()
+        shutil.copy(ROOT / "collaborators.yaml", folder / "collaborators.yaml")
+
+    def __call__(
+        self, command: str, args: str = "", **inputs: str
+    ) -> subprocess.CompletedProcess[str]:
+        for name in ("output", "summary"):
+            (self.folder / name).write_text("")
+        env = {
+            **os.environ,
+            "GITHUB_ACTIONS": "true",
+            "RUNNER_TEMP": str(self.temp),
+            "GITHUB_OUTPUT": str(self.folder / "output"),
+            "GITHUB_STEP_SUMMARY": str(self.folder / "summary"),
+            "INPUT_COMMAND": command,
+            "INPUT_CONFIG": inputs.pop("config", "collaborators.yaml"),
+            "INPUT_ARGS": args,
+            **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "reconciler.cli.action_runner"],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        lines = (self.folder / "output").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines)
+
+    @property
+    def summary(self) -> str:
+        return (self.folder / "summary").read_text()
+
+
+@pytest.fixture
+def run_step(tmp_path: Path) -> Step:
+    return Step(tmp_path)
+
+
+def test_plan_outputs_changes_pending_checksum_and_files(run_step: Step) -> None:
+    result = run_step("plan", "--sandbox")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = run_step.outputs
+    assert out["exit-code"] == "2"
+    assert out["changes-pending"] == "true"
+    saved = json.loads(Path(out["json"]).read_text())
+    assert re.fullmatch(r"[0-9a-f]{64}", out["checksum"])
+    assert out["checksum"] == saved["checksum"]
+    markdown = Path(out["output"]).read_text()
+    assert markdown.startswith("### Reconciler plan")
+    assert run_step.summary == markdown
+    assert "reconcile plan -c collaborators.yaml --format markdown --detailed-exitcode" in (
+        result.stdout
+    )
+
+
+def test_the_markdown_is_echoed_with_workflow_commands_off(run_step: Step) -> None:
+    result = run_step("plan", "--sandbox")
+    stop = re.search(r"^::stop-commands::([0-9a-f]{32})$", result.stdout, re.MULTILINE)
+    assert stop is not None, result.stdout
+    shown = result.stdout.split(stop.group(0))[1].split(f"::{stop.group(1)}::")[0]
+    assert "### Reconciler plan" in shown
+
+
+def test_apply_reports_what_it_found_and_a_wrong_checksum_stops_it(run_step: Step) -> None:
+    stopped = run_step("apply", "--sandbox --checksum " + "0" * 64)
+    assert stopped.returncode == 1
+    assert run_step.outputs["exit-code"] == "3"
+    assert run_step.outputs["json"] == ""
+    assert "::error::reconcile apply exited with 3" in stopped.stdout
+    assert "**The command failed (exit 3).**" in run_step.summary
+    assert "the plan changed since it was reviewed" in run_step.summary
+
+    applied = run_step("apply", "--sandbox")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    out = run_step.outputs
+    assert (out["exit-code"], out["changes-pending"]) == ("0", "true")
+    report = json.loads(Path(out["json"]).read_text())
+    assert report["converged"] is True
+    assert len(report["applied"]) == len(report["plan"]["changes"]) > 0
+    assert out["checksum"] == report["plan"]["checksum"]
+    assert "Converged: a fresh plan finds no changes." in run_step.summary
+
+
+def test_fail_on_error_false_leaves_the_decision_to_the_workflow(run_step: Step) -> None:
+    result = run_step("plan", "--sandbox", config="missing.yaml", **{"fail_on_error": "false"})
+    assert result.returncode == 0
+    assert run_step.outputs["exit-code"] == "1"
+    assert run_step.outputs["changes-pending"] == "false"
+    assert "missing.yaml" in run_step.summary
+
+
+def test_validation_problems_are_annotations_in_the_log_not_in_the_output(
+    run_step: Step,
+) -> None:
+    bad = run_step.folder / "bad.yaml"
+    bad.write_text((ROOT / "tests" / "invalid" / "id-uppercase.yaml").read_text())
+    result = run_step("plan", config="bad.yaml", summary="true")
+    assert result.returncode == 1
+    assert "::error file=bad.yaml,line=9,col=5::" in result.stderr
+    assert "::error file=" not in Path(run_step.outputs["output"]).read_text()
+    assert "**The command failed (exit 1).**" in run_step.summary
+    assert "\n    bad.yaml:9:5: collaborators[0].id:" in run_step.summary
+
+
+def test_validate_summarises_the_result(run_step: Step) -> None:
+    assert run_step("validate").returncode == 0
+    assert run_step.outputs["exit-code"] == "0"
+    assert run_step.summary == (
+        "### Reconciler validate\n\n    collaborators.yaml is valid: 3 collaborators.\n\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("destroy", "", "input 'command' must be one of validate, plan, apply, verify"),
+        ("plan", "--checksum 'abc", "input 'args' cannot be split into flags"),
+    ],
+)
+def test_wrong_inputs_are_one_clear_error(
+    run_step: Step, command: str, args: str, message: str
+) -> None:
+    result = run_step(command, args)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"::error::reconciler action: {message}")
+    assert "Traceback" not in result.stderr

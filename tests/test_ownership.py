@@ -1,0 +1,198 @@
+"""Ownership is per bucket (issue 12): two collaborators files, two buckets, one account. An
+access point or IAM user managed for another bucket is a plan error, never a replace or a
+delete; access points tagged before the bucket tag existed are adopted by a tag-only update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.access.review import reviewed_plan as plan
+from reconciler.executor import apply_plan
+from reconciler.model import (
+    BUCKET_TAG_KEY,
+    COLLABORATOR_TAG_KEY,
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+    Config,
+)
+from reconciler.plan import Plan
+from tests.conftest import BASE_YAML, config_from
+from tests.fake import FakeCloud
+from tests.test_validate_cli import reconcile
+
+BUCKET = "clinical-share-123456789012"
+OTHER = "oncology-share-123456789012"
+MANAGED = {MANAGED_TAG_KEY: MANAGED_TAG_VALUE}
+BOB = "  - id: bob\n    iam_user: Bob\n    prefix: Bob/\n    access: [write, read, list]\n"
+WITHOUT_BOB = config_from(BASE_YAML.replace(BOB, ""))
+
+
+def kinds(p: Plan) -> list[tuple[str, str, str]]:
+    return [(c.action.value, c.type.value, c.id) for c in p.changes]
+
+
+@pytest.fixture
+def cloud(config: Config) -> FakeCloud:
+    c = FakeCloud()
+    assert apply_plan(plan(config, c.read(config)), c).ok
+    return c
+
+
+def test_created_access_points_are_tagged_for_their_bucket(cloud: FakeCloud) -> None:
+    tags = cloud.access_points["alice-access-point"]["tags"]
+    assert tags[BUCKET_TAG_KEY] == BUCKET and tags[COLLABORATOR_TAG_KEY] == "alice"
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {**MANAGED, BUCKET_TAG_KEY: OTHER, COLLABORATOR_TAG_KEY: "alice"},
+        {**MANAGED, COLLABORATOR_TAG_KEY: "alice"},  # tagged by an earlier version
+    ],
+    ids=["tagged-for-other-bucket", "legacy-no-bucket-tag"],
+)
+def test_managed_access_point_on_another_bucket_is_an_error_never_a_replace(
+    config: Config, tags: dict[str, str]
+) -> None:
+    cloud = FakeCloud()
+    cloud.access_points["alice-access-point"] = {"bucket": OTHER, "tags": tags, "policy": None}
+    p = plan(config, cloud.read(config))
+    assert [e for e in p.errors if "alice-access-point" in e] == [
+        "collaborator alice: access point alice-access-point is managed by the collaborators "
+        f"file of another bucket: it is on bucket {OTHER}, not {BUCKET}. Access point names are "
+        "unique per account and Region: choose another access_point: name for this collaborator"
+    ]
+    assert not [c for c in p.changes if c.id == "alice-access-point"]
+
+
+def test_access_point_on_this_bucket_tagged_for_another_is_foreign(
+    config: Config, cloud: FakeCloud
+) -> None:
+    cloud.access_points["alice-access-point"]["tags"][BUCKET_TAG_KEY] = OTHER
+    cloud.access_points["alice-access-point"]["policy"] = None  # would need a write
+    p = plan(config, cloud.read(config))
+    assert any(f"tagged for bucket {OTHER}" in e and "alice-access-point" in e for e in p.errors)
+    assert not [c for c in p.changes if c.id == "alice-access-point"]
+
+
+def test_legacy_access_point_on_this_bucket_is_adopted_by_a_tag_only_update(
+    config: Config, cloud: FakeCloud
+) -> None:
+    del cloud.access_points["alice-access-point"]["tags"][BUCKET_TAG_KEY]
+    p = plan(config, cloud.read(config))
+    assert kinds(p) == [("update", "access_point", "alice-access-point")]
+    change = p.changes[0]
+    assert change.before["tags"] == {**MANAGED, COLLABORATOR_TAG_KEY: "alice"}
+    assert change.after == {
+        **change.before,
+        "tags": {**change.before["tags"], BUCKET_TAG_KEY: BUCKET},
+    }
+    assert p.errors == () and p.access_changes == ()
+    assert apply_plan(p, cloud).ok
+    assert plan(config, cloud.read(config)).is_empty
+
+
+def test_removed_collaborators_legacy_access_point_on_this_bucket_is_still_deleted(
+    cloud: FakeCloud,
+) -> None:
+    del cloud.access_points["bob-access-point"]["tags"][BUCKET_TAG_KEY]
+    p = plan(WITHOUT_BOB, cloud.read(WITHOUT_BOB))
+    assert ("delete", "access_point", "bob-access-point") in kinds(p)
+
+
+def test_access_point_on_this_bucket_tagged_for_another_is_never_deleted(
+    cloud: FakeCloud,
+) -> None:
+    cloud.access_points["stray-ap"] = {
+        "bucket": BUCKET,
+        "tags": {**MANAGED, BUCKET_TAG_KEY: OTHER, COLLABORATOR_TAG_KEY: "zed"},
+        "policy": None,
+    }
+    config = config_from(BASE_YAML)
+    p = plan(config, cloud.read(config))
+    assert p.is_empty and p.errors == ()
+    assert [w for w in p.warnings if "stray-ap" in w] == [
+        f"access point stray-ap on bucket {BUCKET} is tagged as managed for bucket {OTHER}, "
+        "not this one: left alone"
+    ]
+    assert "zed" not in p.managed_collaborators
+
+
+def test_user_of_another_bucket_names_that_bucket_and_the_fix(config: Config) -> None:
+    cloud = FakeCloud()
+    cloud.users["Alice"] = {
+        "path": "/collaborators/",
+        "tags": {**MANAGED, BUCKET_TAG_KEY: OTHER, COLLABORATOR_TAG_KEY: "alice"},
+        "policies": {},
+    }
+    p = plan(config, cloud.read(config))
+    assert [e for e in p.errors if "Alice" in e] == [
+        "collaborator alice: IAM user Alice is managed by the collaborators file of another "
+        f"bucket: it is tagged for bucket {OTHER}, not {BUCKET}. IAM user names are unique per "
+        "account: choose another iam_user for this collaborator"
+    ]
+    assert not [c for c in p.changes if c.id.startswith("Alice")]
+
+
+def test_removing_a_user_that_is_in_a_group_is_a_plan_error(cloud: FakeCloud) -> None:
+    cloud.users["Bob"]["groups"] = ["quarantine"]
+    p = plan(WITHOUT_BOB, cloud.read(WITHOUT_BOB))
+    assert p.errors == (
+        "collaborator bob: IAM user Bob is to be deleted but is in IAM group(s) quarantine; this "
+        "tool does not know what a group is for and never removes users from groups: remove it "
+        "yourself (aws iam remove-user-from-group --group-name quarantine --user-name Bob) and "
+        "plan again",
+    )
+    assert not [c for c in p.changes if c.type.value.startswith("iam_user")]
+
+
+# --- several files given to one `validate` run -------------------------------------------------
+
+
+def test_validate_refuses_two_files_sharing_a_bucket_an_access_point_or_a_user(
+    tmp_path: Path,
+) -> None:
+    first = tmp_path / "cardiology.yaml"
+    first.write_text(BASE_YAML)
+    clash = BASE_YAML.replace("iam_user: Bob", "iam_user: bob").replace(
+        "access_point: partner-site-ap", "access_point: onco-partner-ap"
+    )
+    second = tmp_path / "oncology.yaml"
+    second.write_text(
+        clash.replace(
+            "  - id: alice\n    iam_user: Alice",
+            "  - id: alice\n    iam_user: OncoAlice\n    access_point: onco-alice-ap",
+        )
+    )
+    result = reconcile("validate", str(first), str(second))
+    assert result.returncode == 1
+    assert result.stdout == f"{first} is valid: 3 collaborators.\n"
+    assert result.stderr == (
+        f"{second}:5:3: bucket.name: bucket {BUCKET} is also named by {first}:5: two "
+        "collaborators files must not share a bucket (each one owns the bucket's policy "
+        "statements and deletes the collaborators it does not list): put these collaborators in "
+        "one file, or use another bucket\n"
+        f"{second}:13:5: collaborators[1].access_point: access point bob-access-point is also "
+        f"named by {first}:12: access point names are unique per account and Region (123456789012, "
+        "us-east-1): choose another access_point: name for bob\n"
+        f"{second}:14:5: collaborators[1].iam_user: IAM user bob is also named by {first}:13: IAM "
+        "user names are unique per account (123456789012), case-insensitively: choose another "
+        "iam_user for bob\n"
+        f"3 errors in {second}\n"
+    )
+
+
+def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path) -> None:
+    first = tmp_path / "a.yaml"
+    first.write_text(BASE_YAML)
+    second = tmp_path / "b.yaml"
+    second.write_text(
+        BASE_YAML.replace(BUCKET, OTHER)
+        .replace("iam_user: Alice", "iam_user: OncoAlice\n    access_point: onco-alice-ap")
+        .replace("iam_user: Bob", "iam_user: OncoBob\n    access_point: onco-bob-ap")
+        .replace("access_point: partner-site-ap", "access_point: onco-partner-ap")
+    )
+    result = reconcile("validate", str(first), str(second), str(first))
+    assert (result.returncode, result.stderr) == (0, "")

@@ -86,16 +86,15 @@ def test_drift_is_shown_then_put_back(repo: Path) -> None:
     plan = run(repo, "plan", "--sandbox")
     assert "alice: - delete Alice/ via alice-access-point" in plan.stdout
     assert "- AddedInTheConsole: Allow" in plan.stdout
-    for kind, shown in (
-        ("delete-access-point", "+ access_point bob-access-point"),
-        ("delete-user", "+ iam_user Alice"),
+    for who, kind, shown in (
+        ("bob", "delete-access-point", "+ access_point bob-access-point"),
+        ("alice", "delete-user", "+ iam_user Alice"),
     ):
-        who = "bob" if kind == "delete-access-point" else "alice"
         assert run(repo, "sandbox", "drift", who, "--kind", kind).returncode == 0
-        assert shown in run(repo, "plan", "--sandbox").stdout
-    applied = run(repo, "apply", "--sandbox", "--auto-approve")
-    assert applied.returncode == 0, applied.stderr
-    assert "Converged: a fresh plan finds no changes." in applied.stdout
+        applied = run(repo, "apply", "--sandbox", "--auto-approve")
+        assert applied.returncode == 0, applied.stderr
+        assert shown in applied.stdout
+        assert "Converged: a fresh plan finds no changes." in applied.stdout
 
 
 @pytest.mark.parametrize(
@@ -171,3 +170,24 @@ def test_moto_is_not_a_runtime_dependency() -> None:
     assert not [d for d in project["dependencies"] if d.startswith("moto")]
     assert project["optional-dependencies"]["sandbox"] == ["moto>=5.2.5,<5.3"]
     assert "s3-collaborator-reconciler[sandbox]" in project["optional-dependencies"]["dev"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "skipped"),
+    [
+        ({"Bool": {"aws:SecureTransport": "false"}}, True),
+        ({"Bool": {"aws:SecureTransport": ["false"]}}, True),
+        ({"Bool": {"aws:SecureTransport": "true"}}, False),
+        ({"NumericGreaterThan": {"s3:signatureAge": "604800000"}}, True),
+        ({"NumericGreaterThanIfExists": {"s3:signatureAge": "1"}}, False),
+        ({"Null": {"s3:signatureAge": "true"}}, False),
+        ({"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}, False),
+    ],
+)
+def test_only_statements_no_sandbox_request_can_match_are_left_out(
+    condition: dict[str, object], skipped: bool
+) -> None:
+    from reconciler.aws.sandbox_tls import cannot_match
+
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": condition}
+    assert cannot_match(statement) is skipped

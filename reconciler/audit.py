@@ -7,8 +7,9 @@ reconciler/aws/audit_store.py (one S3 object per record, never overwritten).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -49,6 +50,9 @@ class AuditSink(Protocol):
     def read(self) -> list[str]:
         """Every stored record as JSON text, oldest first."""
 
+    def newest_first(self) -> Iterator[str]:
+        """The stored records as JSON text, newest first, read lazily."""
+
 
 class Outcome(StrEnum):
     NO_CHANGES = "no-changes"
@@ -71,6 +75,12 @@ class Context:
     today: date
     adopt: bool = False
     github: Mapping[str, str] = field(default_factory=dict)
+    # SHA-256 of the file's bytes: tells later runs whether the file changed since this apply
+    config_sha256: str = ""
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def github_context(env: Mapping[str, str]) -> dict[str, str]:
@@ -105,6 +115,7 @@ def build_record(
         "account_id": ctx.account_id,
         "bucket": ctx.bucket,
         "config": ctx.config,
+        "config_sha256": ctx.config_sha256,
         "today": ctx.today.isoformat(),
         "adopt": ctx.adopt,
         "github": dict(ctx.github),
@@ -171,3 +182,38 @@ def touches(record: Mapping[str, Any], collaborator: str) -> bool:
     changes = [*record.get("applied", []), *record.get("skipped", [])]
     changes += [f.get("change", {}) for f in record.get("failures", [])]
     return any(c.get("collaborator") == collaborator for c in changes)
+
+
+# outcomes of an apply that left live AWS as the file describes (converged, or nothing to do)
+_COMPLETED = {Outcome.APPLIED.value, Outcome.NO_CHANGES.value}
+
+
+def last_completed_apply(texts: Iterable[str]) -> dict[str, Any] | None:
+    """The newest record (`texts` newest first) of an apply that completed: applied and
+    converged, or found nothing to change. Unreadable records are skipped."""
+    for text in texts:
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue
+        if (
+            isinstance(record, dict)
+            and record.get("outcome") in _COMPLETED
+            and record.get("converged") is not False
+        ):
+            return record
+    return None
+
+
+def unchanged_since(record: Mapping[str, Any] | None, digest: str, source: str) -> str:
+    """Why every change counts as drift ("" when it does not: no record, or the file changed
+    since the last completed apply; records written before config_sha256 existed count as
+    changed)."""
+    if record is None or not digest or record.get("config_sha256") != digest:
+        return ""
+    github = record.get("github") or {}
+    commit = f", commit {str(github['sha'])[:12]}" if github.get("sha") else ""
+    return (
+        f"{source} has not changed since the last apply recorded in the audit trail "
+        f"({record.get('time')}{commit}), so every change here is drift."
+    )

@@ -4,7 +4,7 @@ each, flushed to disk before apply reports success."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +51,6 @@ class JsonLinesLog:
             return []
         except OSError as err:
             raise ReconcilerError(f"cannot read the audit log {self.path}: {err}") from err
+
+    def newest_first(self) -> Iterator[str]:
+        return reversed(self.read())

@@ -110,3 +110,13 @@ def status_events(
             why = "status: active" + (f", expires {collab.expires}" if collab.expires else "")
             events.append(CollaboratorEvent(collab.id, EventKind.REACTIVATE, why, REACTIVATE_NOTE))
     return events
+
+
+def starting_suspensions(config: Config, live: LiveState, today: date | None) -> set[str]:
+    """Collaborators whose expiry date has come but whose suspension is not in AWS yet: the
+    changes that suspend them come from the file's own dates, not from drift."""
+    return {
+        c.id
+        for c in config.collaborators
+        if is_expired(c, today) and not _marked_suspended(c, live)
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,13 @@ class Action(StrEnum):
     DELETE = "delete"
 
 
+class Origin(StrEnum):
+    """Where a change comes from, for reviewers (see reconciler.origin)."""
+
+    EDIT = "edit"  # the desired state differs from the base file's: the edit under review
+    DRIFT = "drift"  # the base file would make the same change: live moved away from it
+
+
 @dataclass(frozen=True)
 class Change:
     action: Action
@@ -27,6 +34,9 @@ class Change:
     collaborator: str | None
     before: Any = None
     after: Any = None
+    # display only, like Terraform's ActionReason: never compared, never in the checksum,
+    # never read by apply
+    origin: Origin | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple[str, int, str, int]:
         """Display order: bucket-level first, then by collaborator, kind and name."""
@@ -131,6 +141,11 @@ class Plan:
     access_changes: tuple[AccessChange, ...] = ()
     refusals: tuple[str, ...] = ()  # why the security gate refuses this plan (empty: it does not)
     events: tuple[CollaboratorEvent, ...] = ()
+    # display only: why changes are labelled as they are (e.g. "the file has not changed since
+    # the last apply"), and what a targeted run (--only) planned and left out
+    origin_basis: str = ""
+    scope: tuple[str, ...] = ()
+    not_planned: int = 0
 
     @classmethod
     def build(
@@ -165,8 +180,14 @@ class Plan:
         payload = json.dumps([c.to_json() for c in self.changes], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def by_collaborator(self) -> dict[str | None, list[Change]]:
+    @property
+    def drift(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.origin is Origin.DRIFT)
+
+    def by_collaborator(self, *, without_drift: bool = False) -> dict[str | None, list[Change]]:
         groups: dict[str | None, list[Change]] = {}
         for change in self.changes:
+            if without_drift and change.origin is Origin.DRIFT:
+                continue
             groups.setdefault(change.collaborator, []).append(change)
         return groups

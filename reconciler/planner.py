@@ -220,10 +220,25 @@ def _plan_bucket(config: Config, live: LiveState, b: _Builder) -> None:
     )
 
 
+def _written_by_us(statement: Mapping[str, Any]) -> bool:
+    """A statement this tool writes to bucket policies (a Sid it uses there, in this version
+    or an earlier one). A "Reconciler..." Sid it never writes there is not ours to drop: a newer
+    version, or a person, wrote it."""
+    return is_our_statement(statement) and statement.get("Sid") in policies.BUCKET_STATEMENT_SIDS
+
+
+def unknown_reconciler_statements(live_policy: Mapping[str, Any] | None) -> list[str]:
+    """Sids that start with "Reconciler" but that this tool never writes to a bucket policy."""
+    statements = (canonical_policy(live_policy) or {}).get("Statement", [])
+    return sorted(
+        str(s["Sid"]) for s in statements if is_our_statement(s) and not _written_by_us(s)
+    )
+
+
 def desired_bucket_policy(config: Config, live_policy: Mapping[str, Any] | None) -> dict[str, Any]:
     """Every statement we did not write is kept as it is; ours are replaced by the desired ones."""
     live_doc = canonical_policy(live_policy)
-    foreign = [s for s in (live_doc or {}).get("Statement", []) if not is_our_statement(s)]
+    foreign = [s for s in (live_doc or {}).get("Statement", []) if not _written_by_us(s)]
     merged = {"Version": (live_doc or {}).get("Version", "2012-10-17")}
     if live_doc and "Id" in live_doc:
         merged["Id"] = live_doc["Id"]
@@ -237,6 +252,12 @@ def _plan_bucket_policy(config: Config, live: LiveState, b: _Builder) -> None:
     before = canonical_policy(live.bucket.policy)
     after = desired_bucket_policy(config, live.bucket.policy)
     b.diff(ResourceType.BUCKET_POLICY, config.bucket.name, None, before, after)
+    b.warnings.extend(
+        f"bucket policy statement {sid} of bucket {config.bucket.name} has a Reconciler Sid "
+        "that this version never writes: kept as it is (a newer version of the tool, or a "
+        "person, wrote it; only one collaborators file may name a bucket)"
+        for sid in unknown_reconciler_statements(live.bucket.policy)
+    )
 
 
 # --- IAM users --------------------------------------------------------------------------------

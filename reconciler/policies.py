@@ -35,6 +35,11 @@ ALL_DELEGATED_ACTIONS = tuple(
 SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
 SID_DENY_OLD_SIGNATURES = "ReconcilerDenyLongLivedPresignedUrls"
+# Every Sid bucket_statements() writes, now or in an earlier version: the planner replaces only
+# these in a bucket policy and keeps any other statement, "Reconciler..." Sids included (a
+# newer version's, or a person's). A new bucket statement's Sid must be added here (a test
+# checks it).
+BUCKET_STATEMENT_SIDS = frozenset({SID_DELEGATE, SID_DENY_INSECURE, SID_DENY_OLD_SIGNATURES})
 # s3:signatureAge is in milliseconds and is set only for presigned URLs (S3 API Reference,
 # "Amazon S3 Signature Version 4 Authentication Specific Policy Keys",
 # https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html; the

@@ -83,6 +83,11 @@ def change_key(change: Mapping[str, Any]) -> tuple[str, str, str]:
     return (str(change["action"]), str(change["type"]), str(change["id"]))
 
 
+def _compared(change: Mapping[str, Any]) -> dict[str, Any]:
+    """A change without its display-only origin label (a reviewed plan file carries it)."""
+    return {k: v for k, v in change.items() if k != "origin"}
+
+
 def describe_drift(
     reviewed: Sequence[Mapping[str, Any]], fresh: Sequence[Mapping[str, Any]]
 ) -> list[str]:
@@ -96,7 +101,7 @@ def describe_drift(
             lines.append(f"+ now also planned: {label}")
         elif key not in new:
             lines.append(f"- no longer planned: {label}")
-        elif old[key] != new[key]:
+        elif _compared(old[key]) != _compared(new[key]):
             lines.append(f"~ planned differently: {label}")
     return lines
 

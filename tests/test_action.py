@@ -89,6 +89,46 @@ def test_extras_other_than_names_are_refused_before_pip_runs(tmp_path: Path, ext
     assert list(tmp_path.iterdir()) == []
 
 
+STUB_PYTHON = """#!/bin/bash
+# `python -m venv DIR` makes a venv whose python logs `-m pip install ...` and makes reconcile
+if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/bin"
+  printf '#!/bin/bash\\necho "$*" >> "%s/pip.log"\\n' "$LOG" > "$3/bin/python"
+  printf '#!/bin/bash\\necho "reconcile, version 0"\\n' > "$3/bin/reconcile"
+  chmod +x "$3/bin/python" "$3/bin/reconcile"
+fi
+"""
+
+
+def test_installs_once_per_job_for_each_set_of_extras(tmp_path: Path) -> None:
+    python = tmp_path / "python"
+    python.write_text(STUB_PYTHON)
+    python.chmod(0o755)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+
+    def install(extras: str) -> dict[str, str]:
+        env = {"PATH": os.environ["PATH"], "PYTHON": str(python), "EXTRAS": extras}
+        env |= {"RUNNER_TEMP": str(temp), "LOG": str(tmp_path), "GITHUB_ACTION_PATH": "/a/b"}
+        env["GITHUB_OUTPUT"] = str(tmp_path / "output")
+        (tmp_path / "output").write_text("")
+        result = subprocess.run(
+            ["bash", "-e", "-c", step("install")["run"]], env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        lines = (tmp_path / "output").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines)
+
+    first, again, sandbox = install(""), install(""), install("sandbox")
+    assert first == again != sandbox
+    assert Path(first["reconcile"]).parent == Path(first["python"]).parent
+    assert Path(first["python"]).parent.parent.parent == temp
+    assert (tmp_path / "pip.log").read_text().splitlines() == [
+        "-m pip install --quiet --disable-pip-version-check /a/b",
+        "-m pip install --quiet --disable-pip-version-check /a/b[sandbox]",
+    ]
+
+
 def test_inputs_reach_the_step_through_the_environment_only() -> None:
     for s in action()["runs"]["steps"]:
         assert "${{" not in s.get("run", ""), s
@@ -146,7 +186,7 @@ def run_step(tmp_path: Path) -> Step:
     return Step(tmp_path)
 
 
-def test_plan_outputs_changes_pending_checksum_and_files(run_step: Step) -> None:
+def test_the_pull_request_loop_plan_then_apply_the_reviewed_checksum(run_step: Step) -> None:
     result = run_step("plan", "--sandbox")
     assert result.returncode == 0, result.stdout + result.stderr
     out = run_step.outputs
@@ -161,17 +201,13 @@ def test_plan_outputs_changes_pending_checksum_and_files(run_step: Step) -> None
     assert "reconcile plan -c collaborators.yaml --format markdown --detailed-exitcode" in (
         result.stdout
     )
-
-
-def test_the_markdown_is_echoed_with_workflow_commands_off(run_step: Step) -> None:
-    result = run_step("plan", "--sandbox")
+    # the Markdown is echoed to the log with workflow commands off
     stop = re.search(r"^::stop-commands::([0-9a-f]{32})$", result.stdout, re.MULTILINE)
     assert stop is not None, result.stdout
     shown = result.stdout.split(stop.group(0))[1].split(f"::{stop.group(1)}::")[0]
     assert "### Reconciler plan" in shown
+    reviewed = out["checksum"]
 
-
-def test_apply_reports_what_it_found_and_a_wrong_checksum_stops_it(run_step: Step) -> None:
     stopped = run_step("apply", "--sandbox --checksum " + "0" * 64)
     assert stopped.returncode == 1
     assert run_step.outputs["exit-code"] == "3"
@@ -180,14 +216,15 @@ def test_apply_reports_what_it_found_and_a_wrong_checksum_stops_it(run_step: Ste
     assert "**The command failed (exit 3).**" in run_step.summary
     assert "the plan changed since it was reviewed" in run_step.summary
 
-    applied = run_step("apply", "--sandbox")
+    # the plan's checksum, as the apply workflow passes it
+    applied = run_step("apply", f"--sandbox --checksum {reviewed}")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     out = run_step.outputs
     assert (out["exit-code"], out["changes-pending"]) == ("0", "true")
     report = json.loads(Path(out["json"]).read_text())
     assert report["converged"] is True
     assert len(report["applied"]) == len(report["plan"]["changes"]) > 0
-    assert out["checksum"] == report["plan"]["checksum"]
+    assert out["checksum"] == report["plan"]["checksum"] == reviewed
     assert "Converged: a fresh plan finds no changes." in run_step.summary
 
 
@@ -234,3 +271,12 @@ def test_wrong_inputs_are_one_clear_error(
     assert result.returncode == 1
     assert result.stdout.startswith(f"::error::reconciler action: {message}")
     assert "Traceback" not in result.stderr
+
+
+def test_verify_writes_markdown(run_step: Step) -> None:
+    result = run_step("verify", "--desired")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = run_step.outputs
+    assert (out["exit-code"], out["json"], out["changes-pending"]) == ("0", "", "false")
+    assert Path(out["output"]).read_text().startswith("### ")
+    assert run_step.summary == Path(out["output"]).read_text()

@@ -134,32 +134,34 @@ def test_upgrade_from_an_access_point_without_bucket_tag_is_a_tag_only_update(
     cardio = write(tmp_path, "cardiology.yaml", study(CARDIO, "CardioSiteA"))
     assert apply(moto_server, cardio).returncode == 0
     s3control = moto_server.client("s3control")
-    arn = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/site-a-access-point"
-    # as the version before the bucket tag created it
-    s3control.untag_resource(AccountId=ACCOUNT, ResourceArn=arn, TagKeys=["reconciler:bucket"])
-    # in sync: its tags are not read and nothing is planned (docs/performance.md)
+    names = ("cardiology-partner-ap", "site-a-access-point")
+    arns = {n: f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{n}" for n in names}
+    for arn in arns.values():  # as the version before the bucket tag created them
+        s3control.untag_resource(AccountId=ACCOUNT, ResourceArn=arn, TagKeys=["reconciler:bucket"])
+    # in sync: their tags are not read and nothing is planned (docs/performance.md)
     quiet = reconcile(moto_server, "plan", "-c", str(cardio), "--detailed-exitcode")
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr
-    # once its tags are read, the plan only adds the bucket tag
+    # once their tags are read, the plan only adds the bucket tag
     plan = plan_json(moto_server, cardio, "--verify-tags")
     assert [(c["action"], c["type"], c["id"]) for c in plan["changes"]] == [
-        ("update", "access_point", "site-a-access-point")
+        ("update", "access_point", name) for name in names
     ]
-    change = plan["changes"][0]
-    assert change["after"] == {
-        **change["before"],
-        "tags": {**change["before"]["tags"], "reconciler:bucket": CARDIO},
-    }
+    for change in plan["changes"]:
+        assert change["after"] == {
+            **change["before"],
+            "tags": {**change["before"]["tags"], "reconciler:bucket": CARDIO},
+        }
     assert plan["errors"] == [] and plan["access_changes"] == []
     text = reconcile(moto_server, "plan", "-c", str(cardio), "--verify-tags").stdout
     assert (
         "forces replacement" not in text
-        and "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete." in text
+        and "Plan: 0 to create, 2 to update, 0 to replace, 0 to delete." in text
     )
     applied = apply(moto_server, cardio, "--verify-tags")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert access_point(moto_server, "site-a-access-point")["tags"]["reconciler:bucket"] == CARDIO
     # and when something else about it changes, the tag comes with that update
+    arn = arns["site-a-access-point"]
     s3control.untag_resource(AccountId=ACCOUNT, ResourceArn=arn, TagKeys=["reconciler:bucket"])
     s3control.delete_access_point_policy(AccountId=ACCOUNT, Name="site-a-access-point")
     drifted = plan_json(moto_server, cardio)

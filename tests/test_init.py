@@ -202,3 +202,49 @@ def test_templates_ship_in_the_wheel() -> None:
     assert len(expected) == 6
     assert expected <= shipped
     assert "reconciler/config/collaborators.schema.json" in shipped
+
+
+def test_account_region_and_bucket_can_be_given(tmp_path: Path) -> None:
+    options = ["--account-id", "111122223333", "--region", "eu-west-2", "--bucket", "trial-share"]
+    code, output = init(str(tmp_path), "--action", ACTION, *options)
+    assert code == 0, output
+    text = (tmp_path / "collaborators.yaml").read_text()
+    assert '\naccount_id: "111122223333"\nregion: eu-west-2\n' in text
+    assert "\n  name: trial-share\n" in text
+    result = tool("reconcile", "validate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    code, output = init(str(tmp_path / "b"), "--action", ACTION, "--account-id", "210987654321")
+    assert (
+        "\n  name: clinical-share-210987654321\n"
+        in (tmp_path / "b" / "collaborators.yaml").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("--account-id", "1234", "account_id"),
+        ("--account-id", '1"\nx: y', "account_id"),
+        ("--region", "mars", "region"),
+        ("--bucket", "Bad_Name", "bucket.name"),
+    ],
+)
+def test_a_wrong_value_names_its_option_and_writes_nothing(
+    tmp_path: Path, option: str, value: str, field: str
+) -> None:
+    code, output = init(str(tmp_path / "x"), "--action", ACTION, option, value)
+    assert code == 1
+    assert output.startswith(
+        f"error: Invalid value for '{option}': {value!r} is not a valid {field}"
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    code, output = init(str(tmp_path / "file" / "sub"), "--action", ACTION)
+    assert code == 1
+    assert output.startswith(
+        f"error: {tmp_path / 'file' / 'sub'}/collaborators.yaml: cannot write: "
+    )
+    assert "Traceback" not in output and "unexpected" not in output

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import policies
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.executor import apply_plan
 from reconciler.model import (
@@ -196,3 +197,45 @@ def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path
     )
     result = reconcile("validate", str(first), str(second), str(first))
     assert (result.returncode, result.stderr) == (0, "")
+
+
+# --- bucket-policy statements ------------------------------------------------------------------
+
+
+def test_reconciler_statement_this_version_never_writes_is_kept(
+    config: Config, cloud: FakeCloud
+) -> None:
+    newer = {
+        "Sid": "ReconcilerFromANewerVersion",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObjectAcl",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
+    cloud.buckets[BUCKET]["policy"]["Statement"].append(newer)
+    p = plan(config, cloud.read(config))
+    assert p.is_empty
+    assert p.warnings == (
+        f"bucket policy statement ReconcilerFromANewerVersion of bucket {BUCKET} has a Reconciler "
+        "Sid that this version never writes: kept as it is (a newer version of the tool, or a "
+        "person, wrote it; only one collaborators file may name a bucket)",
+    )
+    # a statement it does write is still put back as collaborators.yaml says
+    cloud.buckets[BUCKET]["policy"]["Statement"] = [newer]
+    p = plan(config, cloud.read(config))
+    assert newer in p.changes[0].after["Statement"] and len(p.changes[0].after["Statement"]) > 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",
+        "  presigned_url_max_age_seconds: 600\n",
+        "  encryption: aws:kms\n  kms_key_id: "
+        "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\n",
+    ],
+)
+def test_every_bucket_statement_sid_is_registered(extra: str) -> None:
+    config = config_from(BASE_YAML.replace(f"  name: {BUCKET}\n", f"  name: {BUCKET}\n{extra}"))
+    sids = {s["Sid"] for s in policies.bucket_statements(config)}
+    assert sids <= policies.BUCKET_STATEMENT_SIDS

@@ -165,6 +165,10 @@ def test_plan_workflow() -> None:
     assert oidc[0]["if"] == "steps.validate.outputs.exit-code == '0'"
     comment = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))
     assert comment["env"]["PLAN_CHECKSUM"] == "${{ steps.plan.outputs.checksum }}"
+    # the base branch's file labels each change edit or drift (issue 16)
+    base = next(s for s in job["steps"] if s.get("with", {}).get("path") == ".reconciler-base")
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert used["plan"]["with"]["args"] == "--base-config .reconciler-base/collaborators.yaml"
 
 
 def test_apply_workflow() -> None:
@@ -316,7 +320,7 @@ def test_a_merge_applies_the_checksum_last_posted_for_its_last_commit(tmp_path: 
         ([MERGED], [], "no plan was posted on #7"),
         ([MERGED], [{**plan_comment(), "user": {"login": "mallory"}}], "no plan was posted"),
         ([MERGED], [plan_comment(commit="1" * 40)], "is not for its last commit abcdef1"),
-        ([MERGED], [plan_comment(checksum="none")], "did not complete"),
+        ([MERGED], [plan_comment(checksum="none")], "has no checksum: it failed"),
     ],
     ids=["no-pr", "not-merged", "no-plan", "forged", "stale", "failed-plan"],
 )
@@ -403,7 +407,11 @@ def test_a_failed_nightly_run_updates_the_issue(tmp_path: Path) -> None:
 
 
 def test_a_clean_run_closes_the_issue(tmp_path: Path) -> None:
-    others = [{"number": 3, "body": "a person's issue", "user": {"login": "bob"}}]
+    others = [
+        {"number": 3, "body": "a person's issue", "user": {"login": "bob"}},
+        {**OPEN_ISSUE, "number": 4, "user": {"login": "mallory"}},
+        {**OPEN_ISSUE, "number": 5, "pull_request": {}},
+    ]
     done = report(
         tmp_path,
         "schedule",

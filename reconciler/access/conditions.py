@@ -98,7 +98,8 @@ class Clause:
             return self._compare(value), None
         matched = any_match(self.patterns, value)
         if matched is Tri.MAYBE:
-            return Tri.MAYBE, f"{self.operator} on {self.key} uses a policy variable"
+            doubts = [p.doubt for p in self.patterns if p.match(value) is Tri.MAYBE]
+            return Tri.MAYBE, f"{self.operator} on {self.key}: {'; '.join(doubts)}"
         return (negate(matched) if self.negated else matched), None
 
     def _compare(self, value: str) -> Tri:

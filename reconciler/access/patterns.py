@@ -2,9 +2,17 @@
 
 - `*` matches any run of characters, `?` exactly one (IAM User Guide, "IAM JSON policy elements:
   Resource", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
-- In ARNs the wildcards stay within one of the six colon-separated components; a `*` that ends a
-  pattern with fewer components may run past colons ("Condition operators", ArnLike;
-  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- ARN condition operators (ArnEquals, ArnLike, ArnNotEquals, ArnNotLike) check "each of the six
+  colon-delimited components of the ARN separately", so a wildcard never crosses a colon (IAM
+  User Guide, "IAM JSON policy elements: Condition operators", ARN condition operators,
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN).
+  A pattern with fewer than six components has no documented answer: a value its wildcards could
+  only reach by crossing a colon matches MAYBE (never a guess), any other value NO.
+- In the Resource element, "if the * wildcard is the last character of a resource ARN segment,
+  it can expand to match beyond the colon boundaries" (IAM User Guide, "IAM JSON policy elements:
+  Resource", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html):
+  where matching within segments and matching across colons disagree, the answer is MAYBE.
+  `"Resource": "*"` matches everything.
 - Actions match case-insensitively.
 - Policy variables (`${aws:username}`) are only substituted in "Version": "2012-10-17" policies;
   `${*}`, `${?}` and `${$}` stand for the literal character. Any other variable makes the
@@ -31,8 +39,11 @@ class Pattern:
     # "exact" (no wildcard), "prefix" (one trailing `*` that may match anything), "regex", or
     # "unknown" (holds a policy variable this tool cannot resolve)
     shape: str
-    regex: re.Pattern[str] | None = None
+    regex: re.Pattern[str] | None = None  # "regex": the documented match (None: matches nothing)
     ignore_case: bool = False
+    # an ARN pattern whose wildcards could also be read as crossing colons: that reading; a value
+    # on which the two readings disagree matches MAYBE
+    across: re.Pattern[str] | None = None
 
     def match(self, value: str) -> Tri:
         shape = self.shape
@@ -41,8 +52,9 @@ class Pattern:
         elif shape == "prefix":
             hit = (value.lower() if self.ignore_case else value).startswith(self.literal_prefix)
         elif shape == "regex":
-            assert self.regex is not None
-            hit = self.regex.fullmatch(value) is not None
+            hit = self.regex is not None and self.regex.fullmatch(value) is not None
+            if self.across is not None and (self.across.fullmatch(value) is not None) != hit:
+                return Tri.MAYBE
         else:
             return Tri.MAYBE
         return Tri.YES if hit else Tri.NO
@@ -50,6 +62,16 @@ class Pattern:
     @property
     def unknowable(self) -> bool:
         return self.shape == "unknown"
+
+    @property
+    def doubt(self) -> str:
+        """Why the pattern may match MAYBE."""
+        if self.unknowable:
+            return f"{self.text} uses a policy variable"
+        return (
+            f"{self.text}: whether its wildcard crosses a colon of the ARN is not documented "
+            "(ARN parts are matched one by one)"
+        )
 
 
 def _tokens(text: str, variables: bool) -> list[tuple[str, str]] | None:
@@ -94,9 +116,11 @@ def compile_pattern(
     ignore_case: bool = False,
     arn: bool = False,
     variables: bool = False,
+    resource: bool = False,
 ) -> Pattern:
-    """A compiled matcher. `wildcards=False` gives exact matching (StringEquals, Bool).
-    Cached: a plan compiles the same policies for the live and the planned state."""
+    """A compiled matcher. `wildcards=False` gives exact matching (StringEquals, Bool); `arn`
+    matches ARN parts one by one (ARN condition operators, and with `resource` the Resource
+    element). Cached: a plan compiles the same policies for the live and the planned state."""
     tokens = _tokens(text, variables)
     prefix = _literal_prefix(text, tokens)
     if tokens is None:
@@ -108,16 +132,34 @@ def compile_pattern(
     wild = [kind for kind, _ in tokens if kind != "lit"]
     if not wild:
         return Pattern(text, folded, "exact", ignore_case=ignore_case)
-    regex = _regex(tokens, arn)
-    if wild == ["*"] and tokens[-1][0] == "*" and regex.endswith(".*"):
+    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
+    anywhere = _regex(tokens, within_parts=False)
+    if not arn or (resource and text == "*"):
+        documented: str | None = anywhere
+        across = None
+    elif literal.count(":") < ARN_COMPONENTS - 1:
+        documented, across = None, anywhere  # fewer than six parts: see the module docstring
+    else:
+        documented = _regex(tokens, within_parts=True)
+        across = _regex(tokens, within_parts=True, tails_cross=True) if resource else None
+        across = None if across == documented else across
+    one_trailing_star = wild == ["*"] and tokens[-1][0] == "*"
+    if one_trailing_star and across is None and documented and documented.endswith(".*"):
         head = prefix.lower() if ignore_case else prefix
         return Pattern(text, head, "prefix", ignore_case=ignore_case)
-    flags = re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL
-    return Pattern(text, prefix, "regex", _compiled(regex, flags), ignore_case)
+    return Pattern(
+        text,
+        prefix,
+        "regex",
+        _compiled(documented, flags) if documented is not None else None,
+        ignore_case,
+        _compiled(across, flags) if across is not None else None,
+    )
 
 
-def _regex(tokens: list[tuple[str, str]], arn: bool) -> str:
-    colons = sum(1 for kind, char in tokens if kind == "lit" and char == ":")
+def _regex(tokens: list[tuple[str, str]], *, within_parts: bool, tails_cross: bool = False) -> str:
+    """`within_parts`: wildcards in the first five ARN parts do not cross a colon (the sixth
+    part runs to the end); `tails_cross`: except a `*` that ends one of them."""
     parts: list[str] = []
     run: list[str] = []
     component = 0
@@ -128,12 +170,12 @@ def _regex(tokens: list[tuple[str, str]], arn: bool) -> str:
             continue
         parts.append(re.escape("".join(run)))
         run = []
-        last_component = not arn or component >= ARN_COMPONENTS - 1
-        open_end = arn and colons < ARN_COMPONENTS - 1 and index == len(tokens) - 1
+        free = not within_parts or component >= ARN_COMPONENTS - 1
+        ends_part = index + 1 < len(tokens) and tokens[index + 1] == ("lit", ":")
         if kind == "*":
-            parts.append(".*" if last_component or open_end else "[^:]*")
+            parts.append(".*" if free or (tails_cross and ends_part) else "[^:]*")
         else:
-            parts.append("." if last_component else "[^:]")
+            parts.append("." if free else "[^:]")
     parts.append(re.escape("".join(run)))
     return "".join(parts)
 

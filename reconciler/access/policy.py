@@ -169,13 +169,16 @@ class CompiledStatement:
             return _NO
         value = min(*steps, named, condition)
         if value is Tri.MAYBE:
-            reasons = reasons + self.problems + self._pattern_reasons(named)
+            reasons = reasons + self.problems + self._pattern_reasons(named, resource)
         return Applies(value, via_account, tuple(dict.fromkeys(reasons)))
 
-    def _pattern_reasons(self, named: Tri) -> tuple[str, ...]:
+    def _pattern_reasons(self, named: Tri, resource: str) -> tuple[str, ...]:
         reasons: list[str] = []
-        if any(p.unknowable for p in self.resources):
-            reasons.append(f"{self.ref.label}: Resource uses a policy variable")
+        reasons.extend(
+            f"{self.ref.label}: Resource {p.doubt}"
+            for p in self.resources
+            if p.match(resource) is Tri.MAYBE
+        )
         if named is Tri.MAYBE and self.principal is not None:
             reasons.extend(
                 self.principal.unknown or (f"{self.ref.label}: NotPrincipal is ambiguous",)
@@ -207,7 +210,8 @@ def compile_statement(
     resource_key = "NotResource" if "NotResource" in raw else "Resource"
     actions = tuple(compile_pattern(a, ignore_case=True) for a in _list(raw.get(action_key)))
     resources = tuple(
-        compile_pattern(r, arn=True, variables=variables) for r in _list(raw.get(resource_key))
+        compile_pattern(r, arn=True, resource=True, variables=variables)
+        for r in _list(raw.get(resource_key))
     )
     if not actions or not resources:
         problems.append(f"{ref.label}: no Action/NotAction or no Resource/NotResource")

@@ -6,10 +6,11 @@ output, the planner never imports this package."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date
 
-from reconciler import lifecycle, planner
+from reconciler import lifecycle, planner, targeting
 from reconciler.access.changes import access_changes
 from reconciler.access.checks import access_state, verify_state
 from reconciler.access.gate import gate
@@ -37,8 +38,19 @@ def review(config: Config, live: LiveState, plan: Plan) -> Plan:
 
 
 def reviewed_plan(
-    config: Config, live: LiveState, *, today: date | None = None, adopt: bool = False
+    config: Config,
+    live: LiveState,
+    *,
+    today: date | None = None,
+    adopt: bool = False,
+    only: Collection[str] = (),
 ) -> Plan:
-    """Plan, then review: the plan every command shows or applies."""
+    """Plan, then review: the plan every command shows or applies. `only` (--only) cuts the plan
+    down to those collaborators before the review, so the security gate judges the whole state
+    the cut-down plan would leave."""
     changes = planner.plan(config, live, today=today, adopt=adopt)
+    if only:
+        known = {c.id for c in config.collaborators} | set(changes.managed_collaborators)
+        targeting.check_targets(only, known, config.source)
+        changes = targeting.target(changes, only)
     return review(lifecycle.granted(lifecycle.resolve(config, today)), live, changes)

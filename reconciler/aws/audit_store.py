@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.audit import record_key, to_line
@@ -63,3 +63,8 @@ class S3AuditStore:
 
     def read(self) -> list[str]:
         return [self.get(key) for key in self.keys()]
+
+    def newest_first(self) -> Iterator[str]:
+        """Keys sort by time (record_key), so the newest record is read first and the rest
+        only as far as the caller looks."""
+        return (self.get(key) for key in reversed(self.keys()))

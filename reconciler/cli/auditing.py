@@ -20,6 +20,7 @@ from reconciler.audit import (
     Context,
     build_record,
     change_key,
+    file_digest,
     github_context,
     outcome_of,
     to_line,
@@ -167,7 +168,16 @@ def _context(clients: Any, config: Config, today: date, adopt: bool) -> Context:
         today=today,
         adopt=adopt,
         github=github_context(os.environ),
+        config_sha256=config_digest(config),
     )
+
+
+def config_digest(config: Config) -> str:
+    """SHA-256 of the file the config was loaded from ("" when it cannot be read again)."""
+    try:
+        return file_digest(Path(config.source).read_bytes())
+    except OSError:
+        return ""
 
 
 def _write(run: AuditRun, record: dict[str, Any] | None, *, failing: bool) -> None:

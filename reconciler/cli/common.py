@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -188,8 +188,12 @@ def read_and_plan(
     adopt: bool = False,
     workers: int = DEFAULT_WORKERS,
     verify_tags: bool = False,
+    only: Collection[str] = (),
+    labels: Any = None,
 ) -> Plan:
-    """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today)."""
+    """Expiry is judged as of `today` (default: --today / RECONCILE_TODAY, else UTC today).
+    `only`: a targeted run (--only); `labels` (reconciler.cli.origins.Labels): tell drift from
+    the edit under review."""
     day = today or today_utc()
     # adopting needs every access point's tags: an untagged one in sync must still be tagged
     live = read_live(
@@ -200,7 +204,8 @@ def read_and_plan(
         workers=workers,
         verify_tags=verify_tags or adopt,
     )
-    return make_plan(config, live, today=day, adopt=adopt)
+    plan = make_plan(config, live, today=day, adopt=adopt, only=only)
+    return plan if labels is None else labels.label(plan, config, live, day)
 
 
 def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:

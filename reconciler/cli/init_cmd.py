@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler.cli.app import cli
+from reconciler.config.contract import accepts
+from reconciler.config.loader import load_config_text
 from reconciler.errors import ReconcilerError
-from reconciler.starter import ActionRef, config_repository
+from reconciler.starter import Account, ActionRef, config_repository
 from reconciler.starter.source import installed_action
 
 
@@ -25,7 +27,16 @@ from reconciler.starter.source import installed_action
     "was installed from (pip install git+https://github.com/OWNER/REPO@TAG). "
     "Env: RECONCILE_ACTION.",
 )
-def init_command(directory: str, action_ref: str | None) -> None:
+@click.option("--account-id", help="The AWS account of the bucket (12 digits).")
+@click.option("--region", help="The bucket's Region, e.g. eu-west-2.")
+@click.option("--bucket", help="The shared bucket's name (default clinical-share-ACCOUNT_ID).")
+def init_command(
+    directory: str,
+    action_ref: str | None,
+    account_id: str | None,
+    region: str | None,
+    bucket: str | None,
+) -> None:
     """Write a ready config repository into DIRECTORY (default: the current folder).
 
     Writes a commented collaborators.yaml that validates, a copy of this version's schema
@@ -38,10 +49,13 @@ def init_command(directory: str, action_ref: str | None) -> None:
     Examples:
       reconcile init my-share
       reconcile init my-share --action my-org/s3-collaborator-reconciler@<commit of the tag>
+      reconcile init my-share --account-id 111122223333 --region eu-west-2 --bucket trial-share
       cd my-share && reconcile validate && reconcile plan --sandbox
     """
     action = _action(action_ref)
-    files = config_repository(action)
+    files = config_repository(action, _account(account_id, region, bucket))
+    # the file must validate as written (the values above are checked by the schema first)
+    load_config_text(files["collaborators.yaml"].encode(), "collaborators.yaml")
     root = Path(directory)
     existing = [path for path in files if os.path.lexists(root / path)]
     if existing:
@@ -49,11 +63,17 @@ def init_command(directory: str, action_ref: str | None) -> None:
             f"{root}: {_count(len(existing))} already exist ({', '.join(existing)}); nothing "
             "was written (init never overwrites: pick an empty folder)"
         )
+    written: list[str] = []
     for path, text in files.items():
         target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("x", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as err:
+            done = f"; written before it: {', '.join(written)}" if written else ""
+            raise ReconcilerError(f"{target}: cannot write: {err.strerror}{done}") from None
+        written.append(path)
     click.echo(f"Wrote a config repository in {root}/ (workflows use {action.uses}):")
     for path in files:
         click.echo(f"  {path}")
@@ -61,6 +81,21 @@ def init_command(directory: str, action_ref: str | None) -> None:
         "Next: replace the example values in collaborators.yaml, run `reconcile validate`, "
         "then follow README.md (AWS roles, repository variables, branch protection)."
     )
+
+
+def _account(account_id: str | None, region: str | None, bucket: str | None) -> Account:
+    given = {"account_id": account_id, "region": region, "bucket": bucket}
+    for (name, value), path in zip(given.items(), _FIELDS, strict=True):
+        if value is not None and not accepts(path, value):
+            option = "--" + name.replace("_", "-")
+            raise click.BadParameter(
+                f"{value!r} is not a valid {'.'.join(path)} (see docs/yaml-reference.md)",
+                param_hint=f"'{option}'",
+            )
+    return Account(**{k: v for k, v in given.items() if v is not None})
+
+
+_FIELDS = (("account_id",), ("region",), ("bucket", "name"))
 
 
 def _action(text: str | None) -> ActionRef:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Any
 
 import click
 
 from reconciler.access.gate import refuse_unsafe
 from reconciler.cli.app import cli
-from reconciler.cli.auditing import AuditOptions, audit_options, audited
+from reconciler.cli.auditing import AuditOptions, audit_options, audit_sinks, audited
 from reconciler.cli.common import (
     EXIT_CHANGES,
     Options,
@@ -29,6 +30,7 @@ from reconciler.cli.common import (
 from reconciler.cli.interrupts import stop_on_signals
 from reconciler.cli.lifecycle_options import lifecycle_options, today_utc
 from reconciler.cli.locking import apply_lock, lock_options
+from reconciler.cli.origins import base_config_option, base_labels, only_option, trail_labels
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import PlanError, ReconcilerError
@@ -75,6 +77,11 @@ def check_plan(
         check_mass_grant(plan, max_fraction=config.safety.max_grant_fraction)
 
 
+def planning(opts: Options, day: date, adopt: bool, only: tuple[str, ...]) -> dict[str, Any]:
+    """How plan and apply read and plan (the account was checked first)."""
+    return {"checked": True, "today": day, "adopt": adopt, "only": only, **opts.reading}
+
+
 @cli.command("plan")
 @aws_options
 @output_options
@@ -90,12 +97,16 @@ def check_plan(
 )
 @_ALLOW_MASS_DELETE
 @_ALLOW_MASS_GRANT
+@base_config_option
+@only_option
 @lifecycle_options
 def plan_command(
     detailed_exitcode: bool,
     out: str | None,
     allow_mass_delete: bool,
     allow_mass_grant: bool,
+    base_config: str | None,
+    only: tuple[str, ...],
     adopt: bool,
     today: str | None,
     **kwargs: Any,
@@ -110,13 +121,19 @@ def plan_command(
       reconcile plan --format markdown > plan.md   # for a pull-request comment
       reconcile plan --detailed-exitcode   # exit 2 when changes are pending
       reconcile plan -v                    # log every AWS call to stderr
+      reconcile plan --base-config base.yaml   # label each change edit or drift
+      reconcile plan --only alice --only bob   # only these collaborators
     """
     term = terminal_from(kwargs)
     opts = Options(**kwargs)
     config = load_config(opts.config)
+    base = base_labels(base_config) if base_config else None
     day = today_utc(today)
     with aws_session(opts, config) as clients:
-        plan = read_and_plan(clients, config, today=day, adopt=adopt, **opts.reading)
+        if base is None:
+            check_account(clients, config)  # before the audit trail is read
+            base = trail_labels(audit_sinks(clients, config, AuditOptions()), config)
+        plan = read_and_plan(clients, config, labels=base, **planning(opts, day, adopt, only))
     echo_plan(plan, opts.output_format, style=term.style, quiet=term.quiet)
     if out:
         with open(out, "w", encoding="utf-8") as handle:
@@ -150,6 +167,7 @@ def plan_command(
 )
 @_ALLOW_MASS_DELETE
 @_ALLOW_MASS_GRANT
+@only_option
 @lock_options
 @lifecycle_options
 @audit_options
@@ -160,6 +178,7 @@ def apply_command(
     out: str | None,
     allow_mass_delete: bool,
     allow_mass_grant: bool,
+    only: tuple[str, ...],
     lock_bucket: str | None,
     lock_key: str | None,
     lock_timeout: float,
@@ -187,6 +206,7 @@ def apply_command(
       reconcile apply --auto-approve -q     # only errors and the summary
       reconcile apply --adopt               # take over a setup built by hand (see import)
       reconcile apply --audit-log audit.jsonl --audit-bucket my-audit-bucket
+      reconcile apply --only carol          # only this collaborator; the rest is left as is
     """
     term = terminal_from(kwargs)
     opts = Options(**kwargs)
@@ -200,9 +220,9 @@ def apply_command(
             apply_lock(clients, config, lock_bucket, lock_key, lock_timeout),
             audited(clients, config, audit, today=day, adopt=adopt) as run,
         ):
-            plan = run.plan = read_and_plan(
-                clients, config, checked=True, today=day, adopt=adopt, **opts.reading
-            )
+            how = planning(opts, day, adopt, only)
+            labels = trail_labels(run.sinks, config)
+            plan = run.plan = read_and_plan(clients, config, labels=labels, **how)
             if opts.output_format == "text":
                 echo_plan(plan, "text", style=term.style, quiet=term.quiet)
             elif plan.errors and opts.output_format == "markdown":
@@ -244,9 +264,7 @@ def apply_command(
                 save_report(out, plan, result, False)
                 _report_interrupted(result.applied, result.skipped)
                 sys.exit(stop.exit_code)
-            after = run.after = read_and_plan(
-                clients, config, checked=True, today=day, adopt=adopt, **opts.reading
-            )
+            after = run.after = read_and_plan(clients, config, **how)
     converged = after.is_empty
     save_report(out, plan, result, converged)
     if opts.output_format == "json":

@@ -19,6 +19,7 @@ from reconciler.model import ResourceType
 from reconciler.plan import Action, Change, Plan
 from reconciler.render.access import access_change_lines
 from reconciler.render.describe import change_details
+from reconciler.render.review import DRIFT_TITLE, drift_intro, scope_note
 from reconciler.render.text import change_headline, summary_line
 
 # GitHub's limit for an issue or pull-request comment body is 65,536 characters. Stay well under
@@ -60,6 +61,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: st
     reserve = _NOTE_RESERVE
     # access changes come first but may use at most half the comment: details need room too
     half = max(reserve, budget.limit // 2)
+    _add_drift(budget, plan, half)
     _add_list(budget, "#### Access changes", access_change_lines(plan), "access changes", half)
     _add_list(
         budget,
@@ -74,7 +76,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: st
     )
     _add_list(budget, "#### Errors", plan.errors, "errors", reserve)
     _add_list(budget, "#### Warnings", plan.warnings, "warnings", reserve)
-    groups = plan.by_collaborator()
+    groups = plan.by_collaborator(without_drift=True)
     if groups:
         budget.add("#### Details\n\n")
     for collaborator, changes in groups.items():
@@ -97,6 +99,8 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: st
 
 def _head(plan: Plan, title: str) -> str:
     lines = [title, "", f"**{summary_line(plan)}**", ""]
+    if plan.scope:
+        lines.extend([f"> [!NOTE]\n> {html.escape(scope_note(plan))}", ""])
     if not plan.is_empty:
         lines.extend(summary_table(plan.changes))
         lines.append("")
@@ -123,13 +127,29 @@ def summary_table(changes: Sequence[Change]) -> list[str]:
 # --- lists and sections -----------------------------------------------------------------------
 
 
-def _add_list(budget: _Budget, heading: str, items: Sequence[str], what: str, reserve: int) -> None:
+def _add_drift(budget: _Budget, plan: Plan, reserve: int) -> None:
+    """Changes made outside the tool, in their own section before anything else."""
+    lines = [line for change in plan.drift for line in change_diff_lines(change)]
+    heading = f"#### {DRIFT_TITLE}\n\n{html.escape(drift_intro(plan))}"
+    _add_list(budget, heading, lines, "drift lines", reserve, bullet="", lang="diff")
+
+
+def _add_list(
+    budget: _Budget,
+    heading: str,
+    items: Sequence[str],
+    what: str,
+    reserve: int,
+    *,
+    bullet: str = "- ",
+    lang: str = "text",
+) -> None:
     """A heading and a fenced list, item by item while they fit."""
     if not items:
         return
-    lines = [f"- {item}" for item in items]
+    lines = [f"{bullet}{item}" for item in items]
     fence = _fence(lines)
-    opening, closing = f"{heading}\n\n{fence}text\n", f"{fence}\n\n"
+    opening, closing = f"{heading}\n\n{fence}{lang}\n", f"{fence}\n\n"
     if not budget.fits(opening + lines[0] + "\n" + closing, reserve):
         budget.omit(what, len(items))
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.plan import Action, Change, CollaboratorEvent, EventKind, Plan
 from reconciler.render.access import access_section, refusal_section
 from reconciler.render.describe import change_details
+from reconciler.render.review import DRIFT_TITLE, drift_intro, scope_note
 from reconciler.render.style import Style, diff_line, plain
 
 SYMBOLS = {
@@ -51,18 +52,46 @@ def _event_lines(events: tuple[CollaboratorEvent, ...]) -> list[str]:
 def render_text(plan: Plan, *, style: Style = plain) -> str:
     """The plan for a terminal or log; `style` adds colour (see reconciler.render.style).
     Effective-access changes come first, then resource changes by collaborator."""
-    lines: list[str] = [_style_access(line, style) for line in access_section(plan)]
-    for collaborator, changes in plan.by_collaborator().items():
+    lines = [*_scope_lines(plan, style), *_drift_lines(plan, style)]
+    lines.extend(_style_access(line, style) for line in access_section(plan))
+    for collaborator, changes in plan.by_collaborator(without_drift=True).items():
         lines.append(style(_group_title(plan, collaborator), "heading"))
-        for change in changes:
-            lines.append("  " + style(change_headline(change), change.action.value))
-            lines.extend("      " + diff_line(detail, style) for detail in change_details(change))
+        lines.extend(_change_lines(changes, style, indent="  "))
         lines.append("")
     lines.extend(_event_lines(plan.events))
     lines.extend(problem_lines(plan, style))
     lines.extend(refusal_section(plan))
     lines.append(style(summary_line(plan), "summary"))
     return "\n".join(lines) + "\n"
+
+
+def _change_lines(changes: list[Change], style: Style, *, indent: str) -> list[str]:
+    lines = []
+    for change in changes:
+        lines.append(indent + style(change_headline(change), change.action.value))
+        lines.extend(f"{indent}    " + diff_line(d, style) for d in change_details(change))
+    return lines
+
+
+def _scope_lines(plan: Plan, style: Style) -> list[str]:
+    note = scope_note(plan)
+    return [style(note, "warning"), ""] if note else []
+
+
+def _drift_lines(plan: Plan, style: Style) -> list[str]:
+    """Drift first, in its own section: what a reviewer must not mistake for the edit."""
+    drift = plan.drift
+    if not drift:
+        return []
+    lines = [style(DRIFT_TITLE, "heading"), f"  {drift_intro(plan)}"]
+    groups: dict[str | None, list[Change]] = {}
+    for change in drift:
+        groups.setdefault(change.collaborator, []).append(change)
+    for collaborator, changes in groups.items():
+        lines.append("  " + _group_title(plan, collaborator))
+        lines.extend(_change_lines(changes, style, indent="    "))
+    lines.append("")
+    return lines
 
 
 def problem_lines(plan: Plan, style: Style = plain, *, warnings: bool = True) -> list[str]:
@@ -82,6 +111,7 @@ def problem_lines(plan: Plan, style: Style = plain, *, warnings: bool = True) ->
 def render_text_summary(plan: Plan, *, style: Style = plain) -> str:
     """The quiet form (-q): only the errors, the gate's refusals and the summary line."""
     lines = [
+        *_scope_lines(plan, style),
         *problem_lines(plan, style, warnings=False),
         *refusal_section(plan),
         style(summary_line(plan), "summary"),

@@ -75,9 +75,26 @@ def workflow(name: str, uses: str) -> str:
     return template(f"workflows/{name}").replace("@@ACTION@@", uses)
 
 
-def config_repository(action: ActionRef) -> dict[str, str]:
+@dataclass(frozen=True)
+class Account:
+    """Where the shared bucket lives; the defaults are the documentation's example values."""
+
+    account_id: str = "123456789012"
+    region: str = "us-east-1"
+    bucket: str | None = None
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket or f"clinical-share-{self.account_id}"
+
+
+def config_repository(action: ActionRef, account: Account | None = None) -> dict[str, str]:
     """Every file of a new config repository: path -> content."""
+    account = account or Account()
     values = {
+        "@@ACCOUNT_ID@@": account.account_id,
+        "@@REGION@@": account.region,
+        "@@BUCKET@@": account.bucket_name,
         "@@ACTION@@": action.uses,
         "@@HOME@@": action.home,
         "@@DOCS@@": action.docs,

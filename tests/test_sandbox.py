@@ -70,12 +70,12 @@ def test_a_second_apply_takes_the_lock_in_the_shared_bucket(repo: Path) -> None:
 def test_reset_empties_the_sandbox(repo: Path) -> None:
     assert run(repo, "apply", "--sandbox", "--auto-approve").returncode == 0
     reset = run(repo, "sandbox", "reset")
-    assert (reset.returncode, reset.stdout) == (0, f"Sandbox emptied ({repo / DIR_NAME}).\n")
+    assert (reset.returncode, reset.stdout) == (0, f"Sandbox emptied ({DIR_NAME}).\n")
     plan = run(repo, "plan", "--sandbox", "-q")
     assert plan.stdout.startswith("Plan: 15 to create, 0 to update")
     run(repo, "sandbox", "reset")
     again = run(repo, "sandbox", "reset")
-    assert again.stdout == f"Sandbox already empty ({repo / DIR_NAME}).\n"
+    assert again.stdout == f"Sandbox already empty ({DIR_NAME}).\n"
 
 
 def test_drift_is_shown_then_put_back(repo: Path) -> None:

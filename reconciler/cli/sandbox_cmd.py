@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from reconciler.aws.sandbox import reset, state_dir
@@ -40,10 +42,11 @@ def reset_command(config: str) -> None:
       reconcile sandbox reset -c deploy/collaborators.yaml
     """
     folder = state_dir(config)
+    shown = folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder
     if reset(folder):
-        click.echo(f"Sandbox emptied ({folder}).")
+        click.echo(f"Sandbox emptied ({shown}).")
     else:
-        click.echo(f"Sandbox already empty ({folder}).")
+        click.echo(f"Sandbox already empty ({shown}).")
 
 
 _KIND_HELP = "; ".join(f"{kind}: {what}" for kind, what in KINDS.items())

@@ -235,6 +235,8 @@ def _dispatch(w: Writer, c: Change) -> None:
         w.put_ownership_controls(c.id, c.after)
     elif t is ResourceType.BUCKET_POLICY:
         w.put_bucket_policy(c.id, c.after)
+    elif t is ResourceType.KMS_KEY_POLICY:
+        w.put_key_policy(c.id, c.after)  # only ever updated: keys are never created or deleted
     elif t is ResourceType.IAM_USER:
         _dispatch_user(w, c)
     elif t is ResourceType.IAM_USER_POLICY:
@@ -262,8 +264,18 @@ def _dispatch(w: Writer, c: Change) -> None:
 
 def _dispatch_user(w: Writer, c: Change) -> None:
     if c.action is Action.CREATE:
-        w.create_user(c.id, c.after["path"], c.after["tags"])
+        w.create_user(
+            c.id,
+            c.after["path"],
+            c.after["tags"],
+            permissions_boundary=c.after.get("permissions_boundary"),
+        )
     elif c.action is Action.UPDATE:
-        w.update_user(c.id, c.after["path"], c.after["tags"])
+        w.update_user(
+            c.id,
+            c.after["path"],
+            c.after["tags"],
+            permissions_boundary=c.after.get("permissions_boundary"),
+        )
     elif c.action is Action.DELETE:
         w.delete_user(c.id)

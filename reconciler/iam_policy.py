@@ -100,6 +100,32 @@ USER_MOVE = (
     "iam:UntagUser",
     "iam:UpdateUser",
 )
+# With iam_permissions_boundary: the calls that can give a collaborator's user permissions are
+# allowed only with that boundary (IAM User Guide, "Permissions boundaries for IAM entities",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html, the
+# delegation example's CreateOrChangeOnlyWithBoundary statement). All three support the
+# iam:PermissionsBoundary condition key (Service Authorization Reference, "Actions, resources,
+# and condition keys for AWS Identity and Access Management"): for CreateUser and
+# PutUserPermissionsBoundary it is the boundary in the request, for PutUserPolicy the boundary
+# the user already has. TagUser, UpdateUser, GetUser and DeleteUser do not support it, so they
+# stay in statements without that condition (a condition on a key the request lacks never
+# matches). DeleteUserPolicy and DetachUserPolicy only remove permissions: left unconditioned so
+# that users made before the boundary existed can still be torn down.
+BOUNDED_USER_WRITE = ("iam:CreateUser", "iam:PutUserPermissionsBoundary", "iam:PutUserPolicy")
+BOUNDED_USER_MOVE = ("iam:PutUserPermissionsBoundary", "iam:PutUserPolicy")
+# The delegation example's NoBoundaryPolicyEdit: the boundary policy itself cannot be changed.
+BOUNDARY_POLICY_EDIT = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+)
+KEY_PERMISSIONS_BOUNDARY = "iam:PermissionsBoundary"
+NO_BOUNDARY_NOTE = (
+    "collaborators.yaml sets no iam_permissions_boundary: this role may write any inline policy "
+    "to the users under iam_path, so whoever obtains it can give a collaborator any permission; "
+    "see docs/ci-setup.md, 'Permissions boundary'"
+)
 # The audit trail (YAML `audit.bucket`): apply creates one new object per run (a conditional
 # write: it never overwrites); `reconcile history` lists and reads them.
 AUDIT_WRITE = ("s3:PutObject",)
@@ -129,6 +155,8 @@ def tool_policy(config: Config, *, read_only: bool) -> ToolPolicy:
                 f"policy ({MANAGED_POLICY_MAX_CHARS} characters): access point writes are "
                 f"scoped to {access_point_pattern(config)} instead"
             )
+    if not read_only and not config.iam_permissions_boundary:
+        notes.append(NO_BOUNDARY_NOTE)
     document = _document(statements)
     if policy_size(document) > MANAGED_POLICY_MAX_CHARS:
         notes.append(
@@ -180,7 +208,58 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
             access_point_pattern(config),
         ),
         *audit_read_statements(config),
+        *key_read_statements(config),
     ]
+
+
+# SSE-KMS: plan resolves kms_key_id and reads the key policy (kms:DescribeKey, kms:GetKeyPolicy).
+KEY_READ = ("kms:DescribeKey", "kms:GetKeyPolicy")
+# The apply lock is an object in the shared bucket: S3 asks KMS for a data key to write it and
+# to decrypt it to read it (S3 User Guide, "Using server-side encryption with AWS KMS keys").
+LOCK_KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def key_statement(config: Config, sid: str, actions: tuple[str, ...]) -> dict[str, Any]:
+    """On the key: its ARN when known; an alias cannot name a key in IAM, so then any key of
+    the account that carries that alias (kms:ResourceAliases, AWS KMS Developer Guide,
+    "Using aliases to control access to KMS keys")."""
+    key = config.bucket.kms_key_id or ""
+    arn = config.bucket.key_arn
+    if arn is None and "alias/" not in key:  # a bare key id
+        arn = f"arn:aws:kms:{config.region}:{config.account_id}:key/{key}"
+    if arn is not None:
+        return _allow(sid, actions, arn)
+    alias = "alias/" + key.split("alias/", 1)[1]
+    return {
+        **_allow(sid, actions, f"arn:aws:kms:{config.region}:{config.account_id}:key/*"),
+        "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}},
+    }
+
+
+def key_read_statements(config: Config) -> list[dict[str, Any]]:
+    if not config.bucket.kms:
+        return []
+    return [key_statement(config, "ReconcilerReadBucketKey", KEY_READ)]
+
+
+def key_apply_statements(config: Config) -> list[dict[str, Any]]:
+    """The lock object on a KMS bucket (only through S3, only for that bucket), and writing our
+    statements in the key policy when the tool manages it."""
+    if not config.bucket.kms:
+        return []
+    statements = []
+    if config.lock_bucket == config.bucket.name:
+        lock = key_statement(config, "ReconcilerApplyLockBucketKey", LOCK_KEY_USE)
+        conditions = {
+            "StringEquals": {
+                "kms:ViaService": f"s3.{config.region}.amazonaws.com",
+                "kms:EncryptionContext:aws:s3:arn": bucket_arn(config),
+            }
+        }
+        statements.append({**lock, "Condition": {**lock.get("Condition", {}), **conditions}})
+    if config.bucket.manage_key_policy:
+        statements.append(key_statement(config, "ReconcilerManageKeyPolicy", ("kms:PutKeyPolicy",)))
+    return statements
 
 
 def audit_read_statements(config: Config) -> list[dict[str, Any]]:
@@ -200,18 +279,17 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
     """What `reconcile apply` needs on top of the read statements."""
     account = config.account_id
     writes = _access_point_arns(config) if exact_access_points else access_point_pattern(config)
+    bounded = config.iam_permissions_boundary is not None
+    user_write = _without(USER_WRITE, BOUNDED_USER_WRITE) if bounded else USER_WRITE
+    user_move = _without(USER_MOVE, BOUNDED_USER_MOVE) if bounded else USER_MOVE
     statements = [
         _allow("ReconcilerManageBucket", BUCKET_WRITE, bucket_arn(config)),
-        _allow("ReconcilerManageCollaboratorUsers", USER_WRITE, users_under_path(config)),
+        _allow("ReconcilerManageCollaboratorUsers", user_write, users_under_path(config)),
         {
-            **_allow("ReconcilerMoveOwnUsersIntoPath", USER_MOVE, f"arn:aws:iam::{account}:user/*"),
-            "Condition": {
-                "StringEquals": {
-                    f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
-                    f"aws:ResourceTag/{BUCKET_TAG_KEY}": config.bucket.name,
-                }
-            },
+            **_allow("ReconcilerMoveOwnUsersIntoPath", user_move, f"arn:aws:iam::{account}:user/*"),
+            "Condition": {"StringEquals": _own_user_tags(config)},
         },
+        *boundary_statements(config),
         # Teardown before DeleteUser: a virtual MFA device has its own ARN with its own path,
         # which cannot be tied to the user. No iam:RemoveUserFromGroup: it is authorised on the
         # group (any user out of any group, a deny group included), so a user in a group is a
@@ -227,10 +305,56 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
         _allow("ReconcilerRemoveAccessPoints", ACCESS_POINT_REMOVE, access_point_pattern(config)),
     ]
     statements += lock_statements(config)
+    statements += key_apply_statements(config)
     if config.audit.bucket:
         objects = f"arn:aws:s3:::{config.audit.bucket}/{config.audit.prefix}*"
         statements.append(_allow("ReconcilerWriteAuditRecords", AUDIT_WRITE, objects))
     return [s for s in statements if s["Resource"]]  # no access points named: nothing to write
+
+
+def _own_user_tags(config: Config) -> dict[str, str]:
+    return {
+        f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
+        f"aws:ResourceTag/{BUCKET_TAG_KEY}": config.bucket.name,
+    }
+
+
+def _without(actions: tuple[str, ...], removed: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(a for a in actions if a not in removed)
+
+
+def boundary_statements(config: Config) -> list[dict[str, Any]]:
+    """Users are created, and their inline policies written, only with the YAML's permissions
+    boundary; no boundary can be removed or replaced, and the boundary policy cannot be edited
+    (the delegation example of "Permissions boundaries for IAM entities")."""
+    boundary = config.iam_permissions_boundary
+    if boundary is None:
+        return []
+    account = config.account_id
+    all_users = f"arn:aws:iam::{account}:user/*"
+    with_boundary = {KEY_PERMISSIONS_BOUNDARY: boundary}
+    statements = [
+        {
+            **_allow(
+                "ReconcilerUsersOnlyWithBoundary", BOUNDED_USER_WRITE, users_under_path(config)
+            ),
+            "Condition": {"StringEquals": with_boundary},
+        },
+        {
+            **_allow("ReconcilerMoveOwnUsersOnlyWithBoundary", BOUNDED_USER_MOVE, all_users),
+            "Condition": {"StringEquals": {**_own_user_tags(config), **with_boundary}},
+        },
+        _deny("ReconcilerDenyBoundaryRemoval", ("iam:DeleteUserPermissionsBoundary",), all_users),
+        {
+            **_deny(
+                "ReconcilerDenyOtherBoundaries", ("iam:PutUserPermissionsBoundary",), all_users
+            ),
+            "Condition": {"StringNotEquals": with_boundary},
+        },
+    ]
+    if boundary.split(":")[4] != "aws":  # AWS managed policies cannot be edited anyway
+        statements.append(_deny("ReconcilerDenyBoundaryPolicyEdit", BOUNDARY_POLICY_EDIT, boundary))
+    return statements
 
 
 def lock_statements(config: Config) -> list[dict[str, Any]]:
@@ -252,6 +376,10 @@ def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dic
         "Action": sorted(actions),
         "Resource": resource[0] if single else resource,
     }
+
+
+def _deny(sid: str, actions: tuple[str, ...], resource: str) -> dict[str, Any]:
+    return {**_allow(sid, actions, resource), "Effect": "Deny"}
 
 
 def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:

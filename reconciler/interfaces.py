@@ -26,10 +26,27 @@ class Writer(Protocol):
 
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None: ...
 
-    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None: ...
+    def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None: ...
 
-    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
-        """Set the path and our tags; our status tag is removed when `tags` lacks it."""
+    def create_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None: ...
+
+    def update_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
+        """Set the path and our tags; our status tag is removed when `tags` lacks it. A
+        permissions_boundary is set when given (None: the user's boundary is left as it is)."""
 
     def delete_user(self, name: str) -> None:
         """Tear the user down completely (keys, login profile, MFA, groups, policies...)."""

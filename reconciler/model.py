@@ -7,6 +7,7 @@ holding a JSON-like `value` in canonical form, so that the planner can compare t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +51,7 @@ class ResourceType(StrEnum):
     ACCESS_POINT = "access_point"
     ACCESS_POINT_POLICY = "access_point_policy"
     BUCKET_POLICY = "bucket_policy"
+    KMS_KEY_POLICY = "kms_key_policy"
 
     @property
     def rank(self) -> int:
@@ -60,6 +62,8 @@ class ResourceType(StrEnum):
 
 
 DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS = 300
+# arn:aws:kms:REGION:ACCOUNT:key/ID (groups: region, account)
+KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/[A-Za-z0-9-]+$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,23 @@ class BucketSpec:
     kms_key_id: str | None = None
     # requests signed longer ago than this (presigned URLs) are denied by the bucket policy
     presigned_url_max_age_seconds: int = DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
+    # aws:kms only: maintain our Reconciler... statements in the key policy
+    manage_key_policy: bool = False
+    # the key ARN kms_key_id names, once known (given as a key ARN, or resolved at plan time)
+    kms_key_arn: str | None = None
+
+    @property
+    def kms(self) -> bool:
+        return self.encryption == "aws:kms"
+
+    @property
+    def key_arn(self) -> str | None:
+        """The KMS key's ARN when it is known without asking AWS (or was resolved)."""
+        if self.kms_key_arn is not None:
+            return self.kms_key_arn
+        if self.kms_key_id is not None and KEY_ARN.match(self.kms_key_id):
+            return self.kms_key_id
+        return None
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,14 @@ class Collaborator:
 
 
 DEFAULT_LOCK_KEY = ".reconciler/apply.lock"
+DEFAULT_ACCESS_POINT_FORMAT = "{}-access-point"
+
+
+def default_access_point(collaborator_id: str, prefix: str = "") -> str:
+    """The access point name a collaborator gets when `access_point:` is not given: the file's
+    `access_point_prefix` (several shares in one account keep their names apart with it), then
+    `<id>-access-point`."""
+    return prefix + DEFAULT_ACCESS_POINT_FORMAT.format(collaborator_id)
 
 
 @dataclass(frozen=True)
@@ -148,6 +177,8 @@ class Config:
     lock: LockSettings = field(default_factory=LockSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
+    iam_permissions_boundary: str | None = None
 
     @property
     def lock_bucket(self) -> str:
@@ -187,6 +218,7 @@ class LiveUser:
     groups: tuple[str, ...] = ()
     # access key id -> "Active" / "Inactive"; None when not read (only suspended users' are)
     access_keys: Mapping[str, str] | None = None
+    permissions_boundary: str | None = None  # ARN of the managed policy, None when unset
 
 
 class OwnershipProof(StrEnum):
@@ -217,13 +249,39 @@ class LiveAccessPoint:
 
 
 @dataclass(frozen=True)
+class LiveKey:
+    """The KMS key bucket.kms_key_id names, as kms:DescribeKey and kms:GetKeyPolicy found it.
+
+    `arn` None: DescribeKey found no such key (`problem` says why). `policy` is the key policy
+    as AWS returned it (not canonicalized: statements written by others are written back
+    byte for byte); None when it was not read (`policy_problem` says why)."""
+
+    requested: str
+    arn: str | None = None
+    state: str = "Enabled"
+    policy: Mapping[str, Any] | None = None
+    problem: str | None = None
+    policy_problem: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3] if self.arn else ""
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4] if self.arn else ""
+
+
+@dataclass(frozen=True)
 class LiveState:
     """What the reader found. `users` holds every IAM user that is relevant to the config:
-    all users under iam_path plus any user whose name the YAML uses, wherever it lives."""
+    all users under iam_path plus any user whose name the YAML uses, wherever it lives.
+    `kms_key`: the bucket's KMS key (None: encryption is not aws:kms, or not read)."""
 
     bucket: LiveBucket
     users: Mapping[str, LiveUser]
     access_points: Mapping[str, LiveAccessPoint]
+    kms_key: LiveKey | None = None
 
 
 def is_managed(tags: Mapping[str, str]) -> bool:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from reconciler import lifecycle, policies
+from reconciler import kms, lifecycle, policies
+from reconciler.key_policy import desired_key_policy
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -82,10 +83,14 @@ def _our_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {k: tags[k] for k in sorted(tags) if k in _OUR_TAG_KEYS}
 
 
-def encryption_value(config: Config) -> dict[str, str]:
-    value = {"SSEAlgorithm": config.bucket.encryption}
-    if config.bucket.kms_key_id:
-        value["KMSMasterKeyID"] = config.bucket.kms_key_id
+def encryption_value(config: Config) -> dict[str, Any]:
+    """SSE-KMS names the key by its ARN (an alias would resolve in each writer's account) and
+    turns on the S3 Bucket Key, which makes the bucket ARN the encryption context."""
+    value: dict[str, Any] = {"SSEAlgorithm": config.bucket.encryption}
+    key = config.bucket.key_arn or config.bucket.kms_key_id
+    if config.bucket.kms and key:
+        value["KMSMasterKeyID"] = key
+        value["BucketKeyEnabled"] = True
     return value
 
 
@@ -152,15 +157,21 @@ def plan(
     expired (None: none has); `adopt` tags untagged users and access points the YAML names
     instead of refusing them. What the changes do to access is the next stage's business
     (reconciler.access.review)."""
+    config, key_errors = kms.resolve_key(config, live)
     resolved = lifecycle.resolve(config, today)
-    builder = _Builder(adopt=adopt)
+    builder = _Builder(adopt=adopt, errors=key_errors)
     _plan_bucket(resolved, live, builder)
     _plan_users(resolved, live, builder)
     _plan_access_points(resolved, live, builder)
     _plan_bucket_policy(resolved, live, builder)
+    _plan_key_policy(resolved, live, builder)
     return Plan.build(
         builder.changes,
-        warnings=[*builder.warnings, *lifecycle.expiry_warnings(config, today)],
+        warnings=[
+            *builder.warnings,
+            *(boundary_warnings(config) if _writes_users(builder.changes) else []),
+            *lifecycle.expiry_warnings(config, today),
+        ],
         errors=builder.errors,
         managed_collaborators=managed_collaborators(resolved, live),
         events=[
@@ -260,6 +271,18 @@ def _plan_bucket_policy(config: Config, live: LiveState, b: _Builder) -> None:
     )
 
 
+def _plan_key_policy(config: Config, live: LiveState, b: _Builder) -> None:
+    key = live.kms_key
+    desired, problem = desired_key_policy(config, key)
+    if problem:
+        b.errors.append(problem)
+    if desired is None or key is None or key.arn is None:
+        return
+    before = canonical_policy(key.policy)
+    if before != canonical_policy(desired):
+        b.add(Action.UPDATE, ResourceType.KMS_KEY_POLICY, key.arn, None, before, desired)
+
+
 # --- IAM users --------------------------------------------------------------------------------
 
 
@@ -297,7 +320,49 @@ def _plan_users(config: Config, live: LiveState, b: _Builder) -> None:
                 canonical_policy(user.inline_policies[policy_name]),
                 None,
             )
-        b.add(Action.DELETE, ResourceType.IAM_USER, user.name, owner, _user_value(user), None)
+        b.add(
+            Action.DELETE, ResourceType.IAM_USER, user.name, owner, _user_value(config, user), None
+        )
+
+
+def _user_value(config: Config, user: LiveUser) -> dict[str, Any]:
+    """The boundary is compared only when the YAML names one: without iam_permissions_boundary
+    the tool leaves users' boundaries as they are (it never removes one)."""
+    value: dict[str, Any] = {"path": user.path, "tags": _our_tags(user.tags)}
+    if config.iam_permissions_boundary:
+        value["permissions_boundary"] = user.permissions_boundary
+    return value
+
+
+def desired_user(config: Config, collab: Collaborator) -> dict[str, Any]:
+    value: dict[str, Any] = {"path": config.iam_path, "tags": user_tags(config, collab)}
+    if config.iam_permissions_boundary:
+        value["permissions_boundary"] = config.iam_permissions_boundary
+    return value
+
+
+NO_BOUNDARY_WARNING = (
+    "iam_permissions_boundary is not set: collaborators' IAM users have no permissions "
+    "boundary, so whoever obtains the apply role (iam:PutUserPolicy) can give a collaborator, "
+    "whose access keys are held outside your organisation, any permission in this account. "
+    "Create the boundary from `reconcile iam-policy --boundary` and set "
+    'iam_permissions_boundary (docs/ci-setup.md, "Permissions boundary")'
+)
+
+
+def boundary_warnings(config: Config) -> list[str]:
+    """The risk of running without a permissions boundary, when the tool manages users
+    (`validate` always says it; a plan says it when it writes to users)."""
+    managed = any(c.iam_user for c in config.collaborators)
+    return [NO_BOUNDARY_WARNING] if managed and not config.iam_permissions_boundary else []
+
+
+def _writes_users(changes: list[Change]) -> bool:
+    return any(
+        c.type in (ResourceType.IAM_USER, ResourceType.IAM_USER_POLICY)
+        and c.action is not Action.DELETE
+        for c in changes
+    )
 
 
 def grouped_user_error(collaborator: str | None, user: str, groups: Sequence[str]) -> str:
@@ -313,23 +378,19 @@ def grouped_user_error(collaborator: str | None, user: str, groups: Sequence[str
     )
 
 
-def _user_value(user: LiveUser) -> dict[str, Any]:
-    return {"path": user.path, "tags": _our_tags(user.tags)}
-
-
 def _plan_user(config: Config, collab: Collaborator, user: LiveUser | None, b: _Builder) -> None:
     assert collab.iam_user is not None
     name = collab.iam_user
-    desired_user = {"path": config.iam_path, "tags": user_tags(config, collab)}
+    wanted = desired_user(config, collab)
     desired_policy = None if collab.suspended else policies.identity_policy(config, collab)
     policy_id = user_policy_id(name)
     if user is None:
-        b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, desired_user)
+        b.add(Action.CREATE, ResourceType.IAM_USER, name, collab.id, None, wanted)
         b.diff(ResourceType.IAM_USER_POLICY, policy_id, collab.id, None, desired_policy)
         return
     if not _user_ownership_ok(config, collab, user, b):
         return
-    b.diff(ResourceType.IAM_USER, name, collab.id, _user_value(user), desired_user)
+    b.diff(ResourceType.IAM_USER, name, collab.id, _user_value(config, user), wanted)
     if collab.suspended:
         _plan_access_keys(collab, user, b)
     live_policies = {k: canonical_policy(v) for k, v in user.inline_policies.items()}

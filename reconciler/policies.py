@@ -32,6 +32,23 @@ ALL_DELEGATED_ACTIONS = tuple(
     sorted({a for actions in OBJECT_ACTIONS.values() for a in actions} | {LIST_ACTION})
 )
 
+# With SSE-KMS, S3 calls KMS on the requester's behalf: PutObject needs kms:GenerateDataKey,
+# GetObject kms:Decrypt, and a multipart upload both (S3 User Guide, "Using server-side encryption
+# with AWS KMS keys (SSE-KMS)", https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
+# and "Multipart upload API and permissions",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions).
+# `write` includes multipart uploads (AbortMultipartUpload; the AWS CLI splits large files).
+KMS_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
+    AccessLevel.WRITE: ("kms:Decrypt", "kms:GenerateDataKey"),
+    AccessLevel.READ: ("kms:Decrypt",),
+}
+KMS_VIA_SERVICE = "kms:ViaService"
+# With an S3 Bucket Key (the tool always enables it) the encryption context is the bucket ARN,
+# not the object's (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys",
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+KMS_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
+SID_KMS = "ReconcilerUseBucketKeyThroughS3"
+SID_KEY_POLICY_PREFIX = "ReconcilerPrincipals"
 SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
 SID_DENY_OLD_SIGNATURES = "ReconcilerDenyLongLivedPresignedUrls"
@@ -81,8 +98,10 @@ def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any
     valid resource, per the Service Authorization Reference for Amazon S3).
     """
     ap_arn = config.access_point_arn(collaborator.access_point)
+    kms = kms_statement(config, collaborator)
     return _document(
         [
+            *([kms] if kms else []),
             {
                 "Sid": "ReconcilerListBucketsAndAccessPoints",
                 "Effect": "Allow",
@@ -97,6 +116,79 @@ def identity_policy(config: Config, collaborator: Collaborator) -> dict[str, Any
             },
         ]
     )
+
+
+def kms_actions(collaborator: Collaborator) -> tuple[str, ...]:
+    """The KMS actions its levels need on the bucket's key (none without read or write)."""
+    return tuple(sorted({a for lv in collaborator.access for a in KMS_ACTIONS.get(lv, ())}))
+
+
+def key_resource(config: Config) -> str:
+    """The key ARN; offline, before an alias is resolved, a stand-in of the same length (for
+    size checks and `verify --desired`)."""
+    arn = config.bucket.key_arn
+    if arn is not None:
+        return arn
+    return f"arn:aws:kms:{config.region}:{config.account_id}:key/{'0' * 36}"
+
+
+def kms_conditions(config: Config) -> dict[str, Any]:
+    """Only through S3 in the bucket's Region, only for this bucket (with the Bucket Key)."""
+    return {
+        "StringEquals": {
+            KMS_VIA_SERVICE: f"s3.{config.region}.amazonaws.com",
+            KMS_CONTEXT_KEY: f"arn:aws:s3:::{config.bucket.name}",
+        }
+    }
+
+
+def kms_statement(config: Config, collaborator: Collaborator) -> dict[str, Any] | None:
+    """The identity-policy statement that lets S3 use the bucket's key for its levels (SSE-KMS
+    only). Also what a partner's administrator attaches in the partner's account."""
+    actions = kms_actions(collaborator)
+    if not config.bucket.kms or not actions:
+        return None
+    return {
+        "Sid": SID_KMS,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": key_resource(config),
+        "Condition": kms_conditions(config),
+    }
+
+
+def key_policy_statements(config: Config) -> list[dict[str, Any]]:
+    """Our statements in the key policy (bucket.manage_key_policy): every `principal:`
+    collaborator is named, since this tool writes no identity policy for it. A principal of
+    another account than the key's needs the key policy to name it (AWS KMS Developer Guide,
+    "Allowing users in other accounts to use a KMS key"); one of the key's account is then
+    allowed by the key policy alone ("Key policies in AWS KMS"). Users this tool creates get
+    their KMS statement in their identity policy and rely on the key policy's delegation to
+    IAM. One statement per set of actions; suspended collaborators are left out."""
+    if not config.bucket.kms or config.bucket.key_arn is None:
+        return []
+    by_actions: dict[tuple[str, ...], set[str]] = {}
+    for collab in config.collaborators:
+        principal = config.principal_arn(collab)
+        actions = kms_actions(collab)
+        if actions and not collab.suspended and collab.principal is not None:
+            by_actions.setdefault(actions, set()).add(principal)
+    return [
+        {
+            "Sid": SID_KEY_POLICY_PREFIX + "".join(a.split(":")[1] for a in actions),
+            "Effect": "Allow",
+            "Principal": {"AWS": _one_or_list(sorted(principals))},
+            "Action": list(actions),
+            "Resource": "*",
+            "Condition": kms_conditions(config),
+        }
+        for actions, principals in sorted(by_actions.items())
+    ]
+
+
+def _one_or_list(values: list[str]) -> str | list[str]:
+    """As the canonical form writes it, so a second plan finds nothing to change."""
+    return values[0] if len(values) == 1 else values
 
 
 def bucket_statements(config: Config) -> list[dict[str, Any]]:

@@ -5,10 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.aws.emulator import iam_boundaries
 from reconciler.config.loader import load_config_text
 from reconciler.model import Config
 
 ROOT = Path(__file__).resolve().parents[1]
+# moto drops IAM users' permissions boundaries: every in-process moto and moto server in the
+# tests gets the project's faithful extension (as the sandbox does)
+iam_boundaries.install()
 
 BASE_YAML = """\
 version: 1

@@ -14,6 +14,7 @@ from reconciler.model import (
     Config,
     LiveAccessPoint,
     LiveBucket,
+    LiveKey,
     LiveState,
     LiveUser,
     canonical_policy,
@@ -26,6 +27,8 @@ class FakeCloud:
     buckets: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_points: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # KMS keys by ARN: {"policy": dict, "aliases": [alias names], "state": "Enabled"}
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     fail: Callable[[str, tuple[Any, ...]], bool] | None = None
 
@@ -56,6 +59,7 @@ class FakeCloud:
                 tags=dict(u["tags"]),
                 inline_policies={k: canonical_policy(v) or {} for k, v in u["policies"].items()},
                 access_keys=dict(u.get("keys", {})),
+                permissions_boundary=u.get("boundary"),
                 groups=tuple(u.get("groups", ())),
             )
             for name, u in self.users.items()
@@ -71,7 +75,23 @@ class FakeCloud:
             )
             for name, a in self.access_points.items()
         }
-        return LiveState(bucket=bucket, users=users, access_points=aps)
+        return LiveState(bucket=bucket, users=users, access_points=aps, kms_key=self._key(config))
+
+    def _key(self, config: Config) -> LiveKey | None:
+        """kms:DescribeKey then kms:GetKeyPolicy: a key ARN, or an alias of this account."""
+        requested = config.bucket.kms_key_id
+        if not config.bucket.kms or requested is None:
+            return None
+        alias = requested.split(":")[-1]
+        for arn, key in self.keys.items():
+            if requested == arn or alias in key.get("aliases", ()):
+                return LiveKey(
+                    requested,
+                    arn=arn,
+                    state=key.get("state", "Enabled"),
+                    policy=copy.deepcopy(key["policy"]),
+                )
+        return LiveKey(requested, problem=f"NotFoundException: Alias {requested} is not found.")
 
     # --- Writer -------------------------------------------------------------------------
     def _call(self, name: str, *args: Any) -> None:
@@ -99,12 +119,34 @@ class FakeCloud:
         self._call("put_bucket_policy", bucket)
         self.buckets[bucket]["policy"] = copy.deepcopy(dict(document))
 
-    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+    def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None:
+        self._call("put_key_policy", key_arn)
+        self.keys[key_arn]["policy"] = copy.deepcopy(dict(document))
+
+    def create_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
         self._call("create_user", name)
         self.users[name] = {"path": path, "tags": dict(tags), "policies": {}}
+        if permissions_boundary:
+            self.users[name]["boundary"] = permissions_boundary
 
-    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+    def update_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
         self._call("update_user", name)
+        if permissions_boundary:
+            self.users[name]["boundary"] = permissions_boundary
         self.users[name]["path"] = path
         self.users[name]["tags"].update(tags)
         if STATUS_TAG_KEY not in tags:

@@ -130,10 +130,10 @@ class GatedCloud(FakeCloud):
         super().__init__()
         self.user5_created = threading.Event()
 
-    def create_user(self, name: str, path: str, tags: Any) -> None:
+    def create_user(self, name: str, path: str, tags: Any, **kwargs: Any) -> None:
         if name == "User000":
             assert self.user5_created.wait(timeout=10), "User005 never ran: no parallelism"
-        super().create_user(name, path, tags)
+        super().create_user(name, path, tags, **kwargs)
         if name == "User005":
             self.user5_created.set()
 

@@ -24,7 +24,14 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-from reconciler.iam_policy import MANAGED_POLICY_MAX_CHARS, policy_size, tool_policy
+from reconciler.aws.emulator import iam_boundaries
+from reconciler.boundary import boundary_policy
+from reconciler.iam_policy import (
+    MANAGED_POLICY_MAX_CHARS,
+    NO_BOUNDARY_NOTE,
+    policy_size,
+    tool_policy,
+)
 from reconciler.model import Config
 from tests.conftest import BASE_YAML, config_from
 from tests.e2e_support import (
@@ -44,9 +51,24 @@ OUR_TAGS = {
 }
 # the end-to-end tests keep the apply lock in a bucket of its own (see tests/e2e_support.py)
 AUDIT_BUCKET = "reconciler-test-audit"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 SCENARIO_YAML = (
-    BASE_YAML + f"lock:\n  bucket: {LOCK_BUCKET}\n" + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
+    BASE_YAML
+    + f"lock:\n  bucket: {LOCK_BUCKET}\n"
+    + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
+    + f"iam_permissions_boundary: {BOUNDARY}\n"
 )
+# Service Authorization Reference (IAM): user actions whose requests carry iam:PermissionsBoundary
+# (the boundary requested for CreateUser / PutUserPermissionsBoundary, else the user's own)
+BOUNDARY_KEY_ACTIONS = {
+    "iam:AttachUserPolicy",
+    "iam:CreateUser",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:DeleteUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutUserPolicy",
+}
 AWS_PACKAGE = Path(__file__).resolve().parents[1] / "reconciler" / "aws"
 
 # --- which IAM actions each API operation needs, and on what ------------------------------------
@@ -84,6 +106,7 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3control", "DeleteAccessPoint"): [("s3:DeleteAccessPoint", "accesspoint")],
     ("iam", "GetAccountAuthorizationDetails"): [("iam:GetAccountAuthorizationDetails", "*")],
     ("iam", "CreateUser"): [("iam:CreateUser", "user"), ("iam:TagUser", "user")],
+    ("iam", "PutUserPermissionsBoundary"): [("iam:PutUserPermissionsBoundary", "user")],
     ("iam", "DeleteVirtualMFADevice"): [("iam:DeleteVirtualMFADevice", "mfa")],
     **{
         ("iam", op): [(f"iam:{op}", "user")]
@@ -122,7 +145,7 @@ NOT_EXERCISED = {
 }
 
 
-# --- a small IAM evaluator: Allow statements, wildcards, StringEquals conditions ---------------
+# --- a small IAM evaluator: wildcards, StringEquals / StringNotEquals, Deny wins ---------------
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -130,23 +153,36 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _conditions_met(condition: Mapping[str, Any] | None, context: Mapping[str, str]) -> bool:
-    if not condition:
-        return True
-    if set(condition) != {"StringEquals"}:
-        return False  # anything else is not evaluated here: fail closed
-    return all(context.get(k) in _as_list(v) for k, v in condition["StringEquals"].items())
+    """Single-valued keys: a key missing from the request matches no StringEquals and every
+    StringNotEquals. Any other operator is not evaluated here: an Allow fails closed, and so does
+    a Deny (it applies)."""
+    for operator, keys in (condition or {}).items():
+        for key, values in keys.items():
+            equal = key in context and context[key] in _as_list(values)
+            if operator not in ("StringEquals", "StringNotEquals"):
+                return False
+            if equal != (operator == "StringEquals"):
+                return False
+    return True
+
+
+def _matches(s: Mapping[str, Any], action: str, resource: str, ctx: Mapping[str, str]) -> bool:
+    return (
+        any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(s["Action"]))
+        and any(fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
+        and _conditions_met(s.get("Condition"), ctx)
+    )
 
 
 def allowed(
     policy: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
 ) -> bool:
-    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
-    return any(
-        any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(s["Action"]))
-        and any(fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
-        and _conditions_met(s.get("Condition"), context)
-        for s in policy["Statement"]
-    )
+    statements = policy["Statement"]
+    assert all(s["Effect"] in ("Allow", "Deny") for s in statements)
+    if action not in BOUNDARY_KEY_ACTIONS:  # the request carries no iam:PermissionsBoundary
+        context = {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
+    matching = [s for s in statements if _matches(s, action, resource, context)]
+    return bool(matching) and all(s["Effect"] == "Allow" for s in matching)
 
 
 def test_evaluator_denies_what_it_should() -> None:
@@ -196,6 +232,9 @@ class Recorder:
         args = [command, "-v", "-c", str(self.config_file), *extra]
         if command == "apply":
             args.append("--auto-approve")
+        if command in ("plan", "apply"):
+            # the scenario puts back drift on half the collaborators at once (a mass grant)
+            args.append("--allow-mass-grant")
         result = run_reconcile(*args, server=self.server)
         assert result.returncode in expect, result.stdout + result.stderr
         calls = parse_calls(result.stderr)
@@ -275,6 +314,7 @@ def drift_out_of_band(server: MotoServer) -> None:
     s3control.delete_access_point_policy(AccountId=ACCOUNT, Name="bob-access-point")
     s3control.create_access_point(AccountId=ACCOUNT, Name="legacy-ap", Bucket=BUCKET)
     s3.delete_bucket_encryption(Bucket=BUCKET)
+    iam.delete_user_permissions_boundary(UserName="Bob")  # by an administrator: put back
     # partner-site-ap, ours, now only reachable from a VPC: it must be replaced
     partner = "partner-site-ap"
     ap_tags = s3control.list_tags_for_resource(
@@ -324,6 +364,10 @@ def give_bob_every_credential(server: MotoServer) -> None:
 def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Call], Config]]:
     """Every run of the scenario: (command, calls logged by -v, the config in effect)."""
     moto_server.client("s3").create_bucket(Bucket=AUDIT_BUCKET)
+    # administrators create the boundary once, before the first apply (docs/ci-setup.md)
+    iam_boundaries.create_policies(
+        moto_server.client("iam"), {BOUNDARY: boundary_policy(config_from(SCENARIO_YAML))}
+    )
     config_file = tmp_path / "collaborators.yaml"
     config_file.write_text(SCENARIO_YAML)
     rec = Recorder(moto_server, config_file, [])
@@ -376,17 +420,25 @@ def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str
             assert key in REQUIRED, f"{key} is called but missing from the table"
             for action, kind in REQUIRED[key]:
                 arn = resource_arn(kind, call, config, user_paths)
-                context = OUR_TAGS if kind == "user" else {}
+                context = user_context(config) if kind == "user" else {}
                 if not allowed(policy, action, arn, context):
                     problems.append(f"{command}: {key} needs {action} on {arn}")
             if key == ("iam", "UpdateUser"):
                 # moving needs the destination too; afterwards the user is under iam_path
                 dest = f"arn:aws:iam::{ACCOUNT}:user{config.iam_path}{call.params['UserName']}"
-                if not allowed(policy, "iam:UpdateUser", dest, OUR_TAGS):
+                if not allowed(policy, "iam:UpdateUser", dest, user_context(config)):
                     problems.append(f"{command}: UpdateUser needs the destination {dest}")
                 user_paths.pop(call.params["UserName"], None)
     assert problems == []
     return seen
+
+
+def user_context(config: Config) -> dict[str, str]:
+    """Every user in the scenario carries the tool's tags and, when the config names one, its
+    boundary: the tool sets it before writing a policy (a user whose boundary was removed out of
+    band gets it back first; see tests/test_boundary.py for the order)."""
+    boundary = config.iam_permissions_boundary
+    return {**OUR_TAGS, **({"iam:PermissionsBoundary": boundary} if boundary else {})}
 
 
 def _moves_alice(calls: list[Call]) -> bool:
@@ -498,7 +550,8 @@ def test_large_configs_fall_back_to_a_pattern_and_say_so() -> None:
         s for s in policy.document["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints"
     )
     assert writes["Resource"] == f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*"
-    assert len(policy.notes) == 1 and "do not fit in one managed policy" in policy.notes[0]
+    assert len(policy.notes) == 2 and "do not fit in one managed policy" in policy.notes[0]
+    assert policy.notes[1] == NO_BOUNDARY_NOTE  # BASE_YAML sets no iam_permissions_boundary
 
 
 def test_iam_policy_command_prints_json_offline(tmp_path: Path) -> None:

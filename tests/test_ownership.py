@@ -169,34 +169,54 @@ def test_validate_refuses_two_files_sharing_a_bucket_an_access_point_or_a_user(
     )
     result = reconcile("validate", str(first), str(second))
     assert result.returncode == 1
-    assert result.stdout == f"{first} is valid: 3 collaborators.\n"
-    assert result.stderr == (
-        f"{second}:5:3: bucket.name: bucket {BUCKET} is also named by {first}:5: two "
-        "collaborators files must not share a bucket (each one owns the bucket's policy "
-        "statements and deletes the collaborators it does not list): put these collaborators in "
-        "one file, or use another bucket\n"
-        f"{second}:13:5: collaborators[1].access_point: access point bob-access-point is also "
-        f"named by {first}:12: access point names are unique per account and Region (123456789012, "
-        "us-east-1): choose another access_point: name for bob\n"
-        f"{second}:14:5: collaborators[1].iam_user: IAM user bob is also named by {first}:13: IAM "
-        "user names are unique per account (123456789012), case-insensitively: choose another "
-        "iam_user for bob\n"
-        f"3 errors in {second}\n"
-    )
+    assert result.stdout == ""
+    # each clash is shown in both files, naming the other place (issue 15)
+    for here, there, at in ((first, second, (12, 13)), (second, first, (13, 12))):
+        assert (
+            f"{here}:5:3: bucket.name: bucket '{BUCKET}' is also used by {there}:5:3: one file "
+            "per bucket: two files would each rewrite the bucket policy and remove the other's "
+            "access points; merge them into one file\n"
+        ) in result.stderr
+        assert (
+            f"{here}:{at[0]}:5: collaborators[1].id: access point 'bob-access-point' (the "
+            f"default, from id) is also used by {there}:{at[1]}:5 (account 123456789012, "
+            "us-east-1): access point names are unique per account and Region"
+        ) in result.stderr
+    assert (
+        f"{second}:14:5: collaborators[1].iam_user: IAM user 'bob' is also used by {first}:13:5 "
+        "(account 123456789012): IAM user names are unique in an account regardless of case"
+    ) in result.stderr
+    assert "alice" not in result.stderr.lower()
 
 
 def test_validate_accepts_files_for_two_buckets_with_the_same_ids(tmp_path: Path) -> None:
+    bounded = BASE_YAML.replace(
+        "iam_path:",
+        "iam_permissions_boundary: arn:aws:iam::123456789012:policy/boundary\niam_path:",
+    )
     first = tmp_path / "a.yaml"
-    first.write_text(BASE_YAML)
+    first.write_text(bounded)
     second = tmp_path / "b.yaml"
     second.write_text(
-        BASE_YAML.replace(BUCKET, OTHER)
+        bounded.replace(BUCKET, OTHER)
         .replace("iam_user: Alice", "iam_user: OncoAlice\n    access_point: onco-alice-ap")
         .replace("iam_user: Bob", "iam_user: OncoBob\n    access_point: onco-bob-ap")
         .replace("access_point: partner-site-ap", "access_point: onco-partner-ap")
+        # users of two shares in one account live under paths of their own (issue 15)
+        .replace("iam_path: /collaborators/", "iam_path: /oncology/")
     )
     result = reconcile("validate", str(first), str(second), str(first))
-    assert (result.returncode, result.stderr) == (0, "")
+    assert (result.returncode, errors_only(result.stderr)) == (0, "")
+    assert (
+        result.stdout
+        == f"{first} is valid: 3 collaborators.\n{second} is valid: 3 collaborators.\n"
+        "All 2 files are valid.\n"
+    )
+
+
+def errors_only(stderr: str) -> str:
+    """Without the warnings validate also prints (e.g. no permissions boundary)."""
+    return "".join(line for line in stderr.splitlines(True) if ": warning: " not in line)
 
 
 # --- bucket-policy statements ------------------------------------------------------------------

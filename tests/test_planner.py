@@ -17,10 +17,12 @@ from reconciler.model import (
     ResourceType,
 )
 from reconciler.plan import Action, Plan
+from reconciler.planner import NO_BOUNDARY_WARNING
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 
 BUCKET = "clinical-share-123456789012"
+BOUNDARY = "arn:aws:iam::123456789012:policy/reconciler-collaborator-boundary"
 
 
 def converge(config: Config, cloud: FakeCloud) -> Plan:
@@ -48,7 +50,10 @@ def test_empty_account_plans_the_whole_setup(config: Config) -> None:
     assert ("create", "access_point_policy", "partner-site-ap") in kinds(p)
     # an external principal gets no IAM user and no identity policy
     assert not [c for c in p.changes if c.collaborator == "partner-site" and "iam" in c.type]
-    assert p.errors == () and p.warnings == ()
+    # it creates users without a permissions boundary: the plan says what the risk is
+    assert p.errors == () and p.warnings == (NO_BOUNDARY_WARNING,)
+    bounded = config_from(BASE_YAML + f"iam_permissions_boundary: {BOUNDARY}\n")
+    assert plan(bounded, FakeCloud().read(bounded)).warnings == ()
 
 
 def test_apply_then_plan_is_empty_and_second_apply_changes_nothing(

@@ -187,7 +187,7 @@ def test_moto_is_not_a_runtime_dependency() -> None:
 def test_only_statements_no_sandbox_request_can_match_are_left_out(
     condition: dict[str, object], skipped: bool
 ) -> None:
-    from reconciler.aws.sandbox_tls import cannot_match
+    from reconciler.aws.emulator.request_context import cannot_match
 
     statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": condition}
     assert cannot_match(statement) is skipped

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from reconciler.access.analyzer import AnalyzerFinding
 from reconciler.access.evaluator import Decision, Evaluation, evaluate_identity_only
+from reconciler.access.key_checks import key_policy_outcomes
 from reconciler.access.requests import LEVEL_ACTIONS, LEVEL_ORDER, Identity, Principal
 from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Probes, Target
 from reconciler.access.subjects import (
@@ -33,6 +34,7 @@ from reconciler.access.subjects import (
 )
 from reconciler.model import AccessLevel, Config, LiveState
 from reconciler.plan import and_more_folders
+from reconciler.policies import KMS_ACTIONS
 
 
 class Status(StrEnum):
@@ -78,6 +80,7 @@ class BucketCheckName(StrEnum):
     ACLS_DISABLED = "acls-disabled"
     NO_PUBLIC_ACCESS = "no-public-access"
     PRESIGNED_URL_MAX_AGE = "presigned-url-max-age"
+    KMS_KEY_POLICY = "kms-key-policy"
 
 
 @dataclass(frozen=True)
@@ -363,7 +366,48 @@ class Verifier:
                 continue
             if who is subject:
                 self.expect(subject, Check.OWN_AP, who, level, target, home, allowed=True)
+                self.own_key(subject, level, target)
             self.expect(subject, Check.TLS, who, level, target, home, allowed=False, tls=False)
+
+    def own_key(self, subject: Subject, level: AccessLevel, target: Target) -> None:
+        """With SSE-KMS a granted read or write also needs the bucket's key: the KMS call S3
+        makes for the request must be allowed (identity policy and key policy)."""
+        key = self.state.key
+        actions = KMS_ACTIONS.get(level, ())
+        if key is None or not actions or not subject.exists:
+            return
+        evaluations = [self.state.evaluate_kms(subject.principal, a, target.value) for a in actions]
+        status, deciding = level_status(evaluations, allowed=True)
+        self.record(subject.id, Check.OWN_AP, status)
+        if deciding is None:
+            return
+        action = actions[evaluations.index(deciding)]
+        can = "cannot tell whether" if status is Status.UNKNOWN else "cannot"
+        self.findings.append(
+            Finding(
+                check=Check.OWN_AP.value,
+                status=status,
+                message=f"{subject.id}: own-ap: {can} S3 call {action} on KMS key {key.arn} "
+                f"to {level} {describe_target(target)} for {subject.id}: {deciding.because()}",
+                collaborator=subject.id,
+                principal=subject.id,
+                statements=tuple(dict.fromkeys(r.label for r in deciding.denied_by)),
+            )
+        )
+
+    def key_policy(self, outsiders: list[Subject]) -> BucketCheck:
+        name = BucketCheckName.KMS_KEY_POLICY
+        found = key_policy_outcomes(
+            self.state,
+            [anonymous_subject().principal, *(o.principal for o in outsiders)],
+            self.ours,
+        )
+        if not found:
+            return BucketCheck(
+                name, Status.OK, "only this account and collaborators can use the key"
+            )
+        status = Status.FAIL if any(d is Decision.ALLOW for d, _ in found) else Status.UNKNOWN
+        return BucketCheck(name, status, "; ".join(what for _, what in found))
 
     def other_prefixes(self, subject: Subject, who: Subject) -> None:
         probes = self.state.probes(who.principal, subject.home, [subject.prefix or ""])
@@ -400,6 +444,7 @@ class Verifier:
             _acls_disabled(bucket.ownership_controls),
             self.no_public_access(outsiders),
             self.presigned_url_max_age(),
+            *([self.key_policy(outsiders)] if self.state.key is not None else []),
         ]
 
     def _not_denied(self, route: str | None, *, tls: bool, age: int | None = None) -> list[str]:

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from reconciler.access.logic import Tri, all_of, any_of, negate
 from reconciler.access.policy import CompiledPolicy, PolicyRef, StatementRef
-from reconciler.access.requests import Principal, Request
+from reconciler.access.requests import KmsRequest, Principal, Request
 
 
 class Decision(StrEnum):
@@ -81,7 +81,7 @@ def judge(
     action: str,
     resource: str,
     principal: Principal,
-    request: Request,
+    request: Request | KmsRequest,
 ) -> Verdict:
     verdict = Verdict()
     if policy is None:
@@ -105,7 +105,9 @@ def judge(
     return verdict
 
 
-def judge_identity(principal: Principal, action: str, resource: str, request: Request) -> Verdict:
+def judge_identity(
+    principal: Principal, action: str, resource: str, request: Request | KmsRequest
+) -> Verdict:
     identity = principal.identity
     verdicts = [judge(p, action, resource, principal, request) for p in identity.policies]
     merged = Verdict()
@@ -160,6 +162,34 @@ def evaluate(
     stages.append(Stage(f"bucket {request.bucket}", allowed))
     judged += [identity, bucket]
     return combine(judged, stages, principal)
+
+
+def evaluate_kms(
+    request: KmsRequest, *, key_policy: CompiledPolicy | None, key_account: str
+) -> Evaluation:
+    """A KMS call on a customer managed key. Unlike S3, no principal can use a key unless its
+    key policy allows it: naming the principal allows by itself; naming the principal's account
+    (the usual "Enable IAM User Permissions" statement, arn:aws:iam::ACCOUNT:root) delegates to
+    that account's identity policies; another account needs both the key policy and its own
+    identity policy (AWS KMS Developer Guide, "Key policies in AWS KMS",
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html, and "Allowing
+    users in other accounts to use a KMS key",
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
+    KMS requests are always authenticated: anonymous callers are never allowed."""
+    principal, action, key = request.principal, request.action, request.key_arn
+    label = f"KMS key {key}"
+    if key_policy is None:
+        reason = f"the key policy of {key} was not read"
+        return Evaluation(Decision.UNKNOWN, reasons=(reason,), stages=(Stage(label, Tri.MAYBE),))
+    identity = judge_identity(principal, action, key, request)
+    resource = judge(key_policy, action, key, principal, request)
+    if principal.anonymous:
+        allowed = Tri.NO
+    elif principal.account == key_account:
+        allowed = any_of((resource.allow, all_of((resource.allow_account, identity.allow))))
+    else:
+        allowed = all_of((identity.allow, any_of((resource.allow, resource.allow_account))))
+    return combine([identity, resource], [Stage(label, allowed)], principal)
 
 
 def evaluate_identity_only(principal: Principal, action: str, resource: str) -> Evaluation:

@@ -27,8 +27,11 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
     bucket = live.bucket
     users = dict(live.users)
     points = dict(live.access_points)
+    key = live.kms_key
     for change in plan.changes:
-        if change.type is ResourceType.BUCKET and change.action is Action.CREATE:
+        if change.type is ResourceType.KMS_KEY_POLICY:
+            key = replace(key, policy=change.after) if key is not None else None
+        elif change.type is ResourceType.BUCKET and change.action is Action.CREATE:
             bucket = replace(bucket, exists=True, region=change.after["region"])
         elif change.type in _BUCKET_FIELDS:
             bucket = replace(bucket, **{_BUCKET_FIELDS[change.type]: change.after})
@@ -38,7 +41,7 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
             continue  # keys decide who can sign requests, not what policies allow
         else:
             _project_access_point(config, points, change)
-    return LiveState(bucket=bucket, users=users, access_points=points)
+    return LiveState(bucket=bucket, users=users, access_points=points, kms_key=key)
 
 
 _BUCKET_FIELDS = {
@@ -66,6 +69,9 @@ def _project_user(config: Config, users: dict[str, LiveUser], change: Change) ->
             inline_policies=old.inline_policies if old else {},
             attached_policies=old.attached_policies if old else (),
             groups=old.groups if old else (),
+            permissions_boundary=after.get(
+                "permissions_boundary", old.permissions_boundary if old else None
+            ),
         )
         return
     name, policy_name = change.id.split("/", 1)

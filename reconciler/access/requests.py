@@ -52,6 +52,24 @@ MODELED_KEYS = frozenset(
 )
 
 
+# The KMS call S3 makes on a requester's behalf with SSE-KMS (AWS KMS Developer Guide,
+# "kms:ViaService" and "kms:EncryptionContext:context-key"; S3 User Guide, "Reducing the cost of
+# SSE-KMS with Amazon S3 Bucket Keys": with a Bucket Key the context is the bucket ARN).
+KEY_VIA_SERVICE = "kms:viaservice"
+KEY_S3_CONTEXT = "kms:encryptioncontext:aws:s3:arn"
+KEY_CALLER_ACCOUNT = "kms:calleraccount"
+KMS_MODELED_KEYS = frozenset(
+    {
+        KEY_SECURE_TRANSPORT,
+        KEY_PRINCIPAL_ARN,
+        KEY_PRINCIPAL_ACCOUNT,
+        KEY_VIA_SERVICE,
+        KEY_S3_CONTEXT,
+        KEY_CALLER_ACCOUNT,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Identity:
     """What the principal's own account grants it.
@@ -176,3 +194,33 @@ class Request:
         if self.signature_age_ms is not None:
             tls += f" presigned {self.signature_age_ms} ms before"
         return f"{self.action} {target} {via}{tls}"
+
+
+@dataclass(frozen=True)
+class KmsRequest:
+    """kms:GenerateDataKey or kms:Decrypt on a key, for `principal`: made by S3 for a request
+    (`via_service` s3.REGION.amazonaws.com, `s3_context` the encryption context's aws:s3:arn),
+    or directly (both None)."""
+
+    principal: Principal
+    action: str
+    key_arn: str
+    via_service: str | None = None
+    s3_context: str | None = None
+
+    @cached_property
+    def context(self) -> Context:
+        values = {KEY_SECURE_TRANSPORT: "true"}
+        if self.principal.arn is not None:
+            values[KEY_PRINCIPAL_ARN] = self.principal.arn
+            values[KEY_PRINCIPAL_ACCOUNT] = self.principal.account or ""
+            values[KEY_CALLER_ACCOUNT] = self.principal.account or ""
+        if self.via_service is not None:
+            values[KEY_VIA_SERVICE] = self.via_service
+        if self.s3_context is not None:
+            values[KEY_S3_CONTEXT] = self.s3_context
+        return Context(values, KMS_MODELED_KEYS)
+
+    def describe(self) -> str:
+        via = f"through {self.via_service}" if self.via_service else "directly"
+        return f"{self.action} on {self.key_arn} {via}"

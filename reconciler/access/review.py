@@ -14,6 +14,7 @@ from reconciler import lifecycle, planner, targeting
 from reconciler.access.changes import access_changes
 from reconciler.access.checks import access_state, verify_state
 from reconciler.access.gate import gate
+from reconciler.access.key_checks import key_gaps
 from reconciler.access.projected import project
 from reconciler.model import Config, LiveState
 from reconciler.plan import Plan
@@ -22,8 +23,12 @@ from reconciler.plan import Plan
 def review(config: Config, live: LiveState, plan: Plan) -> Plan:
     if plan.is_empty:
         # nothing changes, so no access changes and nothing for the gate to refuse (verify
-        # reports on the live state); this keeps a no-op plan at the API-call floor's speed
-        return plan
+        # reports on the live state); this keeps a no-op plan at the API-call floor's speed.
+        # With SSE-KMS the key policy is still checked: it is not the tool's to fix.
+        if live.kms_key is None:
+            return plan
+        gaps = key_gaps(config, access_state(config, live))
+        return replace(plan, warnings=tuple(sorted(set(plan.warnings) | set(gaps))))
     before = access_state(config, live)
     after = access_state(config, project(config, live, plan), before.prefixes, like=before)
     before.extend_prefixes(after.prefixes)
@@ -33,7 +38,7 @@ def review(config: Config, live: LiveState, plan: Plan) -> Plan:
         plan,
         access_changes=changes,
         refusals=refusals,
-        warnings=tuple(sorted(set(plan.warnings) | set(doubts))),
+        warnings=tuple(sorted(set(plan.warnings) | set(doubts) | set(key_gaps(config, after)))),
     )
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from reconciler.access.arns import RoleKey, role_key, session_role
 from reconciler.access.conditions import Context, evaluate_all
-from reconciler.access.evaluator import Decision, Evaluation, Stage, evaluate
+from reconciler.access.evaluator import Decision, Evaluation, Stage, evaluate, evaluate_kms
 from reconciler.access.logic import Tri
 from reconciler.access.patterns import Pattern, instantiate
 from reconciler.access.policy import CompiledPolicy, CompiledStatement, PolicyRef, compile_policy
@@ -41,6 +41,7 @@ from reconciler.access.requests import (
     LEVEL_ACTIONS,
     AccessPointRef,
     Identity,
+    KmsRequest,
     Principal,
     Request,
     principal_keys,
@@ -132,6 +133,14 @@ class AccessState:
             if ap.bucket == self.bucket
         }
         self.users = {u.name.lower(): u for u in live.users.values()}
+        self.key = _bucket_key(live)
+        self.key_policy = (
+            compile_policy(live.kms_key.policy, PolicyRef("key policy", self.key.arn))
+            if self.key is not None
+            and live.kms_key is not None
+            and live.kms_key.arn == self.key.arn
+            else None
+        )
         self._identities: dict[str, Identity] = {}
         self._cache: dict[tuple[object, ...], Evaluation] = {}
         self._relevant_cache: dict[
@@ -197,6 +206,28 @@ class AccessState:
         if cached is None:
             cached = self._cache[key] = self._evaluate(
                 principal, action, target, route, tls, signature_age_ms
+            )
+        return cached
+
+    def evaluate_kms(self, principal: Principal, action: str, key: str | None) -> Evaluation:
+        """The KMS call S3 makes for this principal's request on object `key` of the bucket
+        (None: a direct call to KMS, not through S3)."""
+        assert self.key is not None
+        via = key is not None
+        context = self.key.context(self.bucket, key) if key is not None else None
+        cache = ("kms", principal.label, principal.arn, action, context)
+        cached = self._cache.get(cache)
+        if cached is None:
+            self.evaluations += 1
+            request = KmsRequest(
+                principal,
+                action,
+                self.key.arn,
+                via_service=f"s3.{self.region}.amazonaws.com" if via else None,
+                s3_context=context,
+            )
+            cached = self._cache[cache] = evaluate_kms(
+                request, key_policy=self.key_policy, key_account=self.key.account
             )
         return cached
 
@@ -569,6 +600,31 @@ class AccessState:
             if char == "/" and value[: index + 1] in self._prefix_set:
                 best = value[: index + 1]
         return best
+
+
+@dataclass(frozen=True)
+class BucketKey:
+    """The KMS key the bucket's default encryption names (SSE-KMS)."""
+
+    arn: str
+    bucket_key: bool  # S3 Bucket Key on: the encryption context is the bucket ARN
+
+    @property
+    def account(self) -> str:
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 4 else ""
+
+    def context(self, bucket: str, key: str) -> str:
+        base = f"arn:aws:s3:::{bucket}"
+        return base if self.bucket_key else f"{base}/{key}"
+
+
+def _bucket_key(live: LiveState) -> BucketKey | None:
+    encryption = live.bucket.encryption or {}
+    if not live.bucket.exists or encryption.get("SSEAlgorithm") != "aws:kms":
+        return None
+    arn = str(encryption.get("KMSMasterKeyID") or "")
+    return BucketKey(arn, bool(encryption.get("BucketKeyEnabled")))
 
 
 def allow_statements(policy: CompiledPolicy | None) -> Iterator[CompiledStatement]:

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws.errors import error_code, reading
+from reconciler.aws.keys import read_key
 from reconciler.aws.session import Clients
 from reconciler.model import (
     Collaborator,
@@ -82,10 +83,14 @@ class AwsReader:
         with worker_pool(self.workers, "reconcile-read") as pool:
             bucket = pool.submit(self.read_bucket, config.bucket.name)
             users = pool.submit(self.read_users, config)
+            key = pool.submit(read_key, self.clients, config)
             listing = pool.submit(self._submit_access_points, config, pool)
             access_points = {ap.name: ap for ap in gather(listing.result())}
             return LiveState(
-                bucket=bucket.result(), users=users.result(), access_points=access_points
+                bucket=bucket.result(),
+                users=users.result(),
+                access_points=access_points,
+                kms_key=key.result(),
             )
 
     # --- bucket ---------------------------------------------------------------------------
@@ -141,7 +146,10 @@ class AwsReader:
             return None
         rules = config.get("Rules") or [{}]
         default = dict(rules[0].get("ApplyServerSideEncryptionByDefault", {}))
-        return {k: default[k] for k in ("SSEAlgorithm", "KMSMasterKeyID") if default.get(k)}
+        value = {k: default[k] for k in ("SSEAlgorithm", "KMSMasterKeyID") if default.get(k)}
+        if rules[0].get("BucketKeyEnabled"):
+            value["BucketKeyEnabled"] = True
+        return value
 
     @reading("the bucket's ownership controls (s3:GetBucketOwnershipControls)")
     def _ownership(self, name: str) -> dict[str, Any] | None:
@@ -328,4 +336,7 @@ def _live_user(detail: dict[str, Any]) -> LiveUser:
             sorted(p["PolicyArn"] for p in detail.get("AttachedManagedPolicies", []))
         ),
         groups=tuple(sorted(detail.get("GroupList", []))),
+        permissions_boundary=(detail.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"
+        ),
     )

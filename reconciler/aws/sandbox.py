@@ -13,13 +13,13 @@ import fcntl
 import io
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from reconciler.aws.sandbox_tls import tls_aware_bucket_policies
+from reconciler.aws.emulator.request_context import tls_aware_bucket_policies
 from reconciler.errors import ReconcilerError
 
 DIR_NAME = ".reconcile-sandbox"
@@ -59,14 +59,24 @@ def reset(folder: Path) -> bool:
 
 @contextmanager
 def sandbox(
-    account_id: str, region: str, buckets: tuple[str, ...] = (), *, folder: Path | None = None
+    account_id: str,
+    region: str,
+    buckets: tuple[str, ...] = (),
+    policies: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    folder: Path | None = None,
 ) -> Iterator[None]:
     """`buckets` are created up front if missing: those the config expects to exist already
-    (the lock's). With `folder`, the state is loaded from it and saved back on the way out,
-    whatever the command's outcome (AWS keeps what a failed apply did, too)."""
+    (the lock's); so are the managed `policies` (ARN -> document) it expects, e.g. the users'
+    permissions boundary that administrators create once. With `folder`, the state is loaded
+    from it and saved back on the way out, whatever the command's outcome (AWS keeps what a
+    failed apply did, too)."""
     import boto3
 
     mock_aws = _mock_aws()
+    from reconciler.aws.emulator import iam_boundaries
+
+    iam_boundaries.install()  # moto drops IAM users' permissions boundaries
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
     env["MOTO_ACCOUNT_ID"] = account_id
@@ -85,6 +95,7 @@ def sandbox(
             for name in buckets:
                 if name not in existing:
                     _create_bucket(s3, name, region)
+            iam_boundaries.create_policies(boto3.client("iam"), policies or {})
             yield
         finally:
             if folder is not None:

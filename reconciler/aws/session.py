@@ -48,6 +48,14 @@ class Clients:
         self.sts: Any = self._client(session, "sts")
 
     @functools.cached_property
+    def kms(self) -> Any:
+        """Only made when the bucket uses SSE-KMS."""
+        session = boto3.Session(
+            profile_name=self.connection.profile, region_name=self.connection.region
+        )
+        return self._client(session, "kms")
+
+    @functools.cached_property
     def identity(self) -> dict[str, Any]:
         """sts:GetCallerIdentity, once per run: the account check, the lock holder and the
         audit record all need it, and it cannot change while the clients live."""

@@ -45,9 +45,14 @@ class AwsWriter:
         self.s3 = clients.s3
         self.s3control = clients.s3control
         self.iam = clients.iam
+        self._clients = clients
         self.account_id = account_id
         self._sleep = sleep
         self._principal_wait = principal_wait
+
+    @property
+    def kms(self) -> Any:
+        return self._clients.kms
 
     # --- bucket ---------------------------------------------------------------------------
 
@@ -64,7 +69,8 @@ class AwsWriter:
 
     @writing
     def put_bucket_encryption(self, bucket: str, value: Mapping[str, Any]) -> None:
-        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": dict(value)}
+        default = {k: v for k, v in value.items() if k != "BucketKeyEnabled"}
+        rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
         if value.get("SSEAlgorithm") == "aws:kms":
             rule["BucketKeyEnabled"] = True
         self.s3.put_bucket_encryption(
@@ -86,15 +92,54 @@ class AwsWriter:
         policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
 
+    @writing
+    def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None:
+        """The lockout safety check stays on: KMS refuses a policy that would keep the caller
+        from changing it again (AWS KMS API Reference, PutKeyPolicy,
+        BypassPolicyLockoutSafetyCheck)."""
+        policy = policy_text(document)
+        self._until_visible(
+            lambda: self.kms.put_key_policy(
+                KeyId=key_arn,
+                PolicyName="default",
+                Policy=policy,
+                BypassPolicyLockoutSafetyCheck=False,
+            )
+        )
+
     # --- IAM users ------------------------------------------------------------------------
 
     @writing
-    def create_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
-        self.iam.create_user(UserName=name, Path=path, Tags=_tag_list(tags))
+    def create_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"UserName": name, "Path": path, "Tags": _tag_list(tags)}
+        if permissions_boundary:
+            kwargs["PermissionsBoundary"] = permissions_boundary
+        self.iam.create_user(**kwargs)
 
     @writing
-    def update_user(self, name: str, path: str, tags: Mapping[str, str]) -> None:
+    def update_user(
+        self,
+        name: str,
+        path: str,
+        tags: Mapping[str, str],
+        *,
+        permissions_boundary: str | None = None,
+    ) -> None:
         current = self.iam.get_user(UserName=name)["User"]
+        live_boundary = (current.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if permissions_boundary and live_boundary != permissions_boundary:
+            # first, so that the inline policy written next is already bounded (and the apply
+            # role may only write inline policies of users that carry this boundary)
+            self.iam.put_user_permissions_boundary(
+                UserName=name, PermissionsBoundary=permissions_boundary
+            )
         if current.get("Path") != path:
             self.iam.update_user(UserName=name, NewPath=path)
         self.iam.tag_user(UserName=name, Tags=_tag_list(tags))

@@ -6,6 +6,7 @@ from reconciler.cli import (  # noqa: F401  (registers the commands)
     import_cmd,
     init_cmd,
     locking,
+    matrix,
     plan_apply,
     sandbox_cmd,
     validate,

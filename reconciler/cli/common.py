@@ -142,10 +142,20 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
         wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
-        with sandbox(config.account_id, region, existing, folder=state_dir(opts.config)):
+        folder = state_dir(opts.config)
+        with sandbox(config.account_id, region, existing, sandbox_policies(config), folder=folder):
             yield Clients(connection)
         return
     yield Clients(connection)
+
+
+def sandbox_policies(config: Config) -> dict[str, Any]:
+    """The managed policies the config expects administrators to have created."""
+    from reconciler.boundary import boundary_policy
+
+    if not config.iam_permissions_boundary:
+        return {}
+    return {config.iam_permissions_boundary: boundary_policy(config)}
 
 
 def check_account(clients: Any, config: Config) -> None:

@@ -28,6 +28,13 @@ def github_annotation(problem: ConfigProblem) -> str:
     return f"::error {','.join(props)}::{_escape_data(message)}"
 
 
+def echo_config_warning(file: str, message: str) -> None:
+    """A warning about a valid file: stderr, and a ::warning annotation under GitHub Actions."""
+    click.echo(f"{file}: warning: {message}", err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        click.echo(f"::warning file={_escape_property(file)}::{_escape_data(message)}")
+
+
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 

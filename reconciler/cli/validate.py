@@ -1,64 +1,79 @@
-"""`reconcile validate`: offline checks of collaborators.yaml (no credentials, no network)."""
+"""`reconcile validate`: offline checks of desired-state files (no credentials, no network)."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from reconciler.cli.app import cli
-from reconciler.cli.report import echo_config_error
-from reconciler.config import load_config
-from reconciler.config.cross_file import cross_file_problems
-from reconciler.config.loader import read_document
-from reconciler.config.yaml_source import SourceDocument
-from reconciler.errors import ConfigError
-from reconciler.model import Config
+from reconciler.cli.report import echo_config_error, echo_config_warning
+from reconciler.config.cross_file import Share, cross_file_problems
+from reconciler.config.files import expand
+from reconciler.config.loader import load_config_source
+from reconciler.errors import ConfigError, ConfigProblem
+from reconciler.planner import boundary_warnings
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "-c",
     "--config",
     default="collaborators.yaml",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="The desired-state file (when no FILES are given).",
+    help="The desired-state file (when no PATHS are given).",
 )
-def validate(files: tuple[str, ...], config: str) -> None:
-    """Check collaborators.yaml offline: no credentials, no network.
+def validate(paths: tuple[str, ...], config: str) -> None:
+    """Check desired-state files offline: no credentials, no network.
+
+    PATHS are files or folders (a folder stands for every .yaml/.yml file below it, hidden ones
+    skipped). Every file is checked on its own, then the files against each other: the same
+    bucket in two files, the same access point name in one account and Region, the same IAM
+    user in one account, overlapping iam_path values in one account.
 
     Reports every problem at once as FILE:LINE:COLUMN: FIELD: MESSAGE and exits 1 if there
-    is any. Several FILES may be given (as pre-commit does); they must not share a bucket, an
-    access point name or an IAM user name (ownership is per bucket). Under GitHub Actions
-    (GITHUB_ACTIONS=true) each problem is also printed as an ::error annotation.
+    is any. Under GitHub Actions (GITHUB_ACTIONS=true) each problem is also printed as an
+    ::error annotation. Warnings (e.g. no iam_permissions_boundary for the users the tool
+    manages) do not fail.
 
     \b
     Examples:
       reconcile validate
       reconcile validate -c deploy/collaborators.yaml
+      reconcile validate shares/
       reconcile validate site-a.yaml site-b.yaml
     """
-    failed = False
-    valid: list[tuple[Config, SourceDocument]] = []
-    for name in dict.fromkeys(files or (config,)):
+    files = expand(paths or (config,))
+    if not files:
+        raise click.BadParameter("no .yaml or .yml file in the folders given", param_hint="PATHS")
+    errors: dict[str, list[ConfigProblem]] = {}
+    shares: list[Share] = []
+    for path in files:
         try:
-            loaded = load_config(name)
+            shares.append(Share(*load_config_source(path)))
         except ConfigError as err:
-            echo_config_error(err)
-            failed = True
+            errors[err.file] = list(err.problems)
+    for problem in cross_file_problems(shares):
+        errors.setdefault(problem.file, []).append(problem)
+    for share in shares:
+        name = share.doc.file
+        if name in errors:
             continue
-        valid.append((loaded, read_document(Path(name).read_bytes(), name)))
-    clashes = cross_file_problems(valid)
-    for loaded, _ in valid:
-        mine = [p for p in clashes if p.file == loaded.source]
-        if mine:
-            echo_config_error(ConfigError(loaded.source, mine))
-            failed = True
-            continue
-        count = len(loaded.collaborators)
-        click.echo(f"{loaded.source} is valid: {count} collaborator{'s' if count != 1 else ''}.")
-    if failed:
+        for warning in boundary_warnings(share.config):
+            echo_config_warning(name, warning)
+        count = len(share.config.collaborators)
+        click.echo(f"{name} is valid: {count} collaborator{'s' if count != 1 else ''}.")
+    for name, problems in errors.items():
+        echo_config_error(ConfigError(name, problems))
+    if len(files) > 1:
+        click.echo(_summary(len(files), len(errors)), err=bool(errors))
+    if errors:
         sys.exit(1)
+
+
+def _summary(files: int, failed: int) -> str:
+    if not failed:
+        return f"All {files} files are valid."
+    return f"{failed} of {files} files have problems."

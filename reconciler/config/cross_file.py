@@ -1,67 +1,153 @@
-"""Checks across the collaborators files one `validate` run is given (issue 12): ownership is
-per bucket, so two files must not share a bucket, and names AWS keeps unique (access points per
-account and Region, IAM users per account, case-insensitively) must not repeat across files.
-A plan reads one file and cannot see the others; this is where such a clash is caught."""
+"""Checks that only show across several desired-state files (one file per bucket, "share").
+
+Each file is valid on its own; together they can still clash where AWS names are shared:
+- a bucket described by two files (their applies would undo each other);
+- an access point name used twice in one account and Region (AWS: unique per account and
+  Region, S3 User Guide, "Naming rules for access points");
+- an IAM user name used twice in one account (IAM: unique regardless of case, IAM User Guide,
+  "IAM identifiers");
+- two files with IAM users whose `iam_path`s overlap in one account: each file reads, and its
+  apply role may change, every user under its path, so one share could touch the other's users.
+
+Every clash is reported in both files, each problem naming the other place (file:line:column).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from reconciler.config.semantic import access_point_format, collaborator_entries, field_names
 from reconciler.config.yaml_source import Path, SourceDocument
 from reconciler.errors import ConfigProblem
 from reconciler.model import Config
 
 
 @dataclass(frozen=True)
-class _Claim:
-    key: tuple[str, ...]  # what must be unique, in the scope AWS keeps it unique
+class Share:
+    """One valid desired-state file and the document it was read from."""
+
+    config: Config
+    doc: SourceDocument
+
+
+@dataclass(frozen=True)
+class _Use:
+    """Where one share uses a name."""
+
+    share: Share
     path: Path
-    what: str
-    why: str
+    label: str
+
+    def where(self) -> str:
+        line, column = self.share.doc.where(self.path)
+        return ":".join(str(p) for p in (self.share.doc.file, line, column) if p is not None)
+
+    def problem(self, message: str) -> ConfigProblem:
+        return self.share.doc.problem(self.path, message)
 
 
-def cross_file_problems(files: Sequence[tuple[Config, SourceDocument]]) -> list[ConfigProblem]:
-    """One problem for every claim a later file makes on what an earlier file already holds."""
-    first: dict[tuple[str, ...], tuple[str, int | None]] = {}
-    problems: list[ConfigProblem] = []
-    for config, doc in files:
-        for claim in _claims(config):
-            if claim.key not in first:
-                first[claim.key] = (doc.file, doc.line(claim.path))
-                continue
-            other, line = first[claim.key]
-            if other == doc.file:
-                continue  # repeats inside one file are the file's own checks
-            where = f"{other}:{line}" if line else other
-            problems.append(
-                doc.problem(claim.path, f"{claim.what} is also named by {where}: {claim.why}")
-            )
-    return problems
+def cross_file_problems(shares: Sequence[Share]) -> list[ConfigProblem]:
+    """Problems between files; empty when there are fewer than two."""
+    if len(shares) < 2:
+        return []
+    return [
+        *_clashes(_bucket_uses(shares), "bucket", _BUCKET_WHY),
+        *_clashes(_access_point_uses(shares), "access point", _ACCESS_POINT_WHY),
+        *_clashes(_user_uses(shares), "IAM user", _USER_WHY),
+        *_path_overlaps(shares),
+    ]
 
 
-def _claims(config: Config) -> Iterator[_Claim]:
-    yield _Claim(
-        ("bucket", config.bucket.name),
-        ("bucket", "name"),
-        f"bucket {config.bucket.name}",
-        "two collaborators files must not share a bucket (each one owns the bucket's policy "
-        "statements and deletes the collaborators it does not list): put these collaborators "
-        "in one file, or use another bucket",
+_BUCKET_WHY = (
+    "one file per bucket: two files would each rewrite the bucket policy and remove the other's "
+    "access points; merge them into one file"
+)
+_ACCESS_POINT_WHY = (
+    "access point names are unique per account and Region: set a different "
+    "access_point_prefix in one of the files, or give one of them another access_point:"
+)
+_USER_WHY = "IAM user names are unique in an account regardless of case: rename one iam_user"
+
+
+def _bucket_uses(shares: Sequence[Share]) -> dict[tuple[str, ...], list[_Use]]:
+    uses: dict[tuple[str, ...], list[_Use]] = defaultdict(list)
+    for share in shares:
+        name = share.config.bucket.name
+        uses[(name,)].append(_Use(share, ("bucket", "name"), repr(name)))
+    return uses
+
+
+def _collaborator_uses(
+    shares: Sequence[Share], key: str, default: Callable[[SourceDocument], str | None], fold: bool
+) -> dict[tuple[str, ...], list[_Use]]:
+    uses: dict[tuple[str, ...], list[_Use]] = defaultdict(list)
+    for share in shares:
+        entries = collaborator_entries(share.doc.data)
+        for name in field_names(entries, key, default(share.doc)):
+            value = name.value.lower() if fold else name.value
+            scope = (share.config.account_id, share.config.region if not fold else "")
+            uses[(*scope, value)].append(_Use(share, name.path, name.label()))
+    return uses
+
+
+def _access_point_uses(shares: Sequence[Share]) -> dict[tuple[str, ...], list[_Use]]:
+    return _collaborator_uses(
+        shares, "access_point", lambda doc: access_point_format(doc.data), fold=False
     )
-    for i, collab in enumerate(config.collaborators):
-        yield _Claim(
-            ("access_point", config.account_id, config.region, collab.access_point),
-            ("collaborators", i, "access_point"),
-            f"access point {collab.access_point}",
-            f"access point names are unique per account and Region ({config.account_id}, "
-            f"{config.region}): choose another access_point: name for {collab.id}",
+
+
+def _user_uses(shares: Sequence[Share]) -> dict[tuple[str, ...], list[_Use]]:
+    return _collaborator_uses(shares, "iam_user", lambda doc: None, fold=True)
+
+
+def _clashes(
+    uses: dict[tuple[str, ...], list[_Use]], what: str, why: str
+) -> Iterator[ConfigProblem]:
+    for key, places in uses.items():
+        files = {use.share.doc.file for use in places}
+        if len(files) < 2:
+            continue  # a repeat inside one file is that file's own (semantic) problem
+        scope = _scope(key)
+        for use in places:
+            others = ", ".join(o.where() for o in places if o.share is not use.share)
+            yield use.problem(f"{what} {use.label} is also used by {others}{scope}: {why}")
+
+
+def _scope(key: tuple[str, ...]) -> str:
+    if len(key) == 3 and key[1]:
+        return f" (account {key[0]}, {key[1]})"
+    if len(key) == 3:
+        return f" (account {key[0]})"
+    return ""
+
+
+def _path_overlaps(shares: Sequence[Share]) -> Iterator[ConfigProblem]:
+    with_users = [s for s in shares if any(c.managed_user for c in s.config.collaborators)]
+    for share in with_users:
+        overlapping = [
+            other
+            for other in with_users
+            if other is not share
+            and other.config.account_id == share.config.account_id
+            and _nested(share.config.iam_path, other.config.iam_path)
+        ]
+        if not overlapping:
+            continue
+        path = share.config.iam_path
+        others = ", ".join(
+            f"{_Use(o, ('iam_path',), '').where()} ({o.config.iam_path!r})" for o in overlapping
         )
-        if collab.iam_user:
-            yield _Claim(
-                ("iam_user", config.account_id, collab.iam_user.lower()),
-                ("collaborators", i, "iam_user"),
-                f"IAM user {collab.iam_user}",
-                f"IAM user names are unique per account ({config.account_id}), "
-                f"case-insensitively: choose another iam_user for {collab.id}",
-            )
+        yield share.doc.problem(
+            ("iam_path",),
+            f"iam_path {path!r} overlaps the iam_path of {others} in account "
+            f"{share.config.account_id}: each file manages the IAM users under its path, so one "
+            "share's apply role could change the other's users; give each file a path of its "
+            "own that is not inside another, e.g. /collaborators/cardiology/ and "
+            "/collaborators/oncology/",
+        )
+
+
+def _nested(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)

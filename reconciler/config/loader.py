@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from reconciler.config.kms_key import kms_key_problems
 from reconciler.config.lifecycle import (
     audit_settings,
     lifecycle_problems,
@@ -33,6 +34,7 @@ from reconciler.model import (
     LockSettings,
     SafetySettings,
     Status,
+    default_access_point,
 )
 
 DEFAULT_IAM_PATH = "/collaborators/"
@@ -40,6 +42,11 @@ REQUIRED_KEYS = "version, account_id, region, bucket and collaborators"
 
 
 def load_config(path: str | Path) -> Config:
+    return load_config_source(path)[0]
+
+
+def load_config_source(path: str | Path) -> tuple[Config, SourceDocument]:
+    """The Config and the document it came from (positions for problems found across files)."""
     path = Path(path)
     name = str(path)
     try:
@@ -50,10 +57,14 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             name, [ConfigProblem(name, None, None, "", f"cannot read: {reason}")]
         ) from None
-    return load_config_text(raw, name)
+    return _load(raw, name)
 
 
 def load_config_text(raw: bytes, name: str) -> Config:
+    return _load(raw, name)[0]
+
+
+def _load(raw: bytes, name: str) -> tuple[Config, SourceDocument]:
     doc = read_document(raw, name)
     schema = schema_problems(doc)
     dates = lifecycle_problems(doc)
@@ -62,6 +73,7 @@ def load_config_text(raw: bytes, name: str) -> Config:
         *schema.problems,
         *ambiguous_problems(doc),
         *semantic_problems(doc),
+        *kms_key_problems(doc),
         *phi_problems(doc),
         *dates,
     ]
@@ -70,7 +82,7 @@ def load_config_text(raw: bytes, name: str) -> Config:
         problems += policy_size_problems(config, doc)
     if problems or config is None:
         raise ConfigError(name, list(dict.fromkeys(problems)))
-    return config
+    return config, doc
 
 
 def read_document(raw: bytes, name: str) -> SourceDocument:
@@ -94,7 +106,8 @@ def read_document(raw: bytes, name: str) -> SourceDocument:
 
 def to_config(data: dict[str, Any], source: str) -> Config:
     bucket = data["bucket"]
-    collaborators = tuple(_collaborator(c) for c in data.get("collaborators") or [])
+    prefix = data.get("access_point_prefix", "")
+    collaborators = tuple(_collaborator(c, prefix) for c in data.get("collaborators") or [])
     return Config(
         account_id=data["account_id"],
         region=data["region"],
@@ -105,6 +118,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             presigned_url_max_age_seconds=bucket.get(
                 "presigned_url_max_age_seconds", DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
             ),
+            manage_key_policy=bucket.get("manage_key_policy", False),
         ),
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,
@@ -117,16 +131,17 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         ),
         lifecycle=lifecycle_settings(data),
         audit=audit_settings(data),
+        iam_permissions_boundary=data.get("iam_permissions_boundary"),
     )
 
 
-def _collaborator(entry: dict[str, Any]) -> Collaborator:
+def _collaborator(entry: dict[str, Any], access_point_prefix: str) -> Collaborator:
     cid = entry["id"]
     return Collaborator(
         id=cid,
         prefix=entry.get("prefix", f"{cid}/"),
         access=tuple(AccessLevel(a) for a in entry.get("access", ["write"])),
-        access_point=entry.get("access_point", f"{cid}-access-point"),
+        access_point=entry.get("access_point", default_access_point(cid, access_point_prefix)),
         iam_user=entry.get("iam_user"),
         principal=entry.get("principal"),
         status=Status(entry.get("status", "active")),

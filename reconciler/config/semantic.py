@@ -14,12 +14,13 @@ from typing import Any
 
 from reconciler.config.yaml_source import Path, SourceDocument
 from reconciler.errors import ConfigProblem
-from reconciler.model import DEFAULT_LOCK_KEY
+from reconciler.model import DEFAULT_ACCESS_POINT_FORMAT, DEFAULT_LOCK_KEY
 
 # S3 User Guide, "Access points restrictions and limitations": 10,000 per account per Region.
 MAX_ACCESS_POINTS = 10_000
 # IAM User Guide, "IAM and AWS STS quotas": 5,000 IAM users per account.
 MAX_IAM_USERS = 5_000
+MAX_ACCESS_POINT_NAME = 50
 
 
 @dataclass(frozen=True)
@@ -36,27 +37,66 @@ class Name:
 
 
 def semantic_problems(doc: SourceDocument) -> list[ConfigProblem]:
-    entries = _entries(doc.data)
+    entries = collaborator_entries(doc.data)
+    access_points = field_names(entries, "access_point", access_point_format(doc.data))
     return [
-        *_unique(doc, _names(entries, "id", None), "id", str, "ids must be unique"),
+        *_unique(doc, field_names(entries, "id", None), "id", str, "ids must be unique"),
+        *_derived_too_long(doc, access_points),
         *_unique(
             doc,
-            _names(entries, "access_point", "{}-access-point"),
+            access_points,
             "access point",
             str,
             "access point names must be unique in the account and Region",
         ),
         *_unique(
             doc,
-            _names(entries, "iam_user", None),
+            field_names(entries, "iam_user", None),
             "IAM user",
             str.lower,
             "IAM user names are unique regardless of case",
         ),
-        *_prefix_overlaps(doc, _names(entries, "prefix", "{}/")),
-        *_tool_keys_reachable(doc, _names(entries, "prefix", "{}/")),
+        *_prefix_overlaps(doc, field_names(entries, "prefix", "{}/")),
+        *_tool_keys_reachable(doc, field_names(entries, "prefix", "{}/")),
         *_quotas(doc, entries),
+        *_boundary_account(doc),
     ]
+
+
+def access_point_format(data: Any) -> str:
+    prefix = data.get("access_point_prefix") if isinstance(data, dict) else None
+    return (prefix if isinstance(prefix, str) else "") + DEFAULT_ACCESS_POINT_FORMAT
+
+
+def _derived_too_long(doc: SourceDocument, names: list[Name]) -> Iterator[ConfigProblem]:
+    """With access_point_prefix, an id of up to 37 characters no longer guarantees that the
+    default name fits (S3 User Guide, "Naming rules for access points": 3 to 50 characters)."""
+    for name in names:
+        if name.derived and len(name.value) > MAX_ACCESS_POINT_NAME:
+            yield doc.problem(
+                name.path,
+                f"the default access point name {name.value!r} is {len(name.value)} characters, "
+                f"over AWS's {MAX_ACCESS_POINT_NAME}: shorten the id or access_point_prefix, "
+                "or give access_point:",
+            )
+
+
+def _boundary_account(doc: SourceDocument) -> Iterator[ConfigProblem]:
+    """A permissions boundary is a managed policy (IAM User Guide, "Permissions boundaries for
+    IAM entities"): a customer managed policy exists only in its own account, so it must be
+    one of the users' account, or an AWS managed policy (account "aws")."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    arn, account = data.get("iam_permissions_boundary"), data.get("account_id")
+    if not isinstance(arn, str) or not isinstance(account, str) or arn.count(":") < 5:
+        return
+    owner = arn.split(":")[4]
+    if owner not in (account, "aws"):
+        yield doc.problem(
+            ("iam_permissions_boundary",),
+            f"is a policy of account {owner}, but the users live in account {account}: "
+            f"use a managed policy of account {account} (create it from "
+            "`reconcile iam-policy --boundary`)",
+        )
 
 
 def _tool_keys_reachable(doc: SourceDocument, prefixes: list[Name]) -> Iterator[ConfigProblem]:
@@ -80,22 +120,24 @@ def _tool_keys_reachable(doc: SourceDocument, prefixes: list[Name]) -> Iterator[
             )
 
 
-def _entries(data: Any) -> list[tuple[int, dict[str, Any]]]:
+def collaborator_entries(data: Any) -> list[tuple[int, dict[str, Any]]]:
     collaborators = data.get("collaborators") if isinstance(data, dict) else None
     if not isinstance(collaborators, list):
         return []
     return [(i, c) for i, c in enumerate(collaborators) if isinstance(c, dict)]
 
 
-def _names(entries: list[tuple[int, dict[str, Any]]], key: str, default: str | None) -> list[Name]:
-    names = []
+def field_names(
+    entries: list[tuple[int, dict[str, Any]]], key: str, default: str | None
+) -> list[Name]:
+    found = []
     for index, entry in entries:
         value, cid = entry.get(key), entry.get("id")
         if isinstance(value, str):
-            names.append(Name(index, value, ("collaborators", index, key), False))
+            found.append(Name(index, value, ("collaborators", index, key), False))
         elif key not in entry and default is not None and isinstance(cid, str):
-            names.append(Name(index, default.format(cid), ("collaborators", index, "id"), True))
-    return names
+            found.append(Name(index, default.format(cid), ("collaborators", index, "id"), True))
+    return found
 
 
 def _ref(doc: SourceDocument, name: Name) -> str:

@@ -16,6 +16,7 @@ POLICY_TYPES = {
     ResourceType.BUCKET_POLICY,
     ResourceType.IAM_USER_POLICY,
     ResourceType.ACCESS_POINT_POLICY,
+    ResourceType.KMS_KEY_POLICY,
 }
 
 

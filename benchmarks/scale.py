@@ -17,6 +17,10 @@ imports excluded, the same for the floor). For each N, in this order:
                                                                    ratios of back-to-back runs
   plan (5% drift)      every 20th access point policy broadened by hand, then `reconcile plan`
                        (the drift is then put back, unmeasured)
+  report               `reconcile report --format json` (the access review) with an access key
+                       on every 20th IAM user: at most 6 calls per collaborator (its access
+                       point policy, then GetUser, GetLoginProfile, ListAccessKeys and one
+                       GetAccessKeyLastUsed per key for an IAM user)
   apply (delete 10%)   `reconcile apply --auto-approve` with the last 10% removed from the YAML
   validate             `reconcile validate` of the N-collaborator file (no AWS)
 
@@ -302,22 +306,27 @@ def floor_reads(workers: int) -> None:
 # --- drift, made and undone by hand ----------------------------------------------------------
 
 
-def s3control_client(server: Server) -> Any:
+def bench_client(server: Server, service: str) -> Any:
     import boto3
     from botocore.config import Config
 
     from reconciler.aws.session import strip_account_host_prefix
 
     client = boto3.client(
-        "s3control",
+        service,
         region_name=REGION,
         endpoint_url=server.url,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(max_pool_connections=8),
     )
-    client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+    if service == "s3control":
+        client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
     return client
+
+
+def s3control_client(server: Server) -> Any:
+    return bench_client(server, "s3control")
 
 
 def make_drift(server: Server, n: int) -> dict[str, str]:
@@ -336,6 +345,15 @@ def make_drift(server: Server, n: int) -> dict[str, str]:
 
     with ThreadPoolExecutor(8) as pool:
         return dict(pool.map(broaden, names))
+
+
+def make_keys(server: Server, n: int) -> int:
+    """An access key for every 20th IAM user (the report reads when each was last used)."""
+    iam = bench_client(server, "iam")
+    users = [f"Researcher{i:05d}" for i in range(0, min(n, MAX_USERS), 20) if i % 10 != 9]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda user: iam.create_access_key(UserName=user), users))
+    return len(users)
 
 
 def undo_drift(server: Server, originals: dict[str, str]) -> None:
@@ -390,6 +408,9 @@ def bench_size(server: Server, n: int, workers: int, repeat: int, log: Any) -> l
     drift_args = [*cli, "plan", "-c", str(full), "--detailed-exitcode"]
     results.append(step("plan (5% drift)", drift_args, {2}))
     undo_drift(server, originals)
+    make_keys(server, n)
+    report_args = [*cli, "report", "-c", str(full), "--format", "json"]
+    results.append(step("report", report_args, {0}))
     delete_args = [*cli, "apply", "-c", str(smaller), "--auto-approve"]
     results.append(step("apply (delete 10%)", delete_args, {0}))
     results.append(step("validate", [*cli, "validate", "-c", str(full)], {0}))
@@ -439,6 +460,12 @@ def targets(results: list[Measure]) -> list[str]:
         check(f"N={n:,}: apply creating N: {per:.2f} calls per collaborator <= 6", per <= 6)
         peak = max(m.rss_mb for m in results if m.n == n and m.scenario != "floor")
         check(f"N={n:,}: peak RSS {peak:.0f} MB < 300 MB", peak < 300)
+        if (n, "report") in found:
+            report = found[(n, "report")].calls
+            check(
+                f"N={n:,}: report {report / n:.2f} calls per collaborator <= 6",
+                report <= 6 * n + 20,
+            )
         validate = found[(n, "validate")]
         if n >= 10_000:
             check(f"N={n:,}: validate {validate.seconds:.2f} s < 3 s", validate.seconds < 3)

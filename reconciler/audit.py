@@ -120,6 +120,7 @@ def build_record(
         "adopt": ctx.adopt,
         "github": dict(ctx.github),
         "plan_checksum": plan.checksum(),
+        "only": list(plan.scope),  # a targeted apply (--only) leaves the rest of the file unapplied
         "summary": plan.summary(),
         "lifecycle": [event.to_json() for event in plan.events],
         "outcome": outcome.value,
@@ -188,18 +189,27 @@ def touches(record: Mapping[str, Any], collaborator: str) -> bool:
 _COMPLETED = {Outcome.APPLIED.value, Outcome.NO_CHANGES.value}
 
 
-def last_completed_apply(texts: Iterable[str]) -> dict[str, Any] | None:
-    """The newest record (`texts` newest first) of an apply that completed: applied and
-    converged, or found nothing to change. Unreadable records are skipped."""
+def parsed(texts: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Records from their JSON text, lazily; unreadable ones are skipped (`history` reports
+    them)."""
     for text in texts:
         try:
             record = json.loads(text)
         except ValueError:
             continue
+        if isinstance(record, dict):
+            yield record
+
+
+def last_completed_apply(texts: Iterable[str]) -> dict[str, Any] | None:
+    """The newest record (`texts` newest first) of an apply that completed: applied and
+    converged, or found nothing to change. Targeted applies (--only) do not count: they left
+    the rest of the file unapplied. Unreadable records are skipped."""
+    for record in parsed(texts):
         if (
-            isinstance(record, dict)
-            and record.get("outcome") in _COMPLETED
+            record.get("outcome") in _COMPLETED
             and record.get("converged") is not False
+            and not record.get("only")
         ):
             return record
     return None

@@ -42,6 +42,15 @@ BUCKET_READ = (
     "s3:ListBucket",
 )
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
+# `reconcile report` (the access review): credential metadata of the collaborators' IAM users,
+# never a secret (IAM API Reference: GetUser, GetLoginProfile, ListAccessKeys,
+# GetAccessKeyLastUsed; the Service Authorization Reference scopes all four to the user).
+CREDENTIALS_READ = (
+    "iam:GetAccessKeyLastUsed",
+    "iam:GetLoginProfile",
+    "iam:GetUser",
+    "iam:ListAccessKeys",
+)
 BUCKET_WRITE = (
     "s3:CreateBucket",
     "s3:PutBucketOwnershipControls",
@@ -195,7 +204,8 @@ def _access_point_arns(config: Config) -> list[str]:
 
 
 def read_statements(config: Config) -> list[dict[str, Any]]:
-    """Enough for `reconcile plan`. sts:GetCallerIdentity needs no permission."""
+    """Enough for `reconcile plan` and `reconcile report`. sts:GetCallerIdentity needs no
+    permission."""
     return [
         _allow("ReconcilerReadAccountWideLists", ACCOUNT_WIDE_READ, "*"),
         _allow("ReconcilerReadBucket", BUCKET_READ, bucket_arn(config)),
@@ -207,6 +217,7 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
             ACCESS_POINT_READ,
             access_point_pattern(config),
         ),
+        _allow("ReconcilerReadCollaboratorCredentials", CREDENTIALS_READ, users_under_path(config)),
         *audit_read_statements(config),
         *key_read_statements(config),
     ]

@@ -153,6 +153,18 @@ class LifecycleSettings:
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
 
 
+DEFAULT_MAX_KEY_AGE_DAYS = 90
+DEFAULT_MAX_UNUSED_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """YAML `report:`: when the access review (`reconcile report`) flags credentials."""
+
+    max_key_age_days: int = DEFAULT_MAX_KEY_AGE_DAYS
+    max_unused_days: int = DEFAULT_MAX_UNUSED_DAYS
+
+
 @dataclass(frozen=True)
 class AuditSettings:
     """YAML `audit:`: where apply records what it did. Nothing is recorded unless a bucket or
@@ -179,6 +191,7 @@ class Config:
     audit: AuditSettings = field(default_factory=AuditSettings)
     # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
     iam_permissions_boundary: str | None = None
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def lock_bucket(self) -> str:

@@ -260,7 +260,7 @@ def test_validate_summarises_the_result(run_step: Step) -> None:
 @pytest.mark.parametrize(
     ("command", "args", "message"),
     [
-        ("destroy", "", "input 'command' must be one of validate, plan, apply, verify"),
+        ("destroy", "", "input 'command' must be one of validate, plan, apply, verify, report"),
         ("plan", "--checksum 'abc", "input 'args' cannot be split into flags"),
     ],
 )
@@ -280,3 +280,14 @@ def test_verify_writes_markdown(run_step: Step) -> None:
     assert (out["exit-code"], out["json"], out["changes-pending"]) == ("0", "", "false")
     assert Path(out["output"]).read_text().startswith("### ")
     assert run_step.summary == Path(out["output"]).read_text()
+
+
+def test_report_writes_the_access_review_as_markdown(run_step: Step) -> None:
+    result = run_step("report", "--sandbox")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = run_step.outputs
+    assert (out["exit-code"], out["json"], out["changes-pending"]) == ("0", "", "false")
+    review = Path(out["output"]).read_text()
+    assert review.startswith("### Access review\n")
+    assert "| alice |" in review
+    assert run_step.summary == review

@@ -6,6 +6,7 @@ collaborator leaves the drift in place; `report` lists everyone, in every format
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,18 @@ def test_drift_labels_and_a_targeted_apply_that_leaves_the_drift(
     )
     assert "#### Changed outside the tool: will be reverted (drift)" in markdown.stdout
 
-    targeted = run(moto_server, "apply", "-c", str(head), "--only", "carol", "--auto-approve")
+    audit = str(tmp_path / "audit.jsonl")
+    targeted = run(
+        moto_server,
+        "apply",
+        "-c",
+        str(head),
+        "--only",
+        "carol",
+        "--auto-approve",
+        "--audit-log",
+        audit,
+    )
     assert targeted.returncode == 0, targeted.stdout + targeted.stderr
     assert "Targeted run (--only carol)" in targeted.stdout
     assert "Converged" in targeted.stdout
@@ -79,6 +91,8 @@ def test_drift_labels_and_a_targeted_apply_that_leaves_the_drift(
     assert [(c["type"], c["id"]) for c in json.loads(rest.stdout)["changes"]] == [
         ("access_point_policy", ALICE_AP)
     ]
+
+    check_report(moto_server, head, audit)
 
     unknown = run(moto_server, "plan", "-c", str(head), "--only", "dave")
     assert unknown.returncode == 1
@@ -111,3 +125,41 @@ def test_without_a_base_file_the_audit_trail_tells_drift(
     config.write_text(config.read_text() + "# edited\n")
     edited = run(moto_server, "plan", "-c", str(config), "--format", "json")
     assert [c.get("origin") for c in json.loads(edited.stdout)["changes"]] == [None]
+
+
+def check_report(server: MotoServer, head: Path, audit: str) -> None:
+    """Keys created here, reviewed 100 days later: every collaborator, keys by suffix with their
+    age, in every format; the read-only run changes nothing."""
+    iam = server.client("iam")
+    created = {
+        user: iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+        for user in ("Alice", "Carol")
+    }
+    later = (datetime.now(UTC).date() + timedelta(days=100)).isoformat()
+    outputs = {}
+    for fmt in ("text", "csv", "json", "markdown"):
+        result = run(
+            server, "report", "-c", str(head), "--format", fmt, "--audit-log", audit, today=later
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        outputs[fmt] = result.stdout
+        for cid in ("alice", "bob", "carol", "partner-site"):
+            assert cid in result.stdout, (fmt, cid)
+        for key_id in created.values():
+            assert f"...{key_id[-4:]}" in result.stdout, fmt
+            assert key_id not in result.stdout, fmt  # never the whole id
+    rows = {row["id"]: row for row in json.loads(outputs["json"])}
+    for user, key_id in created.items():
+        (key,) = rows[user.lower()]["access_keys"]
+        assert key["id_suffix"] == f"...{key_id[-4:]}"
+        assert key["status"] == "Active" and key["age_days"] in (99, 100, 101)
+        kinds = {f["flag"] for f in rows[user.lower()]["flags"]}
+        assert {"key-too-old", "key-unused"} <= kinds, kinds
+    assert rows["bob"]["access_keys"] == []
+    assert rows["alice"]["levels"] == ["read", "write"]  # the broadened policy, read live
+    assert "differs-from-file" in {f["flag"] for f in rows["alice"]["flags"]}
+    assert rows["carol"]["last_apply"]["outcome"] == "applied"
+    assert rows["partner-site"]["console_password"] is None
+    age = rows["alice"]["access_keys"][0]["age_days"]
+    assert f"{age} days old" in outputs["text"] and f"{age} days old" in outputs["markdown"]
+    assert outputs["csv"].splitlines()[0].startswith("id,principal,access_point,folder,levels")

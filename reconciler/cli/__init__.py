@@ -1,6 +1,7 @@
 """Command line: argument parsing and wiring. The only package that prints or exits."""
 
 from reconciler.cli import (  # noqa: F401  (registers the commands)
+    access_review,
     history,
     iam_policy,
     import_cmd,

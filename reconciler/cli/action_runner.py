@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("validate", "plan", "apply", "verify")
+COMMANDS = ("validate", "plan", "apply", "verify", "report")
 # exit codes that are not a failure of the command
-SUCCESS = {"validate": {0}, "plan": {0, 2}, "apply": {0}, "verify": {0}}
+SUCCESS = {"validate": {0}, "plan": {0, 2}, "apply": {0}, "verify": {0}, "report": {0}}
 LOG_TAIL = 4000
 ANNOTATION = "::error file="
 
@@ -59,6 +59,7 @@ def build_run(env: Mapping[str, str], reconcile: list[str], folder: Path) -> Run
         "plan": ["--format", "markdown", "--detailed-exitcode", "--out", str(json_path)],
         "apply": ["--auto-approve", "--format", "markdown", "--out", str(json_path)],
         "verify": ["--format", "markdown"],
+        "report": ["--format", "markdown"],  # the access review (docs/access-review.md)
     }[command]
     suffix = "txt" if command == "validate" else "md"
     return Run(

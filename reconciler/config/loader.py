@@ -32,6 +32,7 @@ from reconciler.model import (
     Collaborator,
     Config,
     LockSettings,
+    ReportSettings,
     SafetySettings,
     Status,
     default_access_point,
@@ -132,6 +133,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         lifecycle=lifecycle_settings(data),
         audit=audit_settings(data),
         iam_permissions_boundary=data.get("iam_permissions_boundary"),
+        report=ReportSettings(**(data.get("report") or {})),
     )
 
 

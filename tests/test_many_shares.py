@@ -376,3 +376,16 @@ def test_changed_shares_is_pure_over_resolved_paths(tmp_path: Path) -> None:
     files = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
     assert changed_shares(files, [tmp_path / "b.yaml", tmp_path / "x.md"]) == [files[1]]
     assert changed_shares(files, [tmp_path / "defaults.json"]) == files
+
+
+def test_many_files_load_in_worker_processes_with_the_serial_results(tmp_path: Path) -> None:
+    from reconciler.config import shares as shares_module
+
+    names = [f"s{i}.yaml" for i in range(shares_module.PARALLEL_FROM + 2)]
+    write(tmp_path, {name: share(f"b{i}-share") for i, name in enumerate(names)})
+    (tmp_path / names[2]).write_text("version: 2\n")  # invalid: comes back as problems
+    files = [tmp_path / name for name in names]
+    parallel = shares_module.load_shares(files)
+    assert parallel == [shares_module._load(path) for path in files]
+    assert [type(x).__name__ for x in parallel].count("tuple") == 1
+    assert parallel[2][0] == str(files[2])

@@ -329,7 +329,8 @@ class Verifier:
         self.state.forget()
 
     def console(self, subject: Subject) -> None:
-        if not subject.managed:
+        # a suspended collaborator is granted nothing: it is not meant to open the console
+        if not subject.managed or not subject.levels:
             return
         requests = [(a, "*") for a in CONSOLE_ACTIONS]
         requests.append(("s3:GetAccessPoint", self.state.point_arn(subject.home or "")))

@@ -10,6 +10,7 @@ from reconciler.cli import (  # noqa: F401  (registers the commands)
     locking,
     matrix,
     plan_apply,
+    sandbox_cmd,
     validate,
     verify,
 )

@@ -18,6 +18,7 @@ from reconciler.access.desired import desired_state
 from reconciler.cli.app import cli
 from reconciler.cli.common import EXIT_CHANGES, Options, aws_options, aws_session, read_live
 from reconciler.cli.lifecycle_options import today_utc
+from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
 from reconciler.render.verify import (
@@ -37,6 +38,7 @@ EXIT_VIOLATIONS = EXIT_CHANGES
 
 @cli.command("verify")
 @functools.partial(aws_options, formats=FORMATS)
+@output_options
 @click.option(
     "--desired",
     is_flag=True,
@@ -62,7 +64,9 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
       reconcile verify --sandbox
       reconcile verify --desired --format markdown
       reconcile verify --format json --access-analyzer
+      reconcile verify --sandbox -q         # only what fails, and the summary
     """
+    term = terminal_from(kwargs)
     opts = Options(**kwargs)
     # as of today: expired collaborators are suspended, and a suspended one is granted nothing
     config = lifecycle.resolve(load_config(opts.config), today_utc())
@@ -74,7 +78,10 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
     report = verify(lifecycle.granted(config), live, source="desired" if desired else "live")
     if access_analyzer:
         report = with_access_analyzer(report, opts, config, live)
-    click.echo(RENDERERS[opts.output_format](report), nl=False)
+    if opts.output_format == "text":
+        click.echo(render_verify_text(report, quiet=term.quiet), nl=False)
+    else:
+        click.echo(RENDERERS[opts.output_format](report), nl=False)
     if not report.ok:
         sys.exit(EXIT_VIOLATIONS)
 

@@ -48,7 +48,7 @@ def boundary_policy(config: Config) -> dict[str, Any]:
         for statement in policies.identity_statements(config, collaborator):
             if statement.get("Effect") != "Allow":
                 continue  # a Deny in an identity policy needs nothing from the boundary
-            _merge(merged, _widened(statement))
+            _merge(merged, _widened(statement, _stand_ins(config)))
     statements = [
         {**m.shape, "Sid": min(m.sids), m.action_key: sorted(m.actions)} for m in merged.values()
     ]
@@ -98,6 +98,17 @@ def _as_list(value: Any) -> list[Any]:
 # --- widening ---------------------------------------------------------------------------------
 
 
+def _stand_ins(config: Config) -> dict[str, str]:
+    """Values the builder can only guess offline, and what the boundary allows instead: a KMS
+    key given as an alias is resolved at plan time, so any key of the account and Region (the
+    statement's kms:ViaService and encryption-context conditions still confine it to S3 and
+    this bucket)."""
+    if config.bucket.kms and config.bucket.key_arn is None:
+        any_key = f"arn:aws:kms:{config.region}:{config.account_id}:key/*"
+        return {policies.key_resource(config): any_key}
+    return {}
+
+
 def _widen_text(value: str) -> str:
     at = value.find(_PROBE)
     return value if at < 0 else value[:at] + "*"
@@ -118,10 +129,12 @@ def _mentions_probe(value: Any) -> bool:
     return _PROBE in json.dumps(value, ensure_ascii=False)
 
 
-def _widened(statement: Mapping[str, Any]) -> dict[str, Any]:
+def _widened(statement: Mapping[str, Any], stand_ins: Mapping[str, str]) -> dict[str, Any]:
     """The statement with every collaborator-specific value widened. A condition on such a
     value is dropped (a boundary without it allows more, never less); others are kept."""
     out = {k: _widen(v) for k, v in statement.items() if k != "Condition"}
+    if "Resource" in out:  # (never NotResource: widening it would allow less)
+        out["Resource"] = [stand_ins.get(r, r) for r in _as_list(out["Resource"])]
     condition = statement.get("Condition")
     if isinstance(condition, Mapping):
         kept = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from reconciler.model import (
@@ -187,12 +188,22 @@ def kms_actions(collaborator: Collaborator) -> tuple[str, ...]:
 
 
 def key_resource(config: Config) -> str:
-    """The key ARN; offline, before an alias is resolved, a stand-in of the same length (for
-    size checks and `verify --desired`)."""
+    """The key ARN; offline, before an alias is resolved, every key of the account in the
+    Region (what a permissions boundary derived from these statements must allow; plan always
+    writes the resolved ARN, and size checks measure a full-length ARN: `sized_key`)."""
     arn = config.bucket.key_arn
     if arn is not None:
         return arn
-    return f"arn:aws:kms:{config.region}:{config.account_id}:key/{'0' * 36}"
+    return f"arn:aws:kms:{config.region}:{config.account_id}:key/*"
+
+
+def sized_key(config: Config) -> Config:
+    """The config with a stand-in key ARN as long as any real one (a 36-character key id), for
+    measuring policies before an alias is resolved."""
+    if not config.bucket.kms or config.bucket.key_arn is not None:
+        return config
+    stand_in = f"arn:aws:kms:{config.region}:{config.account_id}:key/{'0' * 36}"
+    return replace(config, bucket=replace(config.bucket, kms_key_arn=stand_in))
 
 
 def kms_conditions(config: Config) -> dict[str, Any]:

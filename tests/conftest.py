@@ -61,3 +61,10 @@ def use_fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+
+
+@pytest.fixture(autouse=True)
+def _own_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test's `--sandbox` commands share one state of their own, which starts empty (the
+    sandbox keeps its state between commands; see reconciler/aws/sandbox.py)."""
+    monkeypatch.setenv("RECONCILE_SANDBOX_DIR", str(tmp_path / "sandbox-state"))

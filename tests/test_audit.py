@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -221,3 +222,16 @@ def test_apply_prints_the_record_and_fails_when_it_cannot_be_stored(
     assert folder.exit_code == 2 and "is a directory" in folder.output  # refused up front
     with pytest.raises(ReconcilerError, match="is a folder"):
         JsonLinesLog(tmp_path).check()
+
+
+def test_a_targeted_apply_is_recorded_with_its_ids_and_the_file_digest(
+    applied: tuple[Plan, ApplyResult],
+) -> None:
+    p, result = applied
+    ctx = dataclasses.replace(CTX, config_sha256="d" * 64)
+    targeted = dataclasses.replace(p, scope=("alice",))
+    record = build_record(ctx, targeted, outcome=Outcome.APPLIED, result=result, converged=True)
+    assert record["only"] == ["alice"] and record["config_sha256"] == "d" * 64
+    assert build_record(ctx, p, outcome=Outcome.APPLIED)["only"] == []
+    head = render_history([record], output_format="text").splitlines()[0]
+    assert head.endswith("; targeted: --only alice")

@@ -30,6 +30,9 @@ import pytest
 from moto import mock_aws
 
 from reconciler import policies
+from reconciler.access.evaluator import Decision, evaluate
+from reconciler.access.policy import PolicyRef, compile_policy
+from reconciler.access.requests import AccessPointRef, Identity, Principal, Request
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
@@ -40,12 +43,14 @@ from reconciler.iam_policy import NO_BOUNDARY_NOTE, tool_policy
 from reconciler.model import AccessLevel, Config, ResourceType, Status
 from reconciler.plan import Action
 from reconciler.planner import NO_BOUNDARY_WARNING
+from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
 from tests.fake import FakeCloud
 
 ACCOUNT = "123456789012"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 BOUNDED_YAML = BASE_YAML + f"iam_permissions_boundary: {BOUNDARY}\n"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 USERS = f"arn:aws:iam::{ACCOUNT}:user/collaborators/*"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Alice"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
@@ -449,6 +454,33 @@ def test_boundary_follows_statements_other_engineers_add(
                 assert covered(boundary, s), s
 
 
+@pytest.mark.parametrize("key", [f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{KEY_ID}", "alias/research"])
+def test_boundary_of_a_kms_bucket_allows_the_key_only_through_s3_for_this_bucket(key: str) -> None:
+    """The KMS statement the identity policies carry for SSE-KMS is in the boundary, with its
+    conditions; a key given as an alias (resolved only at plan time) becomes any key of the
+    account and Region, still only through S3 and for this bucket."""
+    text = BOUNDED_YAML.replace(
+        "  name: clinical-share-123456789012\n",
+        f"  name: clinical-share-123456789012\n  encryption: aws:kms\n  kms_key_id: {key}\n",
+    )
+    config = config_from(text)
+    boundary = boundary_policy(config)
+    kms = [s for s in boundary["Statement"] if "kms:" in json.dumps(s["Action"])]
+    assert len(kms) == 1
+    assert sorted(_as_list(kms[0]["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert kms[0]["Condition"]["StringEquals"] == {
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::clinical-share-123456789012",
+    }
+    expected = key if key.startswith("arn:") else f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"
+    assert kms[0]["Resource"] == expected
+    if key.startswith("arn:"):  # with a known key every identity statement is covered
+        for collab in config.collaborators:
+            if collab.iam_user:
+                for s in policies.identity_policy(config, collab)["Statement"]:
+                    assert covered(boundary, s), s
+
+
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "reconciler", *args],
@@ -478,3 +510,124 @@ def test_validate_warns_when_the_field_is_absent(tmp_path: Any) -> None:
     assert result.stderr == f"{path}: warning: {NO_BOUNDARY_WARNING}\n"
     path.write_text(BOUNDED_YAML)
     assert run("validate", "-c", str(path)).stderr == ""
+
+
+# --- evaluation: access keeps working -----------------------------------------------------------
+
+BOUNDARIES_PAGE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
+EVERYTHING = {  # what a stolen apply role would write to a collaborator's user without a boundary
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "Stolen", "Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def alice_requests(config: Config, *, boundary: bool) -> dict[str, Decision]:
+    """Alice's decisions with her identity policy plus an escalated one (s3:* on *), with or
+    without the boundary: through her access point, and straight to the bucket."""
+    state = desired(config)
+    alice = next(c for c in config.collaborators if c.id == "alice")
+    user = state.users["Alice"]
+    identity = Identity(
+        policies=tuple(
+            p
+            for name, document in [*user.inline_policies.items(), ("stolen", EVERYTHING)]
+            if (p := compile_policy(document, PolicyRef("identity policy", f"Alice/{name}")))
+        ),
+        boundary=compile_policy(boundary_policy(config), PolicyRef("boundary", "Alice"))
+        if boundary
+        else None,
+    )
+    principal = Principal("alice", config.principal_arn(alice), identity)
+    ap = AccessPointRef(
+        alice.access_point, config.access_point_arn(alice.access_point), config.account_id
+    )
+    point_policy = compile_policy(
+        state.access_points[alice.access_point].policy, PolicyRef("access point", ap.name)
+    )
+    bucket_policy = compile_policy(state.bucket.policy, PolicyRef("bucket policy", "b"))
+    bucket = config.bucket.name
+
+    def decide_request(action: str, key: str, via: AccessPointRef | None) -> Decision:
+        request = Request(principal, action, bucket, config.account_id, key=key, access_point=via)
+        return evaluate(
+            request, access_point_policy=point_policy, bucket_policy=bucket_policy
+        ).decision
+
+    return {
+        "write own folder via access point": decide_request("s3:PutObject", "Alice/a.csv", ap),
+        "read Bob's folder directly": decide_request("s3:GetObject", "Bob/b.csv", None),
+        "delete own folder directly": decide_request("s3:DeleteObject", "Alice/a.csv", None),
+    }
+
+
+def test_access_point_grants_are_not_limited_by_the_boundary(bounded: Config) -> None:
+    """IAM User Guide, "Permissions boundaries for IAM entities" (BOUNDARIES_PAGE): within an
+    account, a boundary caps identity policies but does not reduce what a resource-based policy
+    (the access point policy naming Alice's user ARN) grants. So Alice keeps her access, and an
+    escalated inline policy (what a stolen apply role could write) gives her nothing more."""
+    without = alice_requests(bounded, boundary=False)
+    assert without == {
+        "write own folder via access point": Decision.ALLOW,
+        "read Bob's folder directly": Decision.ALLOW,  # the risk the boundary removes
+        "delete own folder directly": Decision.ALLOW,
+    }
+    assert alice_requests(bounded, boundary=True) == {
+        "write own folder via access point": Decision.ALLOW,  # access keeps working
+        "read Bob's folder directly": Decision.DENY,
+        "delete own folder directly": Decision.DENY,
+    }
+
+
+def test_a_deny_in_the_boundary_denies_even_what_a_resource_policy_allows(bounded: Config) -> None:
+    """ "An explicit deny in any of these policies overrides the allow" (BOUNDARIES_PAGE)."""
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Sid": "NoWrites", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"},
+        ],
+    }
+    alice = next(c for c in bounded.collaborators if c.id == "alice")
+    state = desired(bounded)
+    identity = Identity(boundary=compile_policy(deny, PolicyRef("boundary", "Alice")))
+    principal = Principal("alice", bounded.principal_arn(alice), identity)
+    ap = AccessPointRef(
+        alice.access_point, bounded.access_point_arn(alice.access_point), bounded.account_id
+    )
+    result = evaluate(
+        Request(
+            principal, "s3:PutObject", bounded.bucket.name, ACCOUNT, key="Alice/a", access_point=ap
+        ),
+        access_point_policy=compile_policy(
+            state.access_points[alice.access_point].policy, PolicyRef("access point", ap.name)
+        ),
+        bucket_policy=compile_policy(state.bucket.policy, PolicyRef("bucket policy", "b")),
+    )
+    assert result.decision is Decision.DENY and "NoWrites" in result.because()
+
+
+def test_boundary_and_read_only_are_one_or_the_other() -> None:
+    result = run("iam-policy", "--boundary", "--read-only")
+    assert result.returncode != 0 and result.stdout == ""
+    assert "--boundary and --read-only" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_sandbox_has_the_boundary_administrators_would_have_created() -> None:
+    from reconciler.aws.sandbox import sandbox
+    from reconciler.cli.common import sandbox_policies
+
+    shipped = config_from((ROOT / "collaborators.yaml").read_text())
+    assert shipped.iam_permissions_boundary is not None
+    with sandbox(ACCOUNT, "us-east-1", (), sandbox_policies(shipped)):
+        clients = Clients(Connection(region="us-east-1"))
+        arn = shipped.iam_permissions_boundary
+        version = clients.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+        assert document["PolicyVersion"]["Document"] == boundary_policy(shipped)
+        clients.iam.create_user(UserName="Probe", PermissionsBoundary=arn)
+        assert (
+            clients.iam.get_user(UserName="Probe")["User"]["PermissionsBoundary"][
+                "PermissionsBoundaryArn"
+            ]
+            == arn
+        )

@@ -66,3 +66,22 @@ def test_sandbox_account_without_the_bucket_fails(tmp_path: Path) -> None:
     result = run_reconcile("verify", "--sandbox", "-c", write(tmp_path, BASE_YAML))
     assert result.returncode == 2
     assert "bucket clinical-share-123456789012 does not exist" in result.stdout
+
+
+def test_a_suspended_collaborator_is_not_expected_to_open_the_console(tmp_path: Path) -> None:
+    """Suspension removes the identity policy on purpose: verify must not call that a failure
+    (found by following docs/tutorial.md)."""
+    text = BASE_YAML.replace("    access: [write, read, list]\n", "    status: suspended\n")
+    result = run_reconcile("verify", "--desired", "-q", "-c", write(tmp_path, text), env={})
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("All checks hold: 3 collaborator(s) x 9 checks")
+    matrix = run_reconcile("verify", "--desired", "-c", write(tmp_path, text), env={}).stdout
+    bob = next(line for line in matrix.splitlines() if line.startswith("bob "))
+    assert bob.split()[1] == "n/a"
+
+
+def test_quiet_shows_only_what_fails_and_the_summary(tmp_path: Path) -> None:
+    result = run_reconcile("verify", "--desired", "-q", "-c", write(tmp_path, BASE_YAML), env={})
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stdout.startswith("All checks hold: 3 collaborator(s)")

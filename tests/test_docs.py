@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SANDBOX = (
-    "python3 -m venv .venv && .venv/bin/pip install -q -e . && "
+    "python3 -m venv .venv && .venv/bin/pip install -q -e '.[sandbox]' && "
     ".venv/bin/reconcile apply --sandbox --auto-approve"
 )
 TESTS = (

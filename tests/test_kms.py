@@ -392,3 +392,41 @@ def test_the_plan_shows_the_key_policy_statement_diff() -> None:
         f"~ kms_key_policy {KEY}\n      + ReconcilerPrincipalsDecryptGenerateDataKey: Allow " in out
     )
     assert "(1 statement not written by this tool kept unchanged)" in out
+
+
+def test_suspension_removes_the_users_kms_statement_with_the_rest() -> None:
+    config = config_from(kms_yaml())
+    cloud = cloud_with_key(ADMIN_STATEMENT)
+    converge(config, cloud)
+    assert "ReconcilerUseBucketKeyThroughS3" in json.dumps(cloud.users["Alice"]["policies"])
+    suspended = config_from(
+        kms_yaml().replace("    prefix: Alice/\n", "    prefix: Alice/\n    status: suspended\n")
+    )
+    converge(suspended, cloud)
+    assert "kms:" not in json.dumps(cloud.users["Alice"]["policies"])
+    assert "kms:" in json.dumps(cloud.users["Bob"]["policies"])
+
+
+@pytest.mark.parametrize(
+    ("key_id", "resource"),
+    [(KEY, KEY), ("alias/research", "arn:aws:kms:us-east-1:123456789012:key/*")],
+)
+def test_the_permissions_boundary_lets_the_kms_statement_through(
+    key_id: str, resource: str
+) -> None:
+    """The boundary is derived from the identity policy builder (reconciler/boundary.py); offline
+    an alias names no key ARN yet, so the boundary allows any key of the account, still only
+    through S3 for this bucket."""
+    from reconciler.boundary import boundary_policy
+
+    statements = boundary_policy(config_from(kms_yaml(key_id)))["Statement"]
+    kms = [s for s in statements if "kms:" in json.dumps(s)]
+    assert kms == [
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": CONDITION,
+            "Effect": "Allow",
+            "Resource": resource,
+            "Sid": "ReconcilerUseBucketKeyThroughS3",
+        }
+    ]

@@ -15,6 +15,7 @@ from reconciler import origin
 from reconciler.access.review import reviewed_plan
 from reconciler.audit import last_completed_apply, unchanged_since
 from reconciler.cli.origins import Labels, base_labels
+from reconciler.executor import apply_plan
 from reconciler.model import ResourceType
 from reconciler.plan import Origin, Plan
 from reconciler.render.json_plan import render_json
@@ -152,3 +153,17 @@ def test_a_base_file_that_does_not_load_costs_only_the_labels(
     warning = capsys.readouterr().err
     assert warning.startswith(f"warning: --base-config {old}: drift not told apart: ")
     assert warning.count("\n") == 1
+
+
+def test_apply_does_the_same_with_or_without_labels() -> None:
+    head, base = head_and_base()
+    labelled_cloud, bare_cloud = broadened_cloud(base), broadened_cloud(base)
+    live = labelled_cloud.read(head)
+    plan = reviewed_plan(head, live, today=TODAY)
+    labelled_cloud.calls.clear()
+    bare_cloud.calls.clear()
+    apply_plan(Labels(base=base).label(plan, head, live, TODAY), labelled_cloud)
+    apply_plan(plan, bare_cloud)
+    assert sorted(map(repr, labelled_cloud.calls)) == sorted(map(repr, bare_cloud.calls))
+    assert labelled_cloud.calls
+    assert labelled_cloud.read(head) == bare_cloud.read(head)

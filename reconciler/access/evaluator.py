@@ -124,7 +124,23 @@ def judge_identity(
     elif identity.unknown and merged.allow is Tri.NO:
         merged.allow = Tri.MAYBE
         merged.reasons.extend(identity.unknown)
+    if identity.boundary is not None:
+        _cap_by_boundary(merged, judge(identity.boundary, action, resource, principal, request))
     return merged
+
+
+def _cap_by_boundary(identity: Verdict, boundary: Verdict) -> None:
+    """An identity-policy allow needs the permissions boundary to allow as well; an explicit
+    deny in the boundary denies ("Permissions boundaries for IAM entities", identity-based
+    policies with boundaries: https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    access_policies_boundaries.html). Resource policies are judged apart and are not capped:
+    within an account a boundary does not reduce what a resource policy grants to a user."""
+    identity.allow = all_of((identity.allow, max(boundary.allow, boundary.allow_account)))
+    if identity.allow is Tri.NO:
+        identity.allowed_by.clear()  # what the identity policies allowed does not count
+    identity.deny = max(identity.deny, boundary.deny)
+    identity.denied_by.extend(boundary.denied_by)
+    identity.reasons.extend(boundary.reasons)
 
 
 def _stage_allows(

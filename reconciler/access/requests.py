@@ -86,6 +86,11 @@ class Identity:
     policies: tuple[CompiledPolicy, ...] = ()
     unrestricted: str | None = None
     unknown: tuple[str, ...] = ()
+    # an IAM user's permissions boundary, when its document is known: what the identity policies
+    # allow counts only where it allows too, and its denies apply. It never limits what a
+    # resource policy grants to the user's ARN ("Permissions boundaries for IAM entities",
+    # evaluating effective permissions). None: no boundary, or one not read (it only narrows).
+    boundary: CompiledPolicy | None = None
 
 
 NO_IDENTITY = Identity()

@@ -1,13 +1,35 @@
 """The embedded sandbox: an in-process AWS emulator (moto), so anyone can try the tool with no
-AWS account. Nothing leaves the process; state lasts for one command."""
+AWS account and no server. Nothing leaves the process.
+
+State lasts between commands: after each command the emulator's backends are pickled into
+`.reconcile-sandbox/state.pickle` beside collaborators.yaml (RECONCILE_SANDBOX_DIR elsewhere),
+and loaded again by the next one. The folder holds its own `.gitignore`, so the state is never
+committed, and a file lock lets only one sandbox command use it at a time. moto is an optional
+dependency (the `sandbox` extra)."""
 
 from __future__ import annotations
 
+import fcntl
+import io
 import os
+import pickle
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from unittest import mock
+
+from reconciler.aws.emulator.request_context import tls_aware_bucket_policies
+from reconciler.errors import ReconcilerError
+
+DIR_NAME = ".reconcile-sandbox"
+DIR_ENV = "RECONCILE_SANDBOX_DIR"
+STATE_FILE = "state.pickle"
+INSTALL_HINT = (
+    "--sandbox needs the sandbox extra (an AWS emulator): "
+    "pip install 's3-collaborator-reconciler[sandbox]'"
+)
+_FORMAT = 1
 
 # Placeholder values that moto accepts; they are not credentials for any real account.
 _SANDBOX_ENV = {
@@ -18,33 +40,180 @@ _SANDBOX_ENV = {
 _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 
 
+def state_dir(config_path: str) -> Path:
+    """Where the sandbox of this config keeps its state: RECONCILE_SANDBOX_DIR, else
+    `.reconcile-sandbox/` in the config's folder."""
+    override = os.environ.get(DIR_ENV)
+    return Path(override) if override else Path(config_path).resolve().parent / DIR_NAME
+
+
+def reset(folder: Path) -> bool:
+    """Forget everything the sandbox holds; True if there was something to forget."""
+    with _locked(folder):
+        state = folder / STATE_FILE
+        if not state.exists():
+            return False
+        state.unlink()
+        return True
+
+
 @contextmanager
 def sandbox(
     account_id: str,
     region: str,
     buckets: tuple[str, ...] = (),
     policies: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    folder: Path | None = None,
 ) -> Iterator[None]:
-    """`buckets` are created up front: those the config expects to exist already (the lock's);
-    so are the managed `policies` (ARN -> document) it expects, e.g. the users' permissions
-    boundary that administrators create once."""
+    """`buckets` are created up front if missing: those the config expects to exist already
+    (the lock's); so are the managed `policies` (ARN -> document) it expects, e.g. the users'
+    permissions boundary that administrators create once. With `folder`, the state is loaded
+    from it and saved back on the way out, whatever the command's outcome (AWS keeps what a
+    failed apply did, too)."""
     import boto3
-    from moto import mock_aws
 
+    mock_aws = _mock_aws()
     from reconciler.aws.emulator import iam_boundaries
 
     iam_boundaries.install()  # moto drops IAM users' permissions boundaries
-
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
     env["MOTO_ACCOUNT_ID"] = account_id
     env["AWS_DEFAULT_REGION"] = region
-    with mock.patch.dict(os.environ, env, clear=True), mock_aws():
-        s3: Any = boto3.client("s3", region_name=region)
-        for name in buckets:
-            kwargs: dict[str, Any] = {"Bucket": name}
-            if region != "us-east-1":
-                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-            s3.create_bucket(**kwargs)
-        iam_boundaries.create_policies(boto3.client("iam"), policies or {})
+    with (
+        _locked(folder),
+        mock.patch.dict(os.environ, env, clear=True),
+        mock_aws(),
+        tls_aware_bucket_policies(),
+    ):
+        if folder is not None:
+            _load(folder / STATE_FILE)
+        try:
+            s3: Any = boto3.client("s3", region_name=region)
+            existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+            for name in buckets:
+                if name not in existing:
+                    _create_bucket(s3, name, region)
+            iam_boundaries.create_policies(boto3.client("iam"), policies or {})
+            yield
+        finally:
+            if folder is not None:
+                _save(folder / STATE_FILE)
+
+
+def _mock_aws() -> Any:
+    try:
+        from moto import mock_aws
+    except ImportError:
+        raise ReconcilerError(INSTALL_HINT) from None
+    return mock_aws
+
+
+def _create_bucket(s3: Any, name: str, region: str) -> None:
+    kwargs: dict[str, Any] = {"Bucket": name}
+    if region != "us-east-1":
+        kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**kwargs)
+
+
+@contextmanager
+def _locked(folder: Path | None) -> Iterator[None]:
+    """One sandbox command at a time per state folder (a second one waits)."""
+    if folder is None:
         yield
+        return
+    _prepare(folder)
+    with open(folder / "lock", "w", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prepare(folder: Path) -> None:
+    """The folder, with a .gitignore that keeps it out of the config repository."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(
+                "# state of `reconcile --sandbox`: never commit it\n*\n", encoding="utf-8"
+            )
+    except OSError as err:
+        raise ReconcilerError(
+            f"cannot keep the sandbox state in {folder}: {err.strerror} "
+            f"(set {DIR_ENV} to a writable folder)"
+        ) from None
+
+
+# --- the emulator's state ---------------------------------------------------------------------
+
+
+def _backends() -> Any:
+    from moto.core import base_backend
+
+    return getattr(base_backend.BackendDict, "_instances")  # noqa: B009  (moto's registry)
+
+
+def _save(path: Path) -> None:
+    state = {
+        bd.service_name: {acct: dict(regions) for acct, regions in bd.items()} for bd in _backends()
+    }
+    data = pickle.dumps({"format": _FORMAT, "backends": state}, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)  # atomic: a killed command never leaves half a state
+
+
+def _load(path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        document = _SandboxUnpickler(io.BytesIO(path.read_bytes())).load()
+        if document.get("format") != _FORMAT:
+            raise ValueError(f"format {document.get('format')!r}")
+        _restore(document["backends"])
+    except Exception as err:
+        raise ReconcilerError(
+            f"{path}: the sandbox state cannot be read ({type(err).__name__}: {err}); "
+            "empty it with `reconcile sandbox reset`"
+        ) from None
+
+
+def _restore(state: dict[str, dict[str, dict[str, Any]]]) -> None:
+    from moto.backends import get_backend
+
+    for service, accounts in state.items():
+        backend_dict: Any = get_backend(service)  # type: ignore[call-overload]
+        for account, regions in accounts.items():
+            for region, backend in regions.items():
+                backend_dict[account][region] = backend
+
+
+# Only the emulator's own classes and plain values may come out of the state file: a file that
+# names anything else (e.g. os.system) was not written by this tool and is refused.
+_SAFE_MODULES = ("moto.", "reconciler.")
+_SAFE_GLOBALS = {
+    ("builtins", name)
+    for name in ("dict", "list", "set", "frozenset", "tuple", "bytearray", "bytes", "object")
+} | {
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+    ("collections", "defaultdict"),
+    ("collections", "OrderedDict"),
+    ("copyreg", "_reconstructor"),
+    ("re", "_compile"),
+    ("uuid", "UUID"),
+    ("decimal", "Decimal"),
+}
+
+
+class _SandboxUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith(_SAFE_MODULES) or (module, name) in _SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing {module}.{name}")

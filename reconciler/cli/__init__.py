@@ -2,6 +2,7 @@
 
 from reconciler.cli import (  # noqa: F401  (registers the commands)
     access_review,
+    gather,
     history,
     iam_policy,
     import_cmd,
@@ -9,6 +10,7 @@ from reconciler.cli import (  # noqa: F401  (registers the commands)
     locking,
     matrix,
     plan_apply,
+    sandbox_cmd,
     show,
     validate,
     verify,

@@ -137,12 +137,13 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         max_pool_connections=opts.workers,  # one HTTP connection per worker
     )
     if opts.sandbox:
-        from reconciler.aws.sandbox import sandbox
+        from reconciler.aws.sandbox import sandbox, state_dir
 
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
         wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
-        with sandbox(config.account_id, region, existing, sandbox_policies(config)):
+        folder = state_dir(opts.config)
+        with sandbox(config.account_id, region, existing, sandbox_policies(config), folder=folder):
             yield Clients(connection)
         return
     yield Clients(connection)

@@ -10,7 +10,7 @@ from reconciler.cli.app import cli
 from reconciler.cli.report import echo_config_error, echo_config_warning
 from reconciler.config.cross_file import Share, cross_file_problems
 from reconciler.config.files import expand
-from reconciler.config.loader import load_config_source
+from reconciler.config.shares import load_shares
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.planner import boundary_warnings
 
@@ -50,11 +50,11 @@ def validate(paths: tuple[str, ...], config: str) -> None:
         raise click.BadParameter("no .yaml or .yml file in the folders given", param_hint="PATHS")
     errors: dict[str, list[ConfigProblem]] = {}
     shares: list[Share] = []
-    for path in files:
-        try:
-            shares.append(Share(*load_config_source(path)))
-        except ConfigError as err:
-            errors[err.file] = list(err.problems)
+    for loaded in load_shares(files):
+        if isinstance(loaded, Share):
+            shares.append(loaded)
+        else:
+            errors[loaded[0]] = loaded[1]
     for problem in cross_file_problems(shares):
         errors.setdefault(problem.file, []).append(problem)
     for share in shares:

@@ -64,8 +64,9 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
       reconcile verify --sandbox
       reconcile verify --desired --format markdown
       reconcile verify --format json --access-analyzer
+      reconcile verify --sandbox -q         # only what fails, and the summary
     """
-    terminal_from(kwargs)  # -v logs every AWS call
+    term = terminal_from(kwargs)
     opts = Options(**kwargs)
     # as of today: expired collaborators are suspended, and a suspended one is granted nothing
     config = lifecycle.resolve(load_config(opts.config), today_utc())
@@ -77,7 +78,10 @@ def verify_command(desired: bool, access_analyzer: bool, **kwargs: Any) -> None:
     report = verify(lifecycle.granted(config), live, source="desired" if desired else "live")
     if access_analyzer:
         report = with_access_analyzer(report, opts, config, live)
-    click.echo(RENDERERS[opts.output_format](report), nl=False)
+    if opts.output_format == "text":
+        click.echo(render_verify_text(report, quiet=term.quiet), nl=False)
+    else:
+        click.echo(RENDERERS[opts.output_format](report), nl=False)
     if not report.ok:
         sys.exit(EXIT_VIOLATIONS)
 

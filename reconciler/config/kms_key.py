@@ -27,7 +27,7 @@ def kms_key_problems(doc: SourceDocument) -> list[ConfigProblem]:
     key, region = bucket.get("kms_key_id"), data.get("region")
     if isinstance(key, str) and key.startswith("arn:") and isinstance(region, str):
         parts = key.split(":")
-        if len(parts) > 3 and parts[3] != region:
+        if len(parts) > 4 and parts[2] == "kms" and parts[3] != region:
             problems.append(
                 doc.problem(
                     ("bucket", "kms_key_id"),

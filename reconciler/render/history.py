@@ -32,6 +32,8 @@ def record_lines(record: Mapping[str, Any], collaborator: str | None = None) -> 
         f"{record.get('time')}  {record.get('outcome')}: {len(applied)} applied, "
         f"{len(failures)} failed; {_who(record)}; plan {str(record.get('plan_checksum'))[:12]}"
     )
+    if record.get("only"):
+        head += f"; targeted: --only {', '.join(str(i) for i in record['only'])}"
     lines = [head]
     if record.get("reason"):
         lines.append(f"    reason: {str(record['reason']).splitlines()[0]}")

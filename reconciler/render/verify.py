@@ -51,7 +51,11 @@ def _table(rows: list[list[str]]) -> list[str]:
     ]
 
 
-def render_verify_text(report: VerifyReport) -> str:
+def render_verify_text(report: VerifyReport, *, quiet: bool = False) -> str:
+    """quiet (-q): only the findings that fail or are unknown, and the summary line."""
+    if quiet:
+        marked = [f"{_MARK[f.status]}: {f.message}" for f in report.findings if f.status in _MARK]
+        return "\n".join([*marked, summary(report)]) + "\n"
     lines = [title(report), "", "Bucket"]
     lines += [f"  {_CELL[b.status]:<7} {b.name.value:<20} {b.detail}" for b in report.bucket_checks]
     lines.append("")

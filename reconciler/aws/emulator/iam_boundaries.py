@@ -136,4 +136,7 @@ def create_policies(iam: Any, policies: Mapping[str, Mapping[str, Any]]) -> None
         if arn.split(":")[4] == "aws":
             continue
         path, _, name = arn.split(":policy", 1)[1].rpartition("/")
-        iam.create_policy(PolicyName=name, Path=f"{path}/", PolicyDocument=json.dumps(document))
+        try:
+            iam.create_policy(PolicyName=name, Path=f"{path}/", PolicyDocument=json.dumps(document))
+        except iam.exceptions.EntityAlreadyExistsException:
+            continue  # the sandbox remembers: created by an earlier command

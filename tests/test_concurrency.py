@@ -22,13 +22,15 @@ CHAIN = ["create_user", "put_user_policy", "create_access_point", "put_access_po
 
 
 def many(n: int, first: int = 0) -> Config:
-    """n collaborators with managed users, numbered from `first`."""
+    """n collaborators with managed users, numbered from `first` (with console: true, so that
+    each one has the whole chain: user, inline policy, access point, its policy)."""
     head = (
         'version: 1\naccount_id: "123456789012"\nregion: us-east-1\n'
         f"bucket:\n  name: {BUCKET}\niam_path: /collaborators/\ncollaborators:\n"
     )
     entries = "".join(
         f"  - id: c{i:03d}\n    iam_user: User{i:03d}\n    access: [write, read]\n"
+        "    console: true\n"
         for i in range(first, first + n)
     )
     return config_from(head + entries)

@@ -47,7 +47,7 @@ def test_plan_apply_plan_is_empty_and_second_apply_changes_nothing(
         "--plan", "-c", str(config_file), "--detailed-exitcode", server=moto_server
     )
     assert first.returncode == 2, first.stderr
-    assert "Plan: 15 to create, 0 to update, 0 to replace, 0 to delete." in first.stdout
+    assert "Plan: 13 to create, 0 to update, 0 to replace, 0 to delete." in first.stdout
     apply(moto_server, config_file)
     again = run_reconcile("plan", "-c", str(config_file), "--detailed-exitcode", server=moto_server)
     assert again.returncode == 0
@@ -66,6 +66,8 @@ def test_plan_apply_plan_is_empty_and_second_apply_changes_nothing(
 def test_out_of_band_drift_is_planned_exactly_and_corrected(
     moto_server: MotoServer, config_file: Path
 ) -> None:
+    # Bob opts in to the console, so that he has an inline policy to lose
+    config_file.write_text(BASE_YAML.replace("list]\n", "list]\n    console: true\n"))
     apply(moto_server, config_file)
     s3, s3control, iam = (moto_server.client(s) for s in ("s3", "s3control", "iam"))
     # 1. broaden Alice's access point policy
@@ -154,8 +156,7 @@ def test_removing_a_collaborator_removes_its_access_point_policies_and_user(
     assert sorted((c["action"], c["type"], c["id"]) for c in doc["changes"]) == [
         ("delete", "access_point", "bob-access-point"),
         ("delete", "access_point_policy", "bob-access-point"),
-        ("delete", "iam_user", "Bob"),
-        ("delete", "iam_user_policy", "Bob/reconciler-access-point-access"),
+        ("delete", "iam_user", "Bob"),  # no inline policy: Bob did not opt in to the console
     ]
     apply(moto_server, config_file)
     with pytest.raises(iam.exceptions.NoSuchEntityException):
@@ -220,7 +221,7 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_sandbox_apply_shows_plan_applies_and_converges() -> None:
     result = run_reconcile("apply", "--sandbox", "--auto-approve")
     assert result.returncode == 0, result.stderr
-    assert "Plan: 15 to create" in result.stdout
+    assert "Plan: 13 to create" in result.stdout
     assert "Converged: a fresh plan finds no changes." in result.stdout
 
 

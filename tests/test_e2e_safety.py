@@ -47,7 +47,7 @@ AFTER = BASE_YAML.replace(
 ) + "".join(
     f"  - id: {name}\n    iam_user: {name.capitalize()}\n"
     for name in ("carol", "dave", "erin", "frank")
-)
+).replace("iam_user: Dave\n", "iam_user: Dave\n    console: true\n")  # Dave has an inline policy
 LEGACY_AP_ARN = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/legacy-ap"
 FOREIGN_STATEMENT = {
     "Sid": "AuditorLocation",

@@ -140,7 +140,9 @@ def test_expiry_suspends_revokes_every_grant_and_reactivation_restores_them(
     back = run(moto_server, "apply", "-c", str(config), "--auto-approve", today="2025-07-05")
     assert back.returncode == 0, back.stdout + back.stderr
     assert "reactivate alice" in back.stdout and "stay inactive" in back.stdout
-    (statement,) = ap_policy(moto_server, ALICE_AP)["Statement"]  # type: ignore[index]
+    restored = ap_policy(moto_server, ALICE_AP)["Statement"]  # type: ignore[index]
+    assert [s["Sid"] for s in restored] == ["ReconcilerConsoleTopLevel", "ReconcilerWrite"]
+    statement = restored[1]
     assert statement["Principal"] == {"AWS": alice_arn}
     assert iam.list_user_policies(UserName="Alice")["PolicyNames"] == [ALICE_POLICY]
     assert "reconciler:status" not in ap_tags(moto_server, ALICE_AP)

@@ -37,9 +37,10 @@ ACCOUNT = "123456789012"
 BUCKET = "clinical-share-123456789012"
 
 # Before: alice, bob, carol, dave exist. After: bob removed, alice changed, erin + frank new.
+# Dave opts in to the console (before and after): he has an inline policy
 BEFORE = BASE_YAML.split("  - id: partner-site")[0] + "".join(
     f"  - id: {name}\n    iam_user: {name.capitalize()}\n" for name in ("carol", "dave")
-)
+).replace("iam_user: Dave\n", "iam_user: Dave\n    console: true\n")
 AFTER = BASE_YAML.replace(
     "access: [write]\n  - id: bob", "access: [write, read]\n  - id: bob"
 ).replace(

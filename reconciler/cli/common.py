@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import click
 
 from reconciler.access.review import reviewed_plan as make_plan
+from reconciler.cli.app import remember_format
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
@@ -116,6 +117,7 @@ def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown
             "output_format",
             type=click.Choice(list(formats)),
             default="text",
+            callback=remember_format,
             show_default=True,
             help="Output format: text for people, json for tools, markdown for PR comments.",
         ),

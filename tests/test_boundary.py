@@ -598,3 +598,30 @@ def test_a_deny_in_the_boundary_denies_even_what_a_resource_policy_allows(bounde
         bucket_policy=compile_policy(state.bucket.policy, PolicyRef("bucket policy", "b")),
     )
     assert result.decision is Decision.DENY and "NoWrites" in result.because()
+
+
+def test_boundary_and_read_only_are_one_or_the_other() -> None:
+    result = run("iam-policy", "--boundary", "--read-only")
+    assert result.returncode != 0 and result.stdout == ""
+    assert "--boundary and --read-only" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_sandbox_has_the_boundary_administrators_would_have_created() -> None:
+    from reconciler.aws.sandbox import sandbox
+    from reconciler.cli.common import sandbox_policies
+
+    shipped = config_from((ROOT / "collaborators.yaml").read_text())
+    assert shipped.iam_permissions_boundary is not None
+    with sandbox(ACCOUNT, "us-east-1", (), sandbox_policies(shipped)):
+        clients = Clients(Connection(region="us-east-1"))
+        arn = shipped.iam_permissions_boundary
+        version = clients.iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = clients.iam.get_policy_version(PolicyArn=arn, VersionId=version)
+        assert document["PolicyVersion"]["Document"] == boundary_policy(shipped)
+        clients.iam.create_user(UserName="Probe", PermissionsBoundary=arn)
+        assert (
+            clients.iam.get_user(UserName="Probe")["User"]["PermissionsBoundary"][
+                "PermissionsBoundaryArn"
+            ]
+            == arn
+        )

@@ -47,7 +47,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_wrong_aws_options_name_the_option(
     capsys: pytest.CaptureFixture[str], config: Path, args: list[str], first_line: str
 ) -> None:
-    code, out, err = reconcile(capsys, *args)
+    code, _, err = reconcile(capsys, *args)
     assert code == 1
     assert err.splitlines()[0].startswith(first_line), err
     assert "unexpected" not in err and "Traceback" not in err

@@ -133,6 +133,7 @@ def test_foreign_statement_survives_a_change_to_ours(
         "KeepMe",
         "ReconcilerDelegateToAccessPoints",
         "ReconcilerDenyInsecureTransport",
+        "ReconcilerDenyLongLivedPresignedUrls",
     }
 
 

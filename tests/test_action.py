@@ -291,3 +291,24 @@ def test_report_writes_the_access_review_as_markdown(run_step: Step) -> None:
     assert review.startswith("### Access review\n")
     assert "| alice |" in review
     assert run_step.summary == review
+
+
+def test_the_plan_workflows_base_config_arguments_label_every_change(run_step: Step) -> None:
+    """The plan workflow passes the base branch's file; the sandbox starts empty, so the base
+    file (the same as the head) would make every change: all drift. No base file: all edit."""
+    base = run_step.folder / ".reconciler-base"
+    base.mkdir()
+    shutil.copy(run_step.folder / "collaborators.yaml", base / "collaborators.yaml")
+    args = "--sandbox --base-config .reconciler-base/collaborators.yaml"
+    assert run_step("plan", args).returncode == 0
+    origins = {
+        c["origin"] for c in json.loads(Path(run_step.outputs["json"]).read_text())["changes"]
+    }
+    assert origins == {"drift"}
+    assert "#### Changed outside the tool: will be reverted (drift)" in run_step.summary
+    (base / "collaborators.yaml").unlink()
+    assert run_step("plan", args).returncode == 0
+    origins = {
+        c["origin"] for c in json.loads(Path(run_step.outputs["json"]).read_text())["changes"]
+    }
+    assert origins == {"edit"}

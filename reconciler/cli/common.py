@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from reconciler.access.review import reviewed_plan as make_plan
+from reconciler.cli.app import remember_format
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
@@ -61,6 +64,51 @@ config_option = click.option(
 )
 
 
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+def _check_endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{value!r} is not a URL: give http(s)://HOST[:PORT], e.g. http://127.0.0.1:5000",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+def _check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _REGION.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not an AWS Region name (e.g. us-east-1, eu-west-2)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+profile_option = click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
+endpoint_option = click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    callback=_check_endpoint,
+    help="Custom AWS endpoint (moto server, LocalStack). Also AWS_ENDPOINT_URL.",
+)
+sandbox_option = click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against the embedded AWS emulator, which remembers between commands in "
+    ".reconcile-sandbox/ beside the config: no AWS account needed.",
+)
+
+
+def region_option(text: str) -> Any:
+    return click.option("--region", callback=_check_region, help=text)
+
+
 def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown")) -> Any:
     options = [
         config_option,
@@ -69,21 +117,14 @@ def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown
             "output_format",
             type=click.Choice(list(formats)),
             default="text",
+            callback=remember_format,
             show_default=True,
             help="Output format: text for people, json for tools, markdown for PR comments.",
         ),
-        click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use."),
-        click.option("--region", help="Override the Region from collaborators.yaml."),
-        click.option(
-            "--endpoint-url",
-            envvar="AWS_ENDPOINT_URL",
-            help="Custom AWS endpoint (moto server, LocalStack). Also AWS_ENDPOINT_URL.",
-        ),
-        click.option(
-            "--sandbox",
-            is_flag=True,
-            help="Run against an embedded in-process AWS emulator: no AWS account needed.",
-        ),
+        profile_option,
+        region_option("Override the Region from collaborators.yaml."),
+        endpoint_option,
+        sandbox_option,
         click.option(
             "--retry-mode",
             type=click.Choice(["standard", "adaptive"]),

@@ -625,3 +625,19 @@ def test_the_sandbox_has_the_boundary_administrators_would_have_created() -> Non
             ]
             == arn
         )
+
+
+def test_the_boundary_statements_leave_room_for_exact_access_point_arns() -> None:
+    """docs/ci-setup.md: exact access point ARNs fit up to about 27 collaborators with a boundary
+    (about 45 without); beyond, access point writes fall back to accesspoint/* and say so."""
+    head = BASE_YAML.split("collaborators:\n")[0] + f"iam_permissions_boundary: {BOUNDARY}\n"
+    head += "collaborators:\n"
+
+    def notes(count: int) -> tuple[str, ...]:
+        entries = "".join(
+            f"  - id: site-{i:04d}\n    iam_user: Site{i:04d}\n" for i in range(count)
+        )
+        return tool_policy(config_from(head + entries), read_only=False).notes
+
+    assert notes(20) == ()  # exact ARNs for a typical study, boundary statements included
+    assert any("do not fit in one managed policy" in n for n in notes(60))

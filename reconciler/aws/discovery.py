@@ -71,4 +71,7 @@ def _found_user(detail: dict[str, Any]) -> FoundUser:
             sorted(p["PolicyName"] for p in detail.get("AttachedManagedPolicies", []))
         ),
         groups=tuple(sorted(detail.get("GroupList", []))),
+        permissions_boundary=(detail.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"
+        ),
     )

@@ -46,6 +46,7 @@ class FoundUser:
     managed_policies: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,23 @@ def _entry_lines(entry: _Entry) -> list[str]:
     return lines + [f"    # {c}" for c in entry.comments]
 
 
-def _header(found: Discovery, iam_path: str | None) -> list[str]:
+def _boundary(entries: list[_Entry], found: Discovery, warnings: list[str]) -> str | None:
+    """The users' permissions boundary, when every imported user has the same one."""
+    names = [e.fields["iam_user"] for e in entries if e.skipped is None and "iam_user" in e.fields]
+    boundaries = {found.users[n].permissions_boundary for n in names if n in found.users}
+    if len(boundaries) == 1:
+        return boundaries.pop()
+    if len(boundaries) > 1:
+        listed = ", ".join(sorted(str(b) for b in boundaries))
+        warnings.append(
+            f"the imported IAM users have different permissions boundaries ({listed}): "
+            "iam_permissions_boundary is left out; set one (docs/ci-setup.md, 'Permissions "
+            "boundary') and every user gets it"
+        )
+    return None
+
+
+def _header(found: Discovery, iam_path: str | None, boundary: str | None = None) -> list[str]:
     lines = [
         f"# Imported by `reconcile import` from bucket {found.bucket} in account "
         f"{found.account_id} ({found.region}).",
@@ -375,6 +392,8 @@ def _header(found: Discovery, iam_path: str | None) -> list[str]:
             lines.append(f"  kms_key_id: {_scalar(encryption['KMSMasterKeyID'])}")
     if iam_path is not None:
         lines.append(f"iam_path: {_scalar(iam_path)}")
+    if boundary is not None:
+        lines.append(f"iam_permissions_boundary: {_scalar(boundary)}")
     return lines
 
 
@@ -400,6 +419,7 @@ def import_config(found: Discovery) -> Imported:
                 f"access point {ap.name}: not expressible, left out: {c}" for c in grant.unexpressed
             )
     iam_path = _assign_principals(entries, found, warnings)
+    boundary = _boundary(entries, found, warnings)
     warnings.extend(
         f"access point {e.ap.name} not imported: {e.skipped}; it stays as it is, unmanaged"
         for e in entries
@@ -408,5 +428,5 @@ def import_config(found: Discovery) -> Imported:
     body = [line for entry in entries for line in _entry_lines(entry)]
     count = sum(1 for e in entries if e.skipped is None)
     collaborators = ["collaborators:" if count else "collaborators: []", *body]
-    text = "\n".join([*_header(found, iam_path), *collaborators]) + "\n"
+    text = "\n".join([*_header(found, iam_path, boundary), *collaborators]) + "\n"
     return Imported(text=text, warnings=warnings, collaborators=count)

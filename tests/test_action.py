@@ -207,6 +207,7 @@ def test_the_pull_request_loop_plan_then_apply_the_reviewed_checksum(run_step: S
     shown = result.stdout.split(stop.group(0))[1].split(f"::{stop.group(1)}::")[0]
     assert "### Reconciler plan" in shown
     reviewed = out["checksum"]
+    plan_files = {out["output"], out["json"], out["log"]}
 
     stopped = run_step("apply", "--sandbox --checksum " + "0" * 64)
     assert stopped.returncode == 1
@@ -225,6 +226,9 @@ def test_the_pull_request_loop_plan_then_apply_the_reviewed_checksum(run_step: S
     assert report["converged"] is True
     assert len(report["applied"]) == len(report["plan"]["changes"]) > 0
     assert out["checksum"] == report["plan"]["checksum"] == reviewed
+    # each run keeps its own files: the plan's are still there, unchanged
+    assert not plan_files & {out["output"], out["json"], out["log"]}
+    assert json.loads(Path(next(p for p in plan_files if p.endswith(".json"))).read_text()) == saved
     assert "Converged: a fresh plan finds no changes." in run_step.summary
 
 

@@ -39,6 +39,7 @@ from reconciler.aws.writer import AwsWriter
 from reconciler.boundary import boundary_policy, probe_collaborators
 from reconciler.executor import apply_plan
 from reconciler.iam_policy import NO_BOUNDARY_NOTE, tool_policy
+from reconciler.importer import Discovery, FoundUser, import_config
 from reconciler.model import AccessLevel, Config, ResourceType, Status
 from reconciler.plan import Action
 from reconciler.planner import NO_BOUNDARY_WARNING
@@ -641,3 +642,35 @@ def test_the_boundary_statements_leave_room_for_exact_access_point_arns() -> Non
 
     assert notes(20) == ()  # exact ARNs for a typical study, boundary statements included
     assert any("do not fit in one managed policy" in n for n in notes(60))
+
+
+# --- reconcile import ---------------------------------------------------------------------------
+
+
+def discovered(config: Config, cloud: FakeCloud) -> Discovery:
+    live = cloud.read(config)
+    users = {
+        u.name: FoundUser(u.name, u.path, permissions_boundary=u.permissions_boundary)
+        for u in live.users.values()
+    }
+    aps = list(live.access_points.values())
+    return Discovery(ACCOUNT, config.region, config.bucket.name, live.bucket.encryption, aps, users)
+
+
+def test_import_keeps_a_boundary_every_user_shares(bounded: Config) -> None:
+    cloud = FakeCloud()
+    assert apply_plan(plan(bounded, cloud.read(bounded)), cloud).ok
+    imported = import_config(discovered(bounded, cloud))
+    assert f"iam_permissions_boundary: {BOUNDARY}\n" in imported.text
+    again = config_from(imported.text)
+    assert again.iam_permissions_boundary == BOUNDARY
+    assert plan(again, cloud.read(again)).is_empty
+
+
+def test_import_of_users_with_different_boundaries_says_so(bounded: Config) -> None:
+    cloud = FakeCloud()
+    assert apply_plan(plan(bounded, cloud.read(bounded)), cloud).ok
+    cloud.users["Bob"]["boundary"] = f"arn:aws:iam::{ACCOUNT}:policy/Other"
+    imported = import_config(discovered(bounded, cloud))
+    assert config_from(imported.text).iam_permissions_boundary is None
+    assert any("different permissions boundaries" in w for w in imported.warnings)

@@ -131,8 +131,13 @@ def test_history_help_says_the_audit_log_is_read() -> None:
 
 @pytest.mark.parametrize(
     ("command", "option"),
-    [("unlock", "--workers"), ("unlock", "--verify-tags"), ("unlock", "--format")]
-    + [("history", "--workers"), ("history", "--verify-tags")],
+    [
+        ("unlock", "--workers"),
+        ("unlock", "--verify-tags"),
+        ("unlock", "--format"),
+        ("history", "--workers"),
+        ("history", "--verify-tags"),
+    ],
 )
 def test_options_that_would_do_nothing_are_not_offered(
     capsys: pytest.CaptureFixture[str], config: Path, command: str, option: str

@@ -72,4 +72,7 @@ def _found_user(detail: dict[str, Any]) -> FoundUser:
         ),
         groups=tuple(sorted(detail.get("GroupList", []))),
         tags={t["Key"]: t["Value"] for t in detail.get("Tags", [])},
+        permissions_boundary=(detail.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"
+        ),
     )

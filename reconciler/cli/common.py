@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import click
 
 from reconciler.access.review import reviewed_plan as make_plan
-from reconciler.cli.app import remember_format
+from reconciler.cli.app import json_printed, remember_format
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
@@ -279,6 +279,7 @@ def read_and_plan(
 def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:
     if output_format == "json":
         text = render_json(plan)
+        json_printed()
     elif output_format == "markdown":
         text = render_markdown(plan)
     elif quiet:

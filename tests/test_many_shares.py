@@ -389,3 +389,77 @@ def test_many_files_load_in_worker_processes_with_the_serial_results(tmp_path: P
     assert parallel == [shares_module._load(path) for path in files]
     assert [type(x).__name__ for x in parallel].count("tuple") == 1
     assert parallel[2][0] == str(files[2])
+
+
+# --- reconcile gather: one comment for every share's plan ----------------------------------
+
+
+def _plans(root: Path, shares: dict[str, tuple[int | str | None, str | None]]) -> Path:
+    folder = root / "plans"
+    for name, (code, markdown) in shares.items():
+        job = folder / f"plan-{name}"
+        job.mkdir(parents=True)
+        result = {"name": name, "config": f"shares/{name}.yaml", "bucket": f"{name}-share"}
+        (job / "share.json").write_text(json.dumps({**result, "exit_code": code}))
+        if markdown is not None:
+            (job / "plan.md").write_text(markdown)
+    return folder
+
+
+def test_gather_puts_changed_shares_first_and_lists_every_share(tmp_path: Path) -> None:
+    folder = _plans(
+        tmp_path,
+        {
+            "alpha": (0, "### Reconciler plan\n\nNo changes.\n"),
+            "beta": ("2", "### Reconciler plan\n\nPlan: 1 to create\n"),  # a shell's exit code
+            "gamma": (3, "### Reconciler plan\n\nRefused: mass delete\n"),
+            "delta": (None, None),  # the job failed before planning
+        },
+    )
+    result = reconcile("gather", str(folder), cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    out = result.stdout
+    assert "4 shares: 1 changes pending, 1 refused by a safety rule, 1 failed, 1 no changes." in out
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert rows == [
+        "| `beta` | `shares/beta.yaml` | `beta-share` | changes pending |",
+        "| `gamma` | `shares/gamma.yaml` | `gamma-share` | refused by a safety rule |",
+        "| `delta` | `shares/delta.yaml` | `delta-share` | failed |",
+        "| `alpha` | `shares/alpha.yaml` | `alpha-share` | no changes |",
+    ]
+    sections = [out.index(f"<code>{n}</code>") for n in ("beta", "gamma", "delta", "alpha")]
+    assert sections == sorted(sections)
+    assert "<details open><summary><code>beta</code>: changes pending" in out
+    assert "<details><summary><code>alpha</code>: no changes" in out
+    assert "The job stopped before it could plan" in out
+
+
+def test_gather_stays_under_the_comment_limit_and_points_to_what_it_left_out(
+    tmp_path: Path,
+) -> None:
+    big = "### Reconciler plan\n\n" + "x" * 20_000 + "\n"
+    folder = _plans(tmp_path, {f"s{i}": (2, big) for i in range(6)} | {"quiet": (0, "ok\n")})
+    result = reconcile("gather", str(folder), "--max-chars", "50000", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout) <= 50_000
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| `")]
+    assert len(rows) == 7  # the table always covers every share
+    # two 20,000-character plans fit, then the small one; four point to their job summaries
+    assert result.stdout.count("its plan did not fit in this comment") == 4
+    assert "<code>quiet</code>: no changes" in result.stdout
+    assert "the plans of 4 of 7 shares are not shown here" in result.stdout
+
+
+def test_gather_shows_names_only_as_inert_code(tmp_path: Path) -> None:
+    from reconciler.render.shares import ShareResult, render_shares
+
+    text = render_shares([ShareResult("a`|b", "x.yaml", "<img src=x>", 0, "fine\n")])
+    assert "| `a'/b` | `x.yaml` | `<img src=x>` | no changes |" in text
+    assert "<code>a`|b</code>" in text
+
+
+def test_gather_without_results_names_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "plans").mkdir()
+    result = reconcile("gather", "plans", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: Invalid value for FOLDER: no */share.json in plans")

@@ -2,6 +2,7 @@
 
 from reconciler.cli import (  # noqa: F401  (registers the commands)
     access_review,
+    gather,
     history,
     iam_policy,
     import_cmd,

@@ -9,7 +9,7 @@ import sys
 import click
 
 from reconciler import __version__
-from reconciler.cli.report import echo_config_error
+from reconciler.cli.report import echo_config_error, error_document
 from reconciler.errors import ConfigError, ReconcilerError
 
 
@@ -52,8 +52,30 @@ def normalize_argv(argv: list[str]) -> list[str]:
 GC_THRESHOLDS = (100_000, 20, 20)
 
 
+# The output format the running command was given (set by its --format option): with json,
+# errors are also printed as a JSON document on stdout, for the tools that read it.
+_OUTPUT_FORMAT = ["text"]
+
+
+def remember_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    _OUTPUT_FORMAT[0] = value
+    return value
+
+
+def json_printed() -> None:
+    """The command has printed its JSON document (a refused plan is still printed): an error
+    after it goes to stderr only, so stdout stays one JSON document."""
+    _OUTPUT_FORMAT[0] = "json printed"
+
+
+def _as_json(err: ReconcilerError) -> None:
+    if _OUTPUT_FORMAT[0] == "json":
+        click.echo(error_document(err))
+
+
 def main(argv: list[str] | None = None) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
+    _OUTPUT_FORMAT[0] = "text"
     args = normalize_argv(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=args, prog_name="reconcile", standalone_mode=False)
@@ -67,9 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except ConfigError as err:
         echo_config_error(err)
+        _as_json(err)
         sys.exit(err.exit_code)
     except ReconcilerError as err:
         click.echo(f"error: {err}", err=True)
+        _as_json(err)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)

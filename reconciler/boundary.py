@@ -134,7 +134,12 @@ def _widened(statement: Mapping[str, Any], stand_ins: Mapping[str, str]) -> dict
     """The statement with every collaborator-specific value widened. A condition on such a
     value is dropped (a boundary without it allows more, never less); others are kept."""
     out = {k: _widen(v) for k, v in statement.items() if k != "Condition"}
-    if "Resource" in out:  # (never NotResource: widening it would allow less)
+    # widening what a NotResource / NotAction excludes would allow less: allow everything
+    for negated, positive in (("NotResource", "Resource"), ("NotAction", "Action")):
+        if negated in statement and _mentions_probe(statement[negated]):
+            del out[negated]
+            out[positive] = "*"
+    if "Resource" in out:  # (never NotResource: see above)
         out["Resource"] = [stand_ins.get(r, r) for r in _as_list(out["Resource"])]
     condition = statement.get("Condition")
     if isinstance(condition, Mapping):

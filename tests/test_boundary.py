@@ -674,3 +674,30 @@ def test_import_of_users_with_different_boundaries_says_so(bounded: Config) -> N
     imported = import_config(discovered(bounded, cloud))
     assert config_from(imported.text).iam_permissions_boundary is None
     assert any("different permissions boundaries" in w for w in imported.warnings)
+
+
+def test_negated_elements_naming_a_collaborator_widen_to_everything(
+    bounded: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NotResource excluding another collaborator's access point allows everything else: the
+    boundary cannot exclude "every other access point" without naming them, so it allows all
+    (a boundary may allow more than the identity policies, never less)."""
+    original = policies.identity_policy
+
+    def with_not_resource(config: Config, collaborator: Any) -> dict[str, Any]:
+        document = original(config, collaborator)
+        extra = {
+            "Sid": "ReconcilerNotOthers",
+            "Effect": "Allow",
+            "Action": "s3:GetAccessPointPolicyStatus",
+            "NotResource": config.access_point_arn(collaborator.access_point),
+        }
+        return {**document, "Statement": [*document["Statement"], extra]}
+
+    monkeypatch.setattr(policies, "identity_policy", with_not_resource)
+    (widened,) = [
+        s
+        for s in boundary_policy(bounded)["Statement"]
+        if "s3:GetAccessPointPolicyStatus" in _as_list(s.get("Action"))
+    ]
+    assert widened["Resource"] == "*" and "NotResource" not in widened

@@ -62,6 +62,12 @@ def remember_format(ctx: click.Context, param: click.Parameter, value: str) -> s
     return value
 
 
+def json_printed() -> None:
+    """The command has printed its JSON document (a refused plan is still printed): an error
+    after it goes to stderr only, so stdout stays one JSON document."""
+    _OUTPUT_FORMAT[0] = "json printed"
+
+
 def _as_json(err: ReconcilerError) -> None:
     if _OUTPUT_FORMAT[0] == "json":
         click.echo(error_document(err))

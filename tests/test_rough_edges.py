@@ -106,3 +106,87 @@ def test_empty_collaborators_is_not_told_to_remove_a_required_key(
     assert code == 1
     assert "collaborators: is empty: give a list\n" in err
     assert "remove the key" not in err
+
+
+# --- history, unlock, import ---------------------------------------------------------------
+
+
+def test_history_of_a_missing_audit_log_is_an_error_naming_the_option(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    code, out, err = reconcile(capsys, "history", "--audit-log", "/nonexistent/audit.jsonl")
+    assert (code, out) == (1, "")
+    assert err.startswith("error: Invalid value for '--audit-log': File '/nonexistent/audit")
+
+
+def test_history_help_says_the_audit_log_is_read() -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli import cli
+
+    help_text = " ".join(CliRunner().invoke(cli, ["history", "--help"]).output.split())
+    assert "--audit-log FILE Read the audit records from this JSON Lines file" in help_text
+    assert "Append" not in help_text
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("unlock", "--workers"),
+        ("unlock", "--verify-tags"),
+        ("unlock", "--format"),
+        ("history", "--workers"),
+        ("history", "--verify-tags"),
+    ],
+)
+def test_options_that_would_do_nothing_are_not_offered(
+    capsys: pytest.CaptureFixture[str], config: Path, command: str, option: str
+) -> None:
+    code, _, err = reconcile(capsys, command, option, "2")
+    assert code == 1
+    assert err.startswith(f"error: No such option: {option}") or err.startswith(
+        f"error: No such option '{option}'"
+    ), err
+
+
+SUSPENDED_BOB = (
+    BASE_YAML.replace(
+        "    access: [write, read, list]\n",
+        "    access: [write, read, list]\n    status: suspended\n",
+    )
+    + "audit:\n  log: audit.jsonl\n"
+)
+
+
+def test_import_of_a_managed_bucket_keeps_suspended_collaborators(tmp_path: Path) -> None:
+    """Through the sandbox (import --sandbox): apply a file with a suspended collaborator,
+    import the bucket, and a plan on the imported file changes nothing. History in Markdown
+    is Markdown."""
+    from tests.e2e_support import reconcile_env, run_reconcile
+
+    (tmp_path / "collaborators.yaml").write_text(SUSPENDED_BOB)
+    env = reconcile_env(None)
+    applied = run_reconcile("apply", "--sandbox", "--auto-approve", cwd=tmp_path, env=env)
+    assert applied.returncode == 0, applied.stderr
+    imported = run_reconcile(
+        "import",
+        "--sandbox",
+        "--bucket",
+        "clinical-share-123456789012",
+        "-o",
+        "imported.yaml",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert imported.returncode == 0, imported.stderr
+    text = (tmp_path / "imported.yaml").read_text()
+    assert "  - id: bob\n    iam_user: Bob\n    status: suspended\n" in text
+    assert "`expires` dates are not kept in AWS: copy them" in text.splitlines()[0]
+    plan = run_reconcile(
+        "plan", "--sandbox", "-c", "imported.yaml", "--detailed-exitcode", cwd=tmp_path, env=env
+    )
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert plan.stdout.startswith("No changes. Live state matches"), plan.stdout
+    history = run_reconcile("history", "--format", "markdown", cwd=tmp_path, env=env)
+    assert history.stdout.startswith("### Audit trail\n\n- `"), history.stdout
+    assert "  - `suspend bob: status: suspended`" in history.stdout

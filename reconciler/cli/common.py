@@ -10,7 +10,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -38,13 +38,13 @@ EXIT_CHANGES = 2
 @dataclass(frozen=True)
 class Options:
     config: str
-    output_format: str
     profile: str | None
     region: str | None
     endpoint_url: str | None
     sandbox: bool
     retry_mode: str
     max_attempts: int
+    output_format: str = "text"
     workers: int = DEFAULT_WORKERS
     verify_tags: bool = False
 
@@ -105,22 +105,33 @@ sandbox_option = click.option(
 )
 
 
-def region_option(text: str) -> Any:
+def region_option(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--region", callback=_check_region, help=text)
 
 
-def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown")) -> Any:
-    options = [
-        config_option,
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(list(formats)),
-            default="text",
-            callback=remember_format,
-            show_default=True,
-            help="Output format: text for people, json for tools, markdown for PR comments.",
-        ),
+def aws_options(
+    func: Any,
+    formats: tuple[str, ...] = ("text", "json", "markdown"),
+    *,
+    reads_state: bool = True,
+) -> Any:
+    """The options of commands that talk to AWS. Without `formats` there is no --format (the
+    command prints one sentence); without `reads_state` no --workers / --verify-tags (the
+    command reads no collaborators' state). An option means the same wherever it appears."""
+    options: list[Any] = [config_option]
+    if formats:
+        options.append(
+            click.option(
+                "--format",
+                "output_format",
+                type=click.Choice(list(formats)),
+                default="text",
+                callback=remember_format,
+                show_default=True,
+                help="Output format: text for people, json for tools, markdown for PR comments.",
+            )
+        )
+    options += [
         profile_option,
         region_option("Override the Region from collaborators.yaml."),
         endpoint_option,
@@ -141,24 +152,30 @@ def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown
             show_default=True,
             help="Attempts per AWS call, first try included (1 disables retries).",
         ),
-        click.option(
-            "--workers",
-            envvar="RECONCILE_WORKERS",
-            type=click.IntRange(1, MAX_WORKERS),
-            default=DEFAULT_WORKERS,
-            show_default=True,
-            help="AWS calls made at once (reads and writes). Also RECONCILE_WORKERS.",
-        ),
-        click.option(
-            "--verify-tags",
-            is_flag=True,
-            help="Also read the tags of access points already in sync (one more call per "
-            "collaborator): finds reconciler tags removed by hand.",
-        ),
     ]
+    if reads_state:
+        options += reading_options
     for option in reversed(options):
         func = option(func)
     return func
+
+
+reading_options = [
+    click.option(
+        "--workers",
+        envvar="RECONCILE_WORKERS",
+        type=click.IntRange(1, MAX_WORKERS),
+        default=DEFAULT_WORKERS,
+        show_default=True,
+        help="AWS calls made at once (reads and writes). Also RECONCILE_WORKERS.",
+    ),
+    click.option(
+        "--verify-tags",
+        is_flag=True,
+        help="Also read the tags of access points already in sync (one more call per "
+        "collaborator): finds reconciler tags removed by hand.",
+    ),
+]
 
 
 # --- wiring -----------------------------------------------------------------------------------
@@ -285,10 +302,14 @@ def confirm(auto_approve: bool) -> None:
         raise RefusedError("apply cancelled: nothing was changed")
 
 
-def progress_printer(output_format: str) -> Any:
+def progress_printer(output_format: str, *, stopped: Callable[[], bool] = lambda: False) -> Any:
+    """One line per change; once the apply was stopped (Ctrl-C), the changes it does not start
+    are counted in the summary instead of listed one by one."""
     err = output_format != "text"
 
     def report(change: Change, outcome: Outcome, failure: Failure | None) -> None:
+        if outcome is Outcome.SKIPPED and stopped():
+            return
         line = f"{outcome.value}: {change_headline(change)}"
         if failure is not None:
             line += f" ({failure.code}: {failure.message})"

@@ -27,7 +27,7 @@ from reconciler.cli.common import (
     progress_printer,
     read_and_plan,
 )
-from reconciler.cli.interrupts import stop_on_signals
+from reconciler.cli.interrupts import StopFlag, stop_on_signals
 from reconciler.cli.lifecycle_options import lifecycle_options, today_utc
 from reconciler.cli.locking import apply_lock, lock_options
 from reconciler.cli.origins import base_config_option, base_labels, only_option, trail_labels
@@ -247,9 +247,10 @@ def apply_command(
             from reconciler.aws.writer import AwsWriter
 
             writer = AwsWriter(clients, config.account_id)
-            log_line = run.track(progress_printer(opts.output_format))
+            stop = StopFlag()  # after Ctrl-C, changes not started are summed up, not listed
+            log_line = run.track(progress_printer(opts.output_format, stopped=stop))
             with (
-                stop_on_signals() as stop,
+                stop_on_signals(stop),
                 apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
             ):
                 result = run.result = apply_plan(

@@ -605,7 +605,8 @@ MERGED = {
 def plan_comment(commit: str = HEAD, **sums: str) -> dict[str, Any]:
     sums = sums or {"shares%2Fa.yaml": CHECKSUM, "shares%2Fb.yaml": OTHER}
     lines = "".join(f"<!-- reconciler-plan-share: {k} {v} -->\n" for k, v in sums.items())
-    body = f"{MARKER}\n### Reconciler plan\n\n<sub>x</sub>\n<!-- reconciler-plan-commit: {commit} -->\n{lines}"
+    head = f"{MARKER}\n### Reconciler plan\n\n<sub>x</sub>\n"
+    body = f"{head}<!-- reconciler-plan-commit: {commit} -->\n{lines}"
     return {"id": 3, "user": BOT, "body": body}
 
 

@@ -270,8 +270,10 @@ def test_apply_workflow() -> None:
     }
     check_gathering_job(report_job, ["shares", "apply"])
     assert report_job["permissions"] == {"pull-requests": "write", "issues": "write"}
+    assert shares["outputs"]["every"] == "${{ steps.matrix.outputs.every }}"
     assert run_step("apply.yml", "report", "report")["env"] == {
-        "MATRIX": "${{ needs.shares.outputs.matrix }}"
+        "MATRIX": "${{ needs.shares.outputs.matrix }}",
+        "EVERY_SHARE": "${{ needs.shares.outputs.every }}",
     }
 
 
@@ -351,10 +353,14 @@ def config_repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def matrix_of(workflow: str, repo: Path, **env: str) -> list[dict[str, str]]:
+def matrix_outputs(workflow: str, repo: Path, **env: str) -> dict[str, str]:
     env = {"RECONCILE": str(BIN / "reconcile"), "PATHS": "collaborators.yaml shares", **env}
+    return bash(run_step(workflow, "shares", "matrix"), repo, **env)
+
+
+def matrix_of(workflow: str, repo: Path, **env: str) -> list[dict[str, str]]:
     matrix: dict[str, list[dict[str, str]]] = json.loads(
-        bash(run_step(workflow, "shares", "matrix"), repo, **env)["matrix"]
+        matrix_outputs(workflow, repo, **env)["matrix"]
     )
     return matrix["include"]
 
@@ -384,12 +390,15 @@ def test_a_merge_applies_the_shares_it_changed_and_nightly_every_share(config_re
     before = git(config_repo, "rev-parse", "HEAD")
     (config_repo / "collaborators.yaml").write_text(SHARE.format(account="1" * 12, bucket="b1"))
     git(config_repo, "commit", "-qam", "edit")
-    merge = matrix_of("apply.yml", config_repo, EVENT="push", BEFORE=before)
-    assert [e["config"] for e in merge] == ["collaborators.yaml"]
+    merge = matrix_outputs("apply.yml", config_repo, EVENT="push", BEFORE=before)
+    assert [e["config"] for e in json.loads(merge["matrix"])["include"]] == ["collaborators.yaml"]
+    assert merge["every"] == "false"
     every = ["collaborators.yaml", "shares/a.yaml", "shares/b.yaml"]
     for event, previous in [("schedule", ""), ("workflow_dispatch", ""), ("push", "0" * 40)]:
-        entries = matrix_of("apply.yml", config_repo, EVENT=event, BEFORE=previous)
+        outputs = matrix_outputs("apply.yml", config_repo, EVENT=event, BEFORE=previous)
+        entries = json.loads(outputs["matrix"])["include"]
         assert [e["config"] for e in entries] == every, event
+        assert outputs["every"] == "true"
 
 
 # --- the github-script steps, run for real with node and a fake GitHub API --------------------
@@ -709,6 +718,7 @@ def report(
     results: list[dict[str, Any]],
     names: list[str] | None = None,
     issues: list[Any] | None = None,
+    every: str = "true",
 ) -> dict[str, Any]:
     """Run the report job's script over the results the share jobs uploaded."""
     folder = tmp_path / "reconciler-results"
@@ -717,7 +727,7 @@ def report(
         (folder / f"reconciler-apply-{kept['name']}" / "result.json").write_text(json.dumps(kept))
     names = names or [r["name"] for r in results]
     matrix = {"include": [{"name": n, "config": f"shares/{n}.yaml"} for n in names]}
-    env = {"RUNNER_TEMP": str(tmp_path), "MATRIX": json.dumps(matrix)}
+    env = {"RUNNER_TEMP": str(tmp_path), "MATRIX": json.dumps(matrix), "EVERY_SHARE": every}
     return run_script(
         tmp_path,
         script("apply.yml", "report"),
@@ -810,6 +820,19 @@ def test_a_clean_run_closes_the_issue(tmp_path: Path) -> None:
         "state": "closed",
         "state_reason": "completed",
     }
+
+
+def test_a_clean_merge_of_some_shares_leaves_the_issue_open(tmp_path: Path) -> None:
+    """The issue may be about a share the merge did not touch: only a run of every share closes
+    it."""
+    done = report(
+        tmp_path, "push", [kept("a", "ok", pull_request=7)], issues=[OPEN_ISSUE], every="false"
+    )
+    assert done["outputs"] == {"status": "ok"}
+    assert [(c[0], c[1].get("issue_number")) for c in done["calls"]] == [
+        ("createComment", 7),
+        ("listForRepo", None),
+    ]
 
 
 def test_a_clean_run_without_an_issue_opens_none(tmp_path: Path) -> None:

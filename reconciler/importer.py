@@ -222,6 +222,12 @@ def _entry(ap: LiveAccessPoint, taken: set[str]) -> tuple[_Entry, _Grant]:
     return entry, grant
 
 
+EXPIRES_NOT_IN_AWS = (
+    "this bucket is already managed by this tool, but `expires` dates are not kept in AWS: "
+    "copy them from your previous collaborators.yaml, or those collaborators never expire"
+)
+
+
 def _suspended_entry(ap: LiveAccessPoint, found: Discovery, taken: set[str]) -> _Entry | None:
     """A collaborator this tool suspended (or that expired): its access point is still tagged
     as ours with reconciler:status, but its policies are gone. Imported as suspended, so a plan
@@ -418,6 +424,7 @@ def import_config(found: Discovery) -> Imported:
             warnings.extend(
                 f"access point {ap.name}: not expressible, left out: {c}" for c in grant.unexpressed
             )
+    managed = any((ap.tags or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE for ap in ours)
     iam_path = _assign_principals(entries, found, warnings)
     boundary = _boundary(entries, found, warnings)
     warnings.extend(
@@ -428,5 +435,6 @@ def import_config(found: Discovery) -> Imported:
     body = [line for entry in entries for line in _entry_lines(entry)]
     count = sum(1 for e in entries if e.skipped is None)
     collaborators = ["collaborators:" if count else "collaborators: []", *body]
-    text = "\n".join([*_header(found, iam_path, boundary), *collaborators]) + "\n"
+    note = [f"# {EXPIRES_NOT_IN_AWS}."] if managed else []
+    text = "\n".join([*note, *_header(found, iam_path, boundary), *collaborators]) + "\n"
     return Imported(text=text, warnings=warnings, collaborators=count)

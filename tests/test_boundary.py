@@ -701,3 +701,16 @@ def test_negated_elements_naming_a_collaborator_widen_to_everything(
         if "s3:GetAccessPointPolicyStatus" in _as_list(s.get("Action"))
     ]
     assert widened["Resource"] == "*" and "NotResource" not in widened
+
+
+def test_new_collaborator_options_are_probed_too() -> None:
+    """Fields other engineers add to Collaborator are covered without editing boundary.py:
+    flags both ways, free-text lists empty and not, anything else at its default."""
+    from reconciler.boundary import _choices
+
+    assert _choices("console", bool, False) == [False, True]
+    assert _choices("extra_prefixes", tuple[str, ...], ()) == [(), ("\u2400probe-extra_prefixes",)]
+    assert _choices("note", str | None, None) == ["\u2400probe-note", None]
+    assert _choices("max_keys", int, 2) == [2]
+    with pytest.raises(TypeError):
+        _choices("max_keys", int)

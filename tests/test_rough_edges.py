@@ -181,6 +181,7 @@ def test_import_of_a_managed_bucket_keeps_suspended_collaborators(tmp_path: Path
     assert imported.returncode == 0, imported.stderr
     text = (tmp_path / "imported.yaml").read_text()
     assert "  - id: bob\n    iam_user: Bob\n    status: suspended\n" in text
+    assert "`expires` dates are not kept in AWS: copy them" in text.splitlines()[0]
     plan = run_reconcile(
         "plan", "--sandbox", "-c", "imported.yaml", "--detailed-exitcode", cwd=tmp_path, env=env
     )

@@ -137,6 +137,23 @@ def test_a_collaborator_removed_from_the_file_but_still_in_aws_is_listed() -> No
     assert "removed from collaborators.yaml but still in AWS" in bob.flags[0].detail
 
 
+def test_a_removed_collaborators_user_is_listed_with_its_keys_even_without_access_point() -> None:
+    """Its access keys still work until apply deletes the user: the auditor must see them."""
+    config = config_from(BASE_YAML)
+    cloud = FakeCloud()
+    apply_plan(reviewed_plan(config, cloud.read(config)), cloud)
+    without_bob = config_from(BASE_YAML.split("  - id: bob\n")[0])
+    bob = next(r for r in reviewed(without_bob, cloud, {"Bob": BOB}).rows if r.id == "bob")
+    assert bob.access_keys == BOB.keys and bob.principal.endswith(":user/collaborators/Bob")
+    del cloud.access_points["bob-access-point"]
+    bob = next(r for r in reviewed(without_bob, cloud, {"Bob": BOB}).rows if r.id == "bob")
+    assert (bob.status, bob.access_point, bob.levels) == ("not in file", "", ())
+    assert bob.access_keys == BOB.keys
+    assert "removed from collaborators.yaml but still in AWS: delete iam_user" in (
+        bob.flags[0].detail
+    )
+
+
 def test_live_levels_read_actions_and_wildcards() -> None:
     arn = "arn:aws:iam::123456789012:user/collaborators/Alice"
     policy = {

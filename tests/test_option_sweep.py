@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
-from reconciler.cli import cli, main
+from reconciler.cli import all_commands, cli, main
 from reconciler.cli.common import OutputPath
 from tests.conftest import BASE_YAML
 
@@ -26,6 +26,7 @@ def _commands(
 
 
 def _value_options() -> list[tuple[tuple[str, ...], click.Option]]:
+    all_commands()  # every command's module, imported
     return [
         (path, param)
         for path, command in _commands(cli)

@@ -14,6 +14,7 @@ from reconciler.access_report import (
     build_review,
     differing,
     last_applies,
+    leftover_users,
 )
 from reconciler.audit import AuditSink, parsed
 from reconciler.cli.app import cli
@@ -78,7 +79,7 @@ def _credentials(
     clients: Any, config: Config, live: LiveState, workers: int
 ) -> dict[str, Credentials]:
     """Credentials of the collaborators' IAM users that live under iam_path (the read-only
-    role may read no other user's)."""
+    role may read no other user's), and of the users of collaborators removed from the file."""
     from reconciler.aws.credentials import CredentialReader
 
     names = [
@@ -87,7 +88,7 @@ def _credentials(
         if c.iam_user
         and (user := live.users.get(c.iam_user)) is not None
         and user.path == config.iam_path
-    ]
+    ] + [user.name for user in leftover_users(config, live).values()]
     return CredentialReader(clients, workers=workers).read(names)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import sys
 
@@ -12,8 +13,46 @@ from reconciler import __version__
 from reconciler.cli.report import echo_config_error, error_document
 from reconciler.errors import ConfigError, ReconcilerError
 
+# Each command's module, imported only when that command runs (or when help lists them all): a
+# command then loads only what it needs. `validate` and `matrix` never load boto3, deepdiff or
+# the access evaluator, which keeps them fast in pre-commit hooks and fan-out jobs.
+COMMAND_MODULES = {
+    "apply": "plan_apply",
+    "gather": "gather",
+    "history": "history",
+    "iam-policy": "iam_policy",
+    "import": "import_cmd",
+    "init": "init_cmd",
+    "matrix": "matrix",
+    "plan": "plan_apply",
+    "report": "access_review",
+    "sandbox": "sandbox_cmd",
+    "unlock": "locking",
+    "validate": "validate",
+    "verify": "verify",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A command group whose commands register themselves when their module is imported."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"reconciler.cli.{COMMAND_MODULES[cmd_name]}")
+        return self.commands.get(cmd_name)
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every command, each module imported (for help, docs and tests)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"reconciler.cli.{module}")
+    return dict(cli.commands)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
 def cli() -> None:
     """GitOps for sharing one S3 bucket with research collaborators.

@@ -11,6 +11,7 @@ import click
 import pytest
 
 from reconciler.cli import all_commands, cli, main
+from reconciler.cli.common import OutputPath
 from tests.conftest import BASE_YAML
 
 
@@ -46,9 +47,14 @@ def _wrong(option: click.Option) -> str | None:
         return "abc"
     if isinstance(kind, click.Path) and kind.exists:
         return "/nonexistent/file"
-    return {"--endpoint-url": "notaurl", "--region": "moon", "--profile": "nope"}.get(
-        option.opts[-1]
-    )
+    if isinstance(kind, OutputPath):
+        return "/nonexistent/folder/out.json"
+    return {
+        "--endpoint-url": "notaurl",
+        "--region": "moon",
+        "--profile": "nope",
+        "--bucket": "Not_A_Bucket",
+    }.get(option.opts[-1])
 
 
 def _name(option: click.Option) -> str:
@@ -68,7 +74,7 @@ WRONG = [
 
 # what a command needs besides the option under test, so only that option can be wrong
 REQUIRED = {
-    ("import",): [("--bucket", "b")],
+    ("import",): [("--bucket", "some-bucket")],
     ("init",): [("--action", "owner/repo@" + "0" * 40)],
 }
 
@@ -78,8 +84,11 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A valid collaborators.yaml, so only the option can be wrong."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "collaborators.yaml").write_text(BASE_YAML)
-    for key in ("GITHUB_ACTIONS", "AWS_ENDPOINT_URL", "RECONCILE_AUDIT_LOG"):
+    for key in ("GITHUB_ACTIONS", "RECONCILE_AUDIT_LOG"):
         monkeypatch.delenv(key, raising=False)
+    # should a value be wrongly accepted, the command's AWS calls go nowhere (a closed port)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     return tmp_path
 
 

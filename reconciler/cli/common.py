@@ -90,6 +90,27 @@ def _check_region(ctx: click.Context, param: click.Parameter, value: str | None)
     return value
 
 
+class OutputPath(click.Path):
+    """A file the command writes: its folder must exist, checked before any AWS call, so a
+    typo costs no plan and gives one line naming the option."""
+
+    def __init__(self, *, allow_dash: bool = False) -> None:
+        super().__init__(dir_okay=False, writable=True, allow_dash=allow_dash)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if path == "-" and self.allow_dash:
+            return path
+        if not os.fsdecode(path).strip():
+            self.fail("empty: give a file name", param)
+        folder = os.path.dirname(os.path.abspath(os.fsdecode(path)))
+        if not os.path.isdir(folder):
+            self.fail(
+                f"the folder {folder} does not exist: create it, or choose another", param, ctx
+            )
+        return path
+
+
 profile_option = click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
 endpoint_option = click.option(
     "--endpoint-url",

@@ -3,18 +3,45 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import click
 
 from reconciler.cli.app import cli
-from reconciler.cli.common import endpoint_option, profile_option, region_option, sandbox_option
+from reconciler.cli.common import (
+    OutputPath,
+    endpoint_option,
+    profile_option,
+    region_option,
+    sandbox_option,
+)
 from reconciler.errors import AccountMismatchError, ReconcilerError
 from reconciler.importer import Imported
 
+# S3 bucket naming rules (S3 User Guide, "General purpose bucket naming rules"): 3-63
+# characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter
+# or digit.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _bucket_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _BUCKET_NAME.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
 
 @cli.command("import")
-@click.option("--bucket", required=True, help="The existing shared bucket to describe.")
+@click.option(
+    "--bucket",
+    required=True,
+    callback=_bucket_name,
+    help="The existing shared bucket to describe.",
+)
 @click.option(
     "--account", help="The AWS account id the file names (default: the credentials' account)."
 )
@@ -24,7 +51,7 @@ from reconciler.importer import Imported
     "--out",
     default="-",
     show_default=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
+    type=OutputPath(allow_dash=True),
     help="Where to write the YAML ('-' for standard output).",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")

@@ -15,6 +15,7 @@ from reconciler.cli.auditing import AuditOptions, audit_options, audit_sinks, au
 from reconciler.cli.common import (
     EXIT_CHANGES,
     Options,
+    OutputPath,
     apply_report,
     aws_options,
     aws_session,
@@ -92,7 +93,7 @@ def planning(opts: Options, day: date, adopt: bool, only: tuple[str, ...]) -> di
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputPath(),
     help="Also save the JSON plan (with its checksum) for `apply --plan-file`.",
 )
 @_ALLOW_MASS_DELETE
@@ -161,7 +162,7 @@ def plan_command(
 @click.option("--checksum", help="Apply only if a fresh plan has this checksum.")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputPath(),
     help="Also save the JSON apply report (the plan, what was applied, failed and skipped, "
     "whether it converged).",
 )

@@ -34,7 +34,7 @@ from reconciler.cli.locking import apply_lock, lock_options
 from reconciler.cli.origins import base_config_option, base_labels, only_option, trail_labels
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
-from reconciler.errors import PlanError, ReconcilerError
+from reconciler.errors import PlanError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, apply_plan
 from reconciler.model import Config
 from reconciler.plan import Plan
@@ -139,13 +139,20 @@ def plan_command(
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))
-    check_plan(
-        plan,
-        config,
-        allow_mass_delete=allow_mass_delete,
-        allow_mass_grant=allow_mass_grant,
-        verb="can be applied",
-    )
+    try:
+        check_plan(
+            plan,
+            config,
+            allow_mass_delete=allow_mass_delete,
+            allow_mass_grant=allow_mass_grant,
+            verb="can be applied",
+        )
+    except RefusedError as err:
+        if opts.output_format == "markdown" and not plan.refusals:
+            # a mass guard: the pull-request comment says why the plan is refused (the gate's
+            # refusals are already in it)
+            click.echo(f"#### Refused (exit 3)\n\n```text\n{err}\n```")
+        raise
     if detailed_exitcode and not plan.is_empty:
         sys.exit(EXIT_CHANGES)
 

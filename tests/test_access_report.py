@@ -24,7 +24,12 @@ from reconciler.access_report import (
 )
 from reconciler.executor import apply_plan
 from reconciler.model import Config
-from reconciler.render.access_report import RENDERERS, render_report_csv, render_report_json
+from reconciler.render.access_report import (
+    RENDERERS,
+    render_report_csv,
+    render_report_json,
+    render_report_text,
+)
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 
@@ -210,6 +215,16 @@ def test_every_format_lists_everyone_with_key_suffixes_and_ages() -> None:
         out = render(review)
         assert ("...OLD1" in out and "170 days old" in out) or name == "json", name
         assert "AKIAEXAMPLE" not in out, name  # only the last four characters of an id
+
+
+def test_quiet_text_keeps_the_summary_and_only_the_flagged_rows() -> None:
+    review = review_of()
+    flagged = {r.id for r in review.rows if r.flags}
+    assert flagged and flagged != {r.id for r in review.rows}
+    out = render_report_text(review, flagged_only=True)
+    assert out.splitlines()[0] == render_report_text(review).splitlines()[0]
+    shown = {line.split()[0] for line in out.splitlines()[2:] if line and line[0] != " "}
+    assert shown - {"No"} == flagged  # "No audit trail ..." is a footer
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:

@@ -24,7 +24,7 @@ from reconciler.cli.lifecycle_options import today_utc
 from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
-from reconciler.render.access_report import RENDERERS
+from reconciler.render.access_report import RENDERERS, render_report_text
 
 FORMATS = ("text", "csv", "json", "markdown")
 
@@ -61,7 +61,7 @@ def report_command(
       reconcile report --format markdown >> "$GITHUB_STEP_SUMMARY"
       reconcile report --format json | jq '.[] | select(.flags != [])'
     """
-    terminal_from(kwargs)  # -v logs each AWS call; no colour is used
+    term = terminal_from(kwargs)  # -v logs each AWS call; -q: only flagged rows; no colour
     opts = Options(**kwargs)
     config = load_config(opts.config)
     day = today_utc(today)
@@ -72,7 +72,10 @@ def report_command(
         applies = _last_applies(sinks, config) if sinks else None
     changes = differing(planner.plan(config, live, today=day))
     review = build_review(config, live, credentials, today=day, changes=changes, applies=applies)
-    click.echo(RENDERERS[opts.output_format](review), nl=False)
+    if term.quiet and opts.output_format == "text":
+        click.echo(render_report_text(review, flagged_only=True), nl=False)
+    else:
+        click.echo(RENDERERS[opts.output_format](review), nl=False)
 
 
 def _credentials(

@@ -18,11 +18,15 @@ from typing import Any
 
 from reconciler import lifecycle
 from reconciler.model import (
+    BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
     AccessLevel,
     Collaborator,
     Config,
+    LiveAccessPoint,
     LiveState,
+    LiveUser,
+    is_managed,
 )
 from reconciler.plan import Plan
 from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
@@ -330,7 +334,7 @@ def build_review(
                 flags=tuple(flags),
             )
         )
-    rows += _leftover_rows(config, live, changes)
+    rows += _leftover_rows(config, live, changes, credentials)
     return Review(
         today=today,
         account_id=config.account_id,
@@ -340,31 +344,61 @@ def build_review(
     )
 
 
-def _leftover_rows(config: Config, live: LiveState, changes: Mapping[str, list[str]]) -> list[Row]:
-    """Collaborators removed from the file whose access point is still in AWS: they keep their
-    access until the next apply, so the review shows them."""
+def leftover_users(config: Config, live: LiveState) -> dict[str, LiveUser]:
+    """Collaborator id -> the IAM user this tool still manages for this bucket (under
+    iam_path) of a collaborator removed from the file: its access keys still work."""
     named = {c.id for c in config.collaborators}
-    rows = []
+    found: dict[str, LiveUser] = {}
+    for user in sorted(live.users.values(), key=lambda u: u.name):
+        cid = user.tags.get(COLLABORATOR_TAG_KEY)
+        if (
+            cid
+            and cid not in named
+            and is_managed(user.tags)
+            and user.tags.get(BUCKET_TAG_KEY) == config.bucket.name
+            and user.path == config.iam_path
+        ):
+            found[cid] = user
+    return found
+
+
+def _leftover_rows(
+    config: Config,
+    live: LiveState,
+    changes: Mapping[str, list[str]],
+    credentials: Mapping[str, Credentials],
+) -> list[Row]:
+    """Collaborators removed from the file whose access point or IAM user is still in AWS: they
+    keep their access until the next apply, so the review shows them, with the user's keys."""
+    named = {c.id for c in config.collaborators}
+    users = leftover_users(config, live)
+    points: dict[str, LiveAccessPoint] = {}
     for ap in sorted(live.access_points.values(), key=lambda a: a.name):
         cid = ap.tags.get(COLLABORATOR_TAG_KEY)
-        if ap.bucket != config.bucket.name or not cid or cid in named:
-            continue
+        if ap.bucket == config.bucket.name and cid and cid not in named:
+            points.setdefault(cid, ap)
+    rows = []
+    for cid in sorted(points.keys() | users.keys()):
+        point, user = points.get(cid), users.get(cid)
         principals = sorted(
             str(p)
-            for s in (ap.policy or {}).get("Statement", [])
+            for s in ((point.policy if point else None) or {}).get("Statement", [])
             for p in _as_list((s.get("Principal") or {}).get("AWS", []))
             if isinstance(s.get("Principal"), Mapping)
         )
-        principal = principals[0] if principals else ""
+        principal = user.arn if user else (principals[0] if principals else "")
+        creds = credentials.get(user.name) if user else None
         rows.append(
             Row(
                 id=cid,
                 principal=principal,
-                access_point=ap.name,
+                access_point=point.name if point else "",
                 folder="",
-                levels=live_levels(ap.policy, principal),
+                levels=live_levels(point.policy, principal) if point else (),
                 status="not in file",
                 expires=None,
+                access_keys=creds.keys if creds else (),
+                credentials=creds,
                 flags=(
                     Flag(
                         FlagKind.DIFFERS_FROM_FILE,

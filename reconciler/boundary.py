@@ -133,7 +133,12 @@ def _widened(statement: Mapping[str, Any], stand_ins: Mapping[str, str]) -> dict
     """The statement with every collaborator-specific value widened. A condition on such a
     value is dropped (a boundary without it allows more, never less); others are kept."""
     out = {k: _widen(v) for k, v in statement.items() if k != "Condition"}
-    if "Resource" in out:  # (never NotResource: widening it would allow less)
+    # widening what a NotResource / NotAction excludes would allow less: allow everything
+    for negated, positive in (("NotResource", "Resource"), ("NotAction", "Action")):
+        if negated in statement and _mentions_probe(statement[negated]):
+            del out[negated]
+            out[positive] = "*"
+    if "Resource" in out:  # (never NotResource: see above)
         out["Resource"] = [stand_ins.get(r, r) for r in _as_list(out["Resource"])]
     condition = statement.get("Condition")
     if isinstance(condition, Mapping):
@@ -153,20 +158,23 @@ def _widened(statement: Mapping[str, Any], stand_ins: Mapping[str, str]) -> dict
 def probe_collaborators() -> Iterator[Collaborator]:
     """One managed-user collaborator for every combination of every option's values."""
     hints = typing.get_type_hints(Collaborator)
-    names = [f.name for f in dataclasses.fields(Collaborator)]
-    choices = [_choices(name, hints[name]) for name in names]
+    fields = dataclasses.fields(Collaborator)
+    choices = [_choices(f.name, hints[f.name], f.default) for f in fields]
     for values in itertools.product(*choices):
-        yield Collaborator(**dict(zip(names, values, strict=True)))
+        yield Collaborator(**dict(zip((f.name for f in fields), values, strict=True)))
 
 
-def _choices(name: str, hint: Any) -> list[Any]:
+def _choices(name: str, hint: Any, default: Any = dataclasses.MISSING) -> list[Any]:
+    """Every value worth probing for one field: all values of an enum or flag, every non-empty
+    set of enum members, a stand-in for free text (and None where allowed). A type this does
+    not know is probed with its default; without one, it is an error (never a silent gap)."""
     if name == "principal":
         return [None]  # identity policies are written for the users the tool manages
     if name == "iam_user":
         return [f"{_PROBE}{name}"]
     options = [a for a in typing.get_args(hint) if a is not type(None)]
     if options and _is_union(hint):
-        return list(dict.fromkeys([*_choices(name, options[0]), None]))
+        return list(dict.fromkeys([*_choices(name, options[0], default), None]))
     if hint is bool:
         return [False, True]
     if hint is str:
@@ -177,12 +185,17 @@ def _choices(name: str, hint: Any) -> list[Any]:
         return list(hint)
     if typing.get_origin(hint) is tuple:
         member = typing.get_args(hint)[0]
-        values = list(member) if isinstance(member, type) and issubclass(member, enum.Enum) else []
-        return [
-            combo
-            for size in range(1, len(values) + 1)
-            for combo in itertools.combinations(values, size)
-        ]
+        if isinstance(member, type) and issubclass(member, enum.Enum):
+            values = list(member)
+            return [
+                combo
+                for size in range(1, len(values) + 1)
+                for combo in itertools.combinations(values, size)
+            ]
+        if member is str:
+            return [(), (f"{_PROBE}{name}",)]
+    if default is not dataclasses.MISSING:
+        return [default]
     raise TypeError(f"boundary: no probe values for Collaborator.{name} ({hint!r})")
 
 

@@ -18,7 +18,15 @@ from typing import Any
 
 import yaml
 
-from reconciler.model import AccessLevel, LiveAccessPoint
+from reconciler.model import (
+    COLLABORATOR_TAG_KEY,
+    MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE,
+    STATUS_TAG_KEY,
+    SUSPENDED_TAG_VALUE,
+    AccessLevel,
+    LiveAccessPoint,
+)
 from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.render.describe import statement_line
 
@@ -37,6 +45,8 @@ class FoundUser:
     inline_policies: tuple[str, ...] = ()
     managed_policies: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +222,41 @@ def _entry(ap: LiveAccessPoint, taken: set[str]) -> tuple[_Entry, _Grant]:
     return entry, grant
 
 
+EXPIRES_NOT_IN_AWS = (
+    "this bucket is already managed by this tool, but `expires` dates are not kept in AWS: "
+    "copy them from your previous collaborators.yaml, or those collaborators never expire"
+)
+
+
+def _suspended_entry(ap: LiveAccessPoint, found: Discovery, taken: set[str]) -> _Entry | None:
+    """A collaborator this tool suspended (or that expired): its access point is still tagged
+    as ours with reconciler:status, but its policies are gone. Imported as suspended, so a plan
+    on the imported file keeps it rather than deleting it. Its user is the managed one tagged
+    with the same collaborator id; prefix and access are no longer in AWS (defaults written)."""
+    tags = ap.tags or {}
+    if ap.policy is not None or tags.get(MANAGED_TAG_KEY) != MANAGED_TAG_VALUE:
+        return None
+    cid = tags.get(COLLABORATOR_TAG_KEY, "")
+    if tags.get(STATUS_TAG_KEY) != SUSPENDED_TAG_VALUE or cid in taken or not cid:
+        return None
+    users = [
+        u
+        for u in found.users.values()
+        if u.tags.get(COLLABORATOR_TAG_KEY) == cid and u.tags.get(MANAGED_TAG_KEY)
+    ]
+    if len(users) != 1:
+        return None  # an existing principal's ARN is not kept in AWS once suspended
+    taken.add(cid)
+    fields: dict[str, Any] = {"id": cid, "iam_user": users[0].name, "status": "suspended"}
+    if ap.name != f"{cid}-access-point":
+        fields["access_point"] = ap.name
+    comments = [
+        "suspended: prefix and access are not in AWS any more (defaults apply); set them, "
+        "and any expires date, from your previous file before reactivating"
+    ]
+    return _Entry(ap, fields=fields, comments=comments)
+
+
 def _level_notes(ap_name: str, grant: _Grant) -> list[str]:
     """A level grants a little more than the live policy did (e.g. write adds multipart abort)."""
     notes = []
@@ -231,7 +276,7 @@ def _level_notes(ap_name: str, grant: _Grant) -> list[str]:
 def _users_of(entries: list[_Entry], found: Discovery) -> dict[int, FoundUser]:
     result = {}
     for index, entry in enumerate(entries):
-        if entry.skipped is not None:
+        if entry.skipped is not None or "principal" not in entry.fields:
             continue
         match = _USER_ARN.match(entry.fields["principal"])
         if match and match.group(1) == found.account_id and match.group(3) in found.users:
@@ -253,8 +298,8 @@ def _assign_principals(entries: list[_Entry], found: Discovery, warnings: list[s
     iam_path = _choose_iam_path(users)
     owners: dict[str, str] = {}
     for index, entry in enumerate(entries):
-        if entry.skipped is not None:
-            continue
+        if entry.skipped is not None or "principal" not in entry.fields:
+            continue  # suspended ones name their user already
         principal = entry.fields["principal"]
         user = users.get(index)
         if user is not None and user.path == iam_path and user.name.lower() not in owners:
@@ -319,7 +364,23 @@ def _entry_lines(entry: _Entry) -> list[str]:
     return lines + [f"    # {c}" for c in entry.comments]
 
 
-def _header(found: Discovery, iam_path: str | None) -> list[str]:
+def _boundary(entries: list[_Entry], found: Discovery, warnings: list[str]) -> str | None:
+    """The users' permissions boundary, when every imported user has the same one."""
+    names = [e.fields["iam_user"] for e in entries if e.skipped is None and "iam_user" in e.fields]
+    boundaries = {found.users[n].permissions_boundary for n in names if n in found.users}
+    if len(boundaries) == 1:
+        return boundaries.pop()
+    if len(boundaries) > 1:
+        listed = ", ".join(sorted(str(b) for b in boundaries))
+        warnings.append(
+            f"the imported IAM users have different permissions boundaries ({listed}): "
+            "iam_permissions_boundary is left out; set one (docs/ci-setup.md, 'Permissions "
+            "boundary') and every user gets it"
+        )
+    return None
+
+
+def _header(found: Discovery, iam_path: str | None, boundary: str | None = None) -> list[str]:
     lines = [
         f"# Imported by `reconcile import` from bucket {found.bucket} in account "
         f"{found.account_id} ({found.region}).",
@@ -337,6 +398,8 @@ def _header(found: Discovery, iam_path: str | None) -> list[str]:
             lines.append(f"  kms_key_id: {_scalar(encryption['KMSMasterKeyID'])}")
     if iam_path is not None:
         lines.append(f"iam_path: {_scalar(iam_path)}")
+    if boundary is not None:
+        lines.append(f"iam_permissions_boundary: {_scalar(boundary)}")
     return lines
 
 
@@ -346,6 +409,14 @@ def import_config(found: Discovery) -> Imported:
     entries: list[_Entry] = []
     ours = [ap for ap in found.access_points if ap.bucket == found.bucket]
     for ap in sorted(ours, key=lambda a: a.name):
+        suspended = _suspended_entry(ap, found, taken)
+        if suspended is not None:
+            entries.append(suspended)
+            warnings.append(
+                f"access point {ap.name}: imported as status: suspended; suspension removed "
+                "its grants from AWS, so check prefix and access before reactivating"
+            )
+            continue
         entry, grant = _entry(ap, taken)
         entries.append(entry)
         if entry.skipped is None:
@@ -353,7 +424,9 @@ def import_config(found: Discovery) -> Imported:
             warnings.extend(
                 f"access point {ap.name}: not expressible, left out: {c}" for c in grant.unexpressed
             )
+    managed = any((ap.tags or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE for ap in ours)
     iam_path = _assign_principals(entries, found, warnings)
+    boundary = _boundary(entries, found, warnings)
     warnings.extend(
         f"access point {e.ap.name} not imported: {e.skipped}; it stays as it is, unmanaged"
         for e in entries
@@ -362,5 +435,6 @@ def import_config(found: Discovery) -> Imported:
     body = [line for entry in entries for line in _entry_lines(entry)]
     count = sum(1 for e in entries if e.skipped is None)
     collaborators = ["collaborators:" if count else "collaborators: []", *body]
-    text = "\n".join([*_header(found, iam_path), *collaborators]) + "\n"
+    note = [f"# {EXPIRES_NOT_IN_AWS}."] if managed else []
+    text = "\n".join([*note, *_header(found, iam_path, boundary), *collaborators]) + "\n"
     return Imported(text=text, warnings=warnings, collaborators=count)

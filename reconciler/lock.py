@@ -144,7 +144,11 @@ def _held_message(store: LockStore, clock: Clock) -> str:
     message = f"the apply lock {store.location} is held by {held.describe()}"
     if held.expired(clock()):
         return message + "; it has expired: if that apply is gone, run `reconcile unlock`"
-    return message + "; wait for it with --lock-timeout SECONDS, or try again later"
+    return message + (
+        "; wait for it with --lock-timeout SECONDS, or try again later. If that apply was "
+        "killed, the lock stays until it expires: once you are sure no apply is running, "
+        "`reconcile unlock --force` removes it"
+    )
 
 
 def unlock(store: LockStore, *, force: bool, clock: Clock = utc_now) -> str:

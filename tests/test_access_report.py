@@ -24,7 +24,12 @@ from reconciler.access_report import (
 )
 from reconciler.executor import apply_plan
 from reconciler.model import Config
-from reconciler.render.access_report import RENDERERS, render_report_csv, render_report_json
+from reconciler.render.access_report import (
+    RENDERERS,
+    render_report_csv,
+    render_report_json,
+    render_report_text,
+)
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 
@@ -137,6 +142,23 @@ def test_a_collaborator_removed_from_the_file_but_still_in_aws_is_listed() -> No
     assert "removed from collaborators.yaml but still in AWS" in bob.flags[0].detail
 
 
+def test_a_removed_collaborators_user_is_listed_with_its_keys_even_without_access_point() -> None:
+    """Its access keys still work until apply deletes the user: the auditor must see them."""
+    config = config_from(BASE_YAML)
+    cloud = FakeCloud()
+    apply_plan(reviewed_plan(config, cloud.read(config)), cloud)
+    without_bob = config_from(BASE_YAML.split("  - id: bob\n")[0])
+    bob = next(r for r in reviewed(without_bob, cloud, {"Bob": BOB}).rows if r.id == "bob")
+    assert bob.access_keys == BOB.keys and bob.principal.endswith(":user/collaborators/Bob")
+    del cloud.access_points["bob-access-point"]
+    bob = next(r for r in reviewed(without_bob, cloud, {"Bob": BOB}).rows if r.id == "bob")
+    assert (bob.status, bob.access_point, bob.levels) == ("not in file", "", ())
+    assert bob.access_keys == BOB.keys
+    assert "removed from collaborators.yaml but still in AWS: delete iam_user" in (
+        bob.flags[0].detail
+    )
+
+
 def test_live_levels_read_actions_and_wildcards() -> None:
     arn = "arn:aws:iam::123456789012:user/collaborators/Alice"
     policy = {
@@ -193,6 +215,16 @@ def test_every_format_lists_everyone_with_key_suffixes_and_ages() -> None:
         out = render(review)
         assert ("...OLD1" in out and "170 days old" in out) or name == "json", name
         assert "AKIAEXAMPLE" not in out, name  # only the last four characters of an id
+
+
+def test_quiet_text_keeps_the_summary_and_only_the_flagged_rows() -> None:
+    review = review_of()
+    flagged = {r.id for r in review.rows if r.flags}
+    assert flagged and flagged != {r.id for r in review.rows}
+    out = render_report_text(review, flagged_only=True)
+    assert out.splitlines()[0] == render_report_text(review).splitlines()[0]
+    shown = {line.split()[0] for line in out.splitlines()[2:] if line and line[0] != " "}
+    assert shown - {"No"} == flagged  # "No audit trail ..." is a footer
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:

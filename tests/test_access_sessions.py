@@ -110,6 +110,9 @@ def test_not_principal_excludes_a_session_only_with_its_role_and_account() -> No
     only_session = grant({"AWS": S1}, "Deny")
     only_session["NotPrincipal"] = only_session.pop("Principal")
     assert decide(session("s1"), ALLOW_ALL, only_session) is Decision.UNKNOWN
+    without_role = grant({"AWS": [S1, f"arn:aws:iam::{PARTNER}:root"]}, "Deny")
+    without_role["NotPrincipal"] = without_role.pop("Principal")
+    assert decide(session("s1"), ALLOW_ALL, without_role) is Decision.UNKNOWN
     assert decide(session("s9", f"arn:aws:iam::{PARTNER}:role/X"), ALLOW_ALL, full) is (
         Decision.DENY
     )

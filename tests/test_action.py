@@ -207,6 +207,7 @@ def test_the_pull_request_loop_plan_then_apply_the_reviewed_checksum(run_step: S
     shown = result.stdout.split(stop.group(0))[1].split(f"::{stop.group(1)}::")[0]
     assert "### Reconciler plan" in shown
     reviewed = out["checksum"]
+    plan_files = {out["output"], out["json"], out["log"]}
 
     stopped = run_step("apply", "--sandbox --checksum " + "0" * 64)
     assert stopped.returncode == 1
@@ -225,6 +226,9 @@ def test_the_pull_request_loop_plan_then_apply_the_reviewed_checksum(run_step: S
     assert report["converged"] is True
     assert len(report["applied"]) == len(report["plan"]["changes"]) > 0
     assert out["checksum"] == report["plan"]["checksum"] == reviewed
+    # each run keeps its own files: the plan's are still there, unchanged
+    assert not plan_files & {out["output"], out["json"], out["log"]}
+    assert json.loads(Path(next(p for p in plan_files if p.endswith(".json"))).read_text()) == saved
     assert "Converged: a fresh plan finds no changes." in run_step.summary
 
 
@@ -291,3 +295,24 @@ def test_report_writes_the_access_review_as_markdown(run_step: Step) -> None:
     assert review.startswith("### Access review\n")
     assert "| alice |" in review
     assert run_step.summary == review
+
+
+def test_the_plan_workflows_base_config_arguments_label_every_change(run_step: Step) -> None:
+    """The plan workflow passes the base branch's file; the sandbox starts empty, so the base
+    file (the same as the head) would make every change: all drift. No base file: all edit."""
+    base = run_step.folder / ".reconciler-base"
+    base.mkdir()
+    shutil.copy(run_step.folder / "collaborators.yaml", base / "collaborators.yaml")
+    args = "--sandbox --base-config .reconciler-base/collaborators.yaml"
+    assert run_step("plan", args).returncode == 0
+    origins = {
+        c["origin"] for c in json.loads(Path(run_step.outputs["json"]).read_text())["changes"]
+    }
+    assert origins == {"drift"}
+    assert "#### Changed outside the tool: will be reverted (drift)" in run_step.summary
+    (base / "collaborators.yaml").unlink()
+    assert run_step("plan", args).returncode == 0
+    origins = {
+        c["origin"] for c in json.loads(Path(run_step.outputs["json"]).read_text())["changes"]
+    }
+    assert origins == {"edit"}

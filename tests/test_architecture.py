@@ -1,6 +1,7 @@
 """The SDK stays at the edge: boto3/botocore/moto only under reconciler/aws/."""
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
@@ -62,3 +63,30 @@ def test_planner_does_not_import_the_review_stage() -> None:
         for path in planner_modules
     }
     assert offenders == {path.name: [] for path in planner_modules}
+
+
+def test_every_command_module_is_known_to_the_lazy_group() -> None:
+    """Commands are imported when they run (reconciler.cli.app.COMMAND_MODULES): a module that
+    defines a command but is missing there would make the command silently not exist."""
+    from reconciler.cli.app import COMMAND_MODULES
+
+    defining = {
+        path.stem
+        for path in (PACKAGE / "cli").glob("*.py")
+        if re.search(r"^@cli\.(command|group)\(", path.read_text(), re.MULTILINE)
+    }
+    assert defining == set(COMMAND_MODULES.values())
+
+
+def test_validate_and_matrix_start_without_the_sdk() -> None:
+    """Pre-commit hooks and fan-out jobs run these: they must not pay for boto3 or deepdiff."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from reconciler.cli import cli; "
+        "cli.get_command(None, 'validate'); cli.get_command(None, 'matrix'); "
+        "print(sorted(m for m in ('boto3', 'botocore', 'deepdiff', 'moto') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

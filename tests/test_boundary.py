@@ -40,6 +40,7 @@ from reconciler.aws.writer import AwsWriter
 from reconciler.boundary import boundary_policy, probe_collaborators
 from reconciler.executor import apply_plan
 from reconciler.iam_policy import NO_BOUNDARY_NOTE, tool_policy
+from reconciler.importer import Discovery, FoundUser, import_config
 from reconciler.model import AccessLevel, Config, ResourceType, Status
 from reconciler.plan import Action
 from reconciler.planner import NO_BOUNDARY_WARNING
@@ -631,3 +632,91 @@ def test_the_sandbox_has_the_boundary_administrators_would_have_created() -> Non
             ]
             == arn
         )
+
+
+def test_the_boundary_statements_leave_room_for_exact_access_point_arns() -> None:
+    """docs/ci-setup.md: exact access point ARNs fit up to about 27 collaborators with a boundary
+    (about 45 without); beyond, access point writes fall back to accesspoint/* and say so."""
+    head = BASE_YAML.split("collaborators:\n")[0] + f"iam_permissions_boundary: {BOUNDARY}\n"
+    head += "collaborators:\n"
+
+    def notes(count: int) -> tuple[str, ...]:
+        entries = "".join(
+            f"  - id: site-{i:04d}\n    iam_user: Site{i:04d}\n" for i in range(count)
+        )
+        return tool_policy(config_from(head + entries), read_only=False).notes
+
+    assert notes(20) == ()  # exact ARNs for a typical study, boundary statements included
+    assert any("do not fit in one managed policy" in n for n in notes(60))
+
+
+# --- reconcile import ---------------------------------------------------------------------------
+
+
+def discovered(config: Config, cloud: FakeCloud) -> Discovery:
+    live = cloud.read(config)
+    users = {
+        u.name: FoundUser(u.name, u.path, permissions_boundary=u.permissions_boundary)
+        for u in live.users.values()
+    }
+    aps = list(live.access_points.values())
+    return Discovery(ACCOUNT, config.region, config.bucket.name, live.bucket.encryption, aps, users)
+
+
+def test_import_keeps_a_boundary_every_user_shares(bounded: Config) -> None:
+    cloud = FakeCloud()
+    assert apply_plan(plan(bounded, cloud.read(bounded)), cloud).ok
+    imported = import_config(discovered(bounded, cloud))
+    assert f"iam_permissions_boundary: {BOUNDARY}\n" in imported.text
+    again = config_from(imported.text)
+    assert again.iam_permissions_boundary == BOUNDARY
+    assert plan(again, cloud.read(again)).is_empty
+
+
+def test_import_of_users_with_different_boundaries_says_so(bounded: Config) -> None:
+    cloud = FakeCloud()
+    assert apply_plan(plan(bounded, cloud.read(bounded)), cloud).ok
+    cloud.users["Bob"]["boundary"] = f"arn:aws:iam::{ACCOUNT}:policy/Other"
+    imported = import_config(discovered(bounded, cloud))
+    assert config_from(imported.text).iam_permissions_boundary is None
+    assert any("different permissions boundaries" in w for w in imported.warnings)
+
+
+def test_negated_elements_naming_a_collaborator_widen_to_everything(
+    bounded: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NotResource excluding another collaborator's access point allows everything else: the
+    boundary cannot exclude "every other access point" without naming them, so it allows all
+    (a boundary may allow more than the identity policies, never less)."""
+    original = policies.identity_policy
+
+    def with_not_resource(config: Config, collaborator: Any) -> dict[str, Any]:
+        document = original(config, collaborator)
+        extra = {
+            "Sid": "ReconcilerNotOthers",
+            "Effect": "Allow",
+            "Action": "s3:GetAccessPointPolicyStatus",
+            "NotResource": config.access_point_arn(collaborator.access_point),
+        }
+        return {**document, "Statement": [*document["Statement"], extra]}
+
+    monkeypatch.setattr(policies, "identity_policy", with_not_resource)
+    (widened,) = [
+        s
+        for s in boundary_policy(bounded)["Statement"]
+        if "s3:GetAccessPointPolicyStatus" in _as_list(s.get("Action"))
+    ]
+    assert widened["Resource"] == "*" and "NotResource" not in widened
+
+
+def test_new_collaborator_options_are_probed_too() -> None:
+    """Fields other engineers add to Collaborator are covered without editing boundary.py:
+    flags both ways, free-text lists empty and not, anything else at its default."""
+    from reconciler.boundary import _choices
+
+    assert _choices("console", bool, False) == [False, True]
+    assert _choices("extra_prefixes", tuple[str, ...], ()) == [(), ("\u2400probe-extra_prefixes",)]
+    assert _choices("note", str | None, None) == ["\u2400probe-note", None]
+    assert _choices("max_keys", int, 2) == [2]
+    with pytest.raises(TypeError):
+        _choices("max_keys", int)

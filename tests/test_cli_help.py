@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler import __version__
-from reconciler.cli import cli
+from reconciler.cli import all_commands, cli
 
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(all_commands())
 
 
 def test_the_command_list_is_what_the_docs_describe() -> None:

@@ -40,3 +40,10 @@ def test_readme_links_every_topic() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in ("yaml-reference", "ci-setup", "troubleshooting", *(Path(p).stem for p in PENDING)):
         assert f"(docs/{name}.md)" in readme, name
+
+
+def test_readme_command_table_lists_every_command() -> None:
+    from reconciler.cli import all_commands
+
+    table = re.findall(r"^\| `reconcile ([a-z-]+)", (ROOT / "README.md").read_text(), re.M)
+    assert sorted(set(table)) == sorted(all_commands())

@@ -28,9 +28,8 @@ def make_key(server: MotoServer) -> str:
 
 
 def write_config(tmp_path: Path, key_id: str) -> Path:
-    extra = f"  encryption: aws:kms\n  kms_key_id: {key_id}\n  manage_key_policy: true\n"
     path = tmp_path / "collaborators.yaml"
-    path.write_text(BASE_YAML.replace(f"  name: {BUCKET}\n", f"  name: {BUCKET}\n{extra}"))
+    path.write_text(write_yaml(key_id, manage=True))
     return path
 
 
@@ -107,3 +106,35 @@ def test_an_alias_that_does_not_resolve_is_refused(moto_server: MotoServer, tmp_
     result = run_reconcile("plan", "-c", c, server=moto_server)
     assert result.returncode != 0
     assert "bucket.kms_key_id alias/nothing-here: no such KMS key" in result.stdout + result.stderr
+
+
+def test_the_writer_keeps_the_lockout_safety_check_and_the_reader_resolves_aliases() -> None:
+    """In-process moto: PutKeyPolicy is sent with BypassPolicyLockoutSafetyCheck false (AWS KMS
+    API Reference, PutKeyPolicy), and DescribeKey resolves an alias to the key ARN."""
+    from moto import mock_aws
+
+    from reconciler.aws.keys import read_key
+    from reconciler.aws.session import Clients, Connection
+    from reconciler.aws.writer import AwsWriter
+    from tests.conftest import config_from
+
+    with mock_aws():
+        clients = Clients(Connection(region="us-east-1"))
+        arn = str(clients.kms.create_key()["KeyMetadata"]["Arn"])
+        clients.kms.create_alias(AliasName="alias/clinical-data", TargetKeyId=arn)
+        sent: list[dict[str, object]] = []
+        clients.kms.meta.events.register(
+            "provide-client-params.kms.PutKeyPolicy", lambda params, **_: sent.append(params)
+        )
+        config = config_from(write_yaml("alias/clinical-data"))
+        key = read_key(clients, config)
+        assert key is not None and key.arn == arn and key.policy is not None
+        AwsWriter(clients, ACCOUNT).put_key_policy(arn, dict(key.policy))
+        assert sent and sent[0]["BypassPolicyLockoutSafetyCheck"] is False
+
+
+def write_yaml(key_id: str, *, manage: bool = False) -> str:
+    extra = f"  encryption: aws:kms\n  kms_key_id: {key_id}\n"
+    if manage:
+        extra += "  manage_key_policy: true\n"
+    return BASE_YAML.replace(f"  name: {BUCKET}\n", f"  name: {BUCKET}\n{extra}")

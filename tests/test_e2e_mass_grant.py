@@ -54,6 +54,8 @@ def test_mass_grant_is_refused_with_exit_3_unless_allowed(
     markdown = run_reconcile("plan", "-c", str(config), "--format", "markdown", server=moto_server)
     assert (markdown.returncode, markdown.stderr) == (3, REFUSAL)
     assert markdown.stdout.startswith("###")
+    # the pull-request comment says why the plan is refused, not only the job's log
+    assert markdown.stdout.endswith(f"#### Refused (exit 3)\n\n```text\n{REFUSAL[7:]}```\n")
     refused = run_reconcile("apply", "-c", str(config), "--auto-approve", server=moto_server)
     assert (refused.returncode, refused.stderr) == (3, REFUSAL)
     assert "s3:DeleteObject" not in alice_actions(moto_server)

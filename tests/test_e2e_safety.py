@@ -4,6 +4,7 @@ SIGKILL and SIGTERM mid-apply, guard / checksum / lock refusals."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -307,6 +308,7 @@ def test_sigkill_mid_apply_then_unlock_and_apply_converges(
         proxy.stop()
     blocked = apply_via(moto_server.url, config)
     assert blocked.returncode == 3 and "is held by" in blocked.stderr
+    assert "`reconcile unlock --force` removes it" in blocked.stderr  # a killed apply's lock
     refused = run_reconcile("unlock", "-c", str(config), server=moto_server)
     assert refused.returncode == 3 and "--force" in refused.stderr
     # past the lock's expiry, `reconcile unlock` breaks it without --force
@@ -344,6 +346,9 @@ def test_sigterm_or_sigint_finishes_the_call_releases_the_lock_and_reports(
         proxy.stop()
     assert proc.returncode == 128 + signum, out + err
     assert "Interrupted:" in err and "Traceback" not in err + out
+    # the changes not started are counted in that summary, not listed one line each
+    assert "skipped:" not in out + err
+    assert re.search(r"Interrupted: \d+ change\(s\) applied, [1-9]\d* not started", err), err
     with pytest.raises(moto_server.client("s3").exceptions.NoSuchKey):
         moto_server.client("s3").get_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock")
     assert apply_via(moto_server.url, config).returncode == 0

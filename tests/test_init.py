@@ -104,6 +104,8 @@ def test_readme_and_codeowners(repo: Path) -> None:
     docs = f"https://github.com/my-org/s3-collaborator-reconciler/blob/{COMMIT}/docs"
     assert f"]({docs}/ci-setup.md)" in readme and f"]({docs}/yaml-reference.md)" in readme
     assert "@@" not in readme
+    install = f"s3-collaborator-reconciler[sandbox] @ git+https://github.com/my-org/s3-collaborator-reconciler@{COMMIT}"
+    assert f"`pip install '{install}'`" in readme
     owners = (repo / ".github" / "CODEOWNERS").read_text()
     assert "# /collaborators.yaml   @my-org/data-custodians" in owners
     assert "# /.github/" in owners
@@ -248,3 +250,9 @@ def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
         f"error: {tmp_path / 'file' / 'sub'}/collaborators.yaml: cannot write: "
     )
     assert "Traceback" not in output and "unexpected" not in output
+
+
+def test_the_gitignore_keeps_the_sandbox_state_out_of_git(repo: Path) -> None:
+    from reconciler.aws.sandbox import DIR_NAME
+
+    assert f"\n{DIR_NAME}/\n" in (repo / ".gitignore").read_text()

@@ -463,3 +463,21 @@ def test_gather_without_results_names_the_folder(tmp_path: Path) -> None:
     result = reconcile("gather", "plans", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: Invalid value for FOLDER: no */share.json in plans")
+
+
+def test_matrix_reads_keys_that_come_after_the_collaborators_too(tmp_path: Path) -> None:
+    text = share("late-share", account="210987654321")
+    head, rest = text.split("collaborators:\n")
+    late = (
+        "version: 1\ncollaborators:\n"
+        + rest
+        + "\n".join(line for line in head.splitlines() if not line.startswith("version"))
+        + "\n"
+    )
+    write(tmp_path, {"late.yaml": late})
+    (entry,) = entries([tmp_path / "late.yaml"])
+    assert (entry["account_id"], entry["region"], entry["bucket"]) == (
+        "210987654321",
+        "us-east-1",
+        "late-share",
+    )

@@ -68,6 +68,25 @@ def test_new_folders_and_new_principals_count(cloud: FakeCloud) -> None:
         guard(config_from(moved), cloud)
 
 
+def test_a_widening_the_evaluator_cannot_decide_counts(cloud: FakeCloud) -> None:
+    """deny -> unknown may be an allow: a foreign Deny with a condition the evaluator cannot
+    decide (the caller's IP) leaves everyone's new `delete` unknown, and that still counts."""
+    policy = cloud.buckets["clinical-share-123456789012"]["policy"]
+    policy["Statement"].append(
+        {
+            "Sid": "OfficeOnlyDeletes",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:DeleteObject",
+            "Resource": "arn:aws:s3:::clinical-share-123456789012/*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+        }
+    )
+    p = plan(config_from(EVERYONE_DELETES), cloud.read(config_from(EVERYONE_DELETES)))
+    assert {(c.before, c.after) for c in p.access_changes} == {("deny", "unknown")}
+    assert widened_collaborators(p) == {"alice", "partner-site", "site1", "site2"}
+
+
 def test_new_collaborators_do_not_count(cloud: FakeCloud) -> None:
     grown = FIVE + "".join(f"  - id: new{i}\n    iam_user: New{i}\n" for i in range(6))
     p = plan(config_from(grown), cloud.read(config_from(grown)))

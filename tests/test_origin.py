@@ -136,8 +136,15 @@ def test_origin_label_matches_changes_by_action_type_id_and_content() -> None:
     assert {c.origin for c in origin.label(plan, Plan()).changes} == {Origin.EDIT}
 
 
-def test_a_base_file_missing_on_the_base_branch_makes_every_change_an_edit(tmp_path: Path) -> None:
-    labels = base_labels(str(tmp_path / "collaborators.yaml"))
+def test_a_base_file_missing_on_the_base_branch_makes_every_change_an_edit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "collaborators.yaml"
+    labels = base_labels(str(missing))
+    assert capsys.readouterr().err == (  # one line: a mistyped path does not hide drift silently
+        f"note: --base-config {missing} does not exist: taken as a file new on the base branch, "
+        "every change is labelled edit (check the path if the file is not new)\n"
+    )
     head, base = head_and_base()
     live = broadened_cloud(base).read(head)
     plan = labels.label(reviewed_plan(head, live), head, live, TODAY)

@@ -137,6 +137,17 @@ def test_user_of_another_bucket_names_that_bucket_and_the_fix(config: Config) ->
     assert not [c for c in p.changes if c.id.startswith("Alice")]
 
 
+def test_user_tagged_for_this_bucket_outside_iam_path_is_never_deleted(cloud: FakeCloud) -> None:
+    """Another file's iam_path (or a user moved by hand) is not this file's to delete."""
+    cloud.users["Bob"]["path"] = "/elsewhere/"
+    p = plan(WITHOUT_BOB, cloud.read(WITHOUT_BOB))
+    assert not [c for c in p.changes if c.type.value.startswith("iam_user")]
+    assert (
+        "IAM user Bob is tagged as managed for this bucket but lives under path /elsewhere/, "
+        "outside iam_path /collaborators/: left alone"
+    ) in p.warnings
+
+
 def test_removing_a_user_that_is_in_a_group_is_a_plan_error(cloud: FakeCloud) -> None:
     cloud.users["Bob"]["groups"] = ["quarantine"]
     p = plan(WITHOUT_BOB, cloud.read(WITHOUT_BOB))

@@ -191,3 +191,15 @@ def test_only_statements_no_sandbox_request_can_match_are_left_out(
 
     statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": condition}
     assert cannot_match(statement) is skipped
+
+
+def test_a_state_from_another_moto_version_says_how_to_empty_it(repo: Path) -> None:
+    assert run(repo, "plan", "--sandbox").returncode == 0
+    state = repo / DIR_NAME / STATE_FILE
+    document = pickle.loads(state.read_bytes())
+    document["moto"] = "0.0.1"
+    state.write_bytes(pickle.dumps(document))
+    result = run(repo, "plan", "--sandbox")
+    assert result.returncode == 1
+    assert "written with moto 0.0.1" in result.stderr
+    assert result.stderr.endswith("empty it with `reconcile sandbox reset`\n")

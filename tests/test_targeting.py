@@ -14,7 +14,7 @@ from reconciler.errors import RefusedError
 from reconciler.executor import apply_plan
 from reconciler.model import ResourceType
 from reconciler.render.json_plan import render_json
-from reconciler.render.markdown import render_markdown
+from reconciler.render.markdown import render_apply_markdown, render_markdown
 from reconciler.render.text import render_text
 from reconciler.safety import check_mass_change
 from reconciler.targeting import UnknownTargetError
@@ -52,6 +52,10 @@ def test_applying_a_targeted_plan_leaves_everything_else_as_it_is() -> None:
     )
     again = reviewed_plan(head, cloud.read(head), only=["carol"])
     assert again.is_empty and again.not_planned == 1  # alice's drift is still there
+    # so the empty targeted plan never claims that live state matches the file
+    applied = render_apply_markdown(again, None, converged=True)
+    for rendered in (render_text(again), render_markdown(again), applied):
+        assert "No changes for carol." in rendered and "Live state matches" not in rendered
 
 
 def test_a_new_bucket_comes_with_the_first_targeted_collaborator() -> None:

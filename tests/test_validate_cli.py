@@ -73,8 +73,10 @@ def test_github_actions_annotations_point_at_each_problem(
         main(["validate", "several-mistakes.yaml"])
     assert exit_info.value.code == 1
     out, err = capsys.readouterr()
-    assert err == (INVALID / "several-mistakes.expected").read_text()
-    annotations = out.splitlines()
+    assert out == ""  # annotations go to stderr, with the error
+    expected = (INVALID / "several-mistakes.expected").read_text()
+    assert err.startswith(expected)
+    annotations = err[len(expected) :].splitlines()
     assert len(annotations) == 7
     assert annotations[3] == (
         "::error file=several-mistakes.yaml,line=11,col=5::collaborators[0].prefix: "
@@ -90,9 +92,14 @@ def test_plan_also_annotates_under_github_actions(
     monkeypatch.chdir(INVALID)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     with pytest.raises(SystemExit):
-        main(["plan", "-c", "id-uppercase.yaml"])
-    out, _ = capsys.readouterr()
-    assert out.startswith("::error file=id-uppercase.yaml,line=9,col=5::collaborators[0].id: ")
+        main(["plan", "-c", "id-uppercase.yaml", "--format", "markdown"])
+    out, err = capsys.readouterr()
+    assert out == ""  # stdout is the pull-request comment: no annotation lines in it
+    annotations = [line for line in err.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == 1  # once
+    assert annotations[0].startswith(
+        "::error file=id-uppercase.yaml,line=9,col=5::collaborators[0].id: "
+    )
 
 
 def test_no_annotations_outside_github_actions(

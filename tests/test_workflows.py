@@ -147,145 +147,458 @@ def test_ci_exercises_the_action_against_the_sandbox() -> None:
     assert check["env"]["PLAN_CHECKSUM"] == "${{ steps.plan.outputs.checksum }}"
 
 
+# --- the fan-out: one job per share (docs/many-shares.md, "Fan-out") -------------------------
+
+EMPTY_GUARD = "fromJSON(needs.shares.outputs.matrix).include[0] != null"
+MATRIX = "${{ fromJSON(needs.shares.outputs.matrix) }}"
+
+
+def run_step(workflow: str, job: str, step_id: str) -> dict[str, Any]:
+    step = next(s for s in load(workflow)["jobs"][job]["steps"] if s.get("id") == step_id)
+    return step
+
+
+def check_shares_job(job: dict[str, Any]) -> None:
+    """The first job: checks out the history, lists the share files, prints the matrix."""
+    assert job["permissions"] == {"contents": "read"}
+    assert set(job["outputs"]) >= {"matrix"}
+    assert job["outputs"]["matrix"] == "${{ steps.matrix.outputs.matrix }}"
+    assert job["steps"][0]["with"]["fetch-depth"] == 0
+    assert job["steps"][0]["with"]["persist-credentials"] is False
+    install = next(s for s in job["steps"] if s.get("id") == "install")
+    assert install["uses"] == SELF and install["with"]["fail-on-error"] == "false"
+    matrix = next(s for s in job["steps"] if s.get("id") == "matrix")
+    assert matrix["env"]["RECONCILE"] == "${{ steps.install.outputs.reconcile }}"
+    assert '"$RECONCILE" matrix "${files[@]}"' in matrix["run"]
+
+
+def check_matrix_job(job: dict[str, Any], role: str) -> None:
+    """A matrix job per share: never empty, no share stops the others, its account's role."""
+    assert job["needs"] == "shares"
+    assert job["if"] == EMPTY_GUARD
+    assert job["strategy"] == {"fail-fast": False, "matrix": MATRIX}
+    oidc = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert oidc["with"]["role-to-assume"] == (
+        f"arn:aws:iam::${{{{ matrix.account_id }}}}:role/"
+        f"${{{{ vars.RECONCILER_{role.upper()}_ROLE_NAME || 'reconciler-{role}' }}}}"
+    )
+    assert oidc["with"]["aws-region"] == "${{ matrix.region }}"
+    for step in action_steps(job).values():
+        assert step["with"]["config"] == "${{ matrix.config }}"
+        assert step["with"]["fail-on-error"] == "false"
+
+
+def check_gathering_job(job: dict[str, Any], needs: list[str]) -> None:
+    assert job["needs"] == needs
+    assert job["if"] == (
+        "${{ !cancelled() && needs.shares.result == 'success' && " + EMPTY_GUARD + " }}"
+    )
+
+
 def test_plan_workflow() -> None:
     workflow = load("plan.yml")
-    assert workflow["on"] == {"pull_request": {"paths": ["collaborators.yaml"]}}
-    job = workflow["jobs"]["plan"]
-    assert job["permissions"] == {
-        "contents": "read",
-        "id-token": "write",
-        "pull-requests": "write",
-    }
-    used = action_steps(job)
+    assert workflow["on"] == {"pull_request": {"paths": ["collaborators.yaml", "shares/**"]}}
+    assert list(workflow["jobs"]) == ["shares", "plan", "comment"]
+    shares, plan, comment = workflow["jobs"].values()
+    check_shares_job(shares)
+    # on a pull request, only the shares it changed (every share when a shared file changed)
+    matrix = run_step("plan.yml", "shares", "matrix")
+    assert matrix["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    assert '--changed-since "origin/$BASE_REF"' in matrix["run"]
+    check_matrix_job(plan, "plan")
+    assert plan["permissions"] == {"contents": "read", "id-token": "write"}
+    used = action_steps(plan)
     assert list(used) == ["validate", "plan"]
-    # the workflow decides about failure after posting the comment
-    assert {s["with"]["fail-on-error"] for s in used.values()} == {"false"}
-    oidc = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
-    assert oidc[0]["with"]["role-to-assume"] == "${{ vars.RECONCILER_PLAN_ROLE_ARN }}"
-    assert oidc[0]["if"] == "steps.validate.outputs.exit-code == '0'"
-    comment = next(s for s in job["steps"] if "github-script" in s.get("uses", ""))
-    assert comment["env"]["PLAN_CHECKSUM"] == "${{ steps.plan.outputs.checksum }}"
-    # the base branch's file labels each change edit or drift (issue 16)
-    base = next(s for s in job["steps"] if s.get("with", {}).get("path") == ".reconciler-base")
+    oidc = next(s for s in plan["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert oidc["if"] == "steps.validate.outputs.exit-code == '0'"
+    # the base branch's copy of THIS share's file labels each change edit or drift (issue 16)
+    base = next(s for s in plan["steps"] if s.get("with", {}).get("path") == ".reconciler-base")
     assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
-    assert used["plan"]["with"]["args"] == "--base-config .reconciler-base/collaborators.yaml"
+    assert base["with"]["sparse-checkout"] == "${{ matrix.config }}"
+    assert used["plan"]["with"]["args"] == "--base-config .reconciler-base/${{ matrix.config }}"
+    keep = run_step("plan.yml", "plan", "share")
+    assert keep["env"]["PLAN_CHECKSUM"] == "${{ steps.plan.outputs.checksum }}"
+    upload = next(s for s in plan["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["name"] == "reconciler-plan-${{ matrix.name }}"
+    assert upload["with"]["path"] == "${{ runner.temp }}/reconciler-share/"
+    # one comment for every share, and what clashes across files
+    check_gathering_job(comment, ["shares", "plan"])
+    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert action_steps(comment)["validate"]["with"]["args"] == (
+        "${{ needs.shares.outputs.paths }}"
+    )
+    download = next(s for s in comment["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["pattern"] == "reconciler-plan-*"
+    gather = run_step("plan.yml", "comment", "gather")
+    assert '"$RECONCILE" gather' in gather["run"]
 
 
 def test_apply_workflow() -> None:
     workflow = load("apply.yml")
     assert set(workflow["on"]) == {"push", "schedule", "workflow_dispatch"}
-    assert workflow["on"]["push"]["branches"] == ["main"]
-    assert workflow["concurrency"]["cancel-in-progress"] is False
-    job = workflow["jobs"]["apply"]
-    assert job["if"] == "github.ref_name == github.event.repository.default_branch"
-    assert job["permissions"] == {
+    assert workflow["on"]["push"] == {
+        "branches": ["main"],
+        "paths": ["collaborators.yaml", "shares/**"],
+    }
+    # no run-wide limit: it would keep two shares of two runs from applying in parallel
+    assert "concurrency" not in workflow
+    assert list(workflow["jobs"]) == ["shares", "apply", "report"]
+    shares, apply_job, report_job = workflow["jobs"].values()
+    assert shares["if"] == "github.ref_name == github.event.repository.default_branch"
+    check_shares_job(shares)
+    matrix = run_step("apply.yml", "shares", "matrix")
+    assert matrix["env"]["BEFORE"] == "${{ github.event.before }}"
+    assert '--changed-since "$BEFORE"' in matrix["run"]
+    check_matrix_job(apply_job, "apply")
+    # one share never twice at once, a running apply never cancelled
+    assert apply_job["concurrency"] == {
+        "group": "reconciler-apply-${{ matrix.name }}",
+        "cancel-in-progress": False,
+    }
+    assert apply_job["permissions"] == {
         "contents": "read",
         "id-token": "write",
-        "pull-requests": "write",
-        "issues": "write",
+        "pull-requests": "read",
     }
-    apply = action_steps(job)["apply"]
+    apply = action_steps(apply_job)["apply"]
     assert apply["if"] == ("github.event_name != 'push' || steps.reviewed.outputs.checksum != ''")
     assert "--checksum {0}', steps.reviewed.outputs.checksum" in apply["with"]["args"]
-    oidc = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
-    assert oidc[0]["with"]["role-to-assume"] == "${{ vars.RECONCILER_APPLY_ROLE_ARN }}"
-    assert oidc[0]["if"] == apply["if"]
+    oidc = next(s for s in apply_job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert oidc["if"] == apply["if"]
+    assert run_step("apply.yml", "apply", "reviewed")["env"] == {
+        "SHARE_CONFIG": "${{ matrix.config }}"
+    }
+    check_gathering_job(report_job, ["shares", "apply"])
+    assert report_job["permissions"] == {"pull-requests": "write", "issues": "write"}
+    assert shares["outputs"]["every"] == "${{ steps.matrix.outputs.every }}"
+    assert run_step("apply.yml", "report", "report")["env"] == {
+        "MATRIX": "${{ needs.shares.outputs.matrix }}",
+        "EVERY_SHARE": "${{ needs.shares.outputs.every }}",
+    }
+
+
+# --- the shell steps of the first job, run with bash against a git repository ---------------
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+def bash(step: dict[str, Any], cwd: Path, **env: str) -> dict[str, str]:
+    """Run a `run:` step with bash -e (as GitHub does) and return what it wrote to GITHUB_OUTPUT."""
+    out = cwd / ".github-output"
+    out.write_text("")
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(out), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(line.split("=", 1) for line in out.read_text().splitlines())
+
+
+SHARE = """\
+version: 1
+account_id: "{account}"
+region: eu-west-2
+bucket:
+  name: {bucket}
+collaborators:
+  - id: partner
+    principal: arn:aws:iam::111122223333:role/Uploader
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "paths"),
+    [
+        (["collaborators.yaml"], "collaborators.yaml"),
+        (["collaborators.yaml", "shares/a.yaml"], "collaborators.yaml shares"),
+        (["shares/a.yaml"], "shares"),
+    ],
+)
+@pytest.mark.parametrize("workflow", ["plan.yml", "apply.yml"])
+def test_the_share_files_are_collaborators_yaml_and_the_shares_folder(
+    tmp_path: Path, workflow: str, files: list[str], paths: str
+) -> None:
+    for name in files:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert bash(run_step(workflow, "shares", "paths"), tmp_path) == {"paths": paths}
+
+
+@pytest.fixture
+def config_repo(tmp_path: Path) -> Path:
+    """A config repository with a single collaborators.yaml and two files under shares/, on a
+    branch `change` off `main`, with `origin/main` as a pull request's checkout has it."""
+    (tmp_path / "shares").mkdir()
+    (tmp_path / "collaborators.yaml").write_text(SHARE.format(account="1" * 12, bucket="one"))
+    (tmp_path / "shares" / "a.yaml").write_text(SHARE.format(account="2" * 12, bucket="a"))
+    (tmp_path / "shares" / "b.yaml").write_text(SHARE.format(account="3" * 12, bucket="b"))
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "init")
+    git(tmp_path, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(tmp_path, "checkout", "-qb", "change")
+    return tmp_path
+
+
+def matrix_outputs(workflow: str, repo: Path, **env: str) -> dict[str, str]:
+    env = {"RECONCILE": str(BIN / "reconcile"), "PATHS": "collaborators.yaml shares", **env}
+    return bash(run_step(workflow, "shares", "matrix"), repo, **env)
+
+
+def matrix_of(workflow: str, repo: Path, **env: str) -> list[dict[str, str]]:
+    matrix: dict[str, list[dict[str, str]]] = json.loads(
+        matrix_outputs(workflow, repo, **env)["matrix"]
+    )
+    return matrix["include"]
+
+
+def test_a_pull_request_plans_only_the_shares_it_changed(config_repo: Path) -> None:
+    (config_repo / "shares" / "b.yaml").write_text(SHARE.format(account="3" * 12, bucket="b2"))
+    git(config_repo, "commit", "-qam", "edit b")
+    assert matrix_of("plan.yml", config_repo, BASE_REF="main") == [
+        {
+            "name": "b",
+            "config": "shares/b.yaml",
+            "account_id": "333333333333",
+            "region": "eu-west-2",
+            "bucket": "b2",
+        }
+    ]
+
+
+def test_a_pull_request_that_changes_nothing_gives_the_empty_matrix(config_repo: Path) -> None:
+    (config_repo / "README.md").write_text("# notes\n")
+    git(config_repo, "add", "-A")
+    git(config_repo, "commit", "-qm", "docs")
+    assert matrix_of("plan.yml", config_repo, BASE_REF="main") == []
+
+
+def test_a_merge_applies_the_shares_it_changed_and_nightly_every_share(config_repo: Path) -> None:
+    before = git(config_repo, "rev-parse", "HEAD")
+    (config_repo / "collaborators.yaml").write_text(SHARE.format(account="1" * 12, bucket="b1"))
+    git(config_repo, "commit", "-qam", "edit")
+    merge = matrix_outputs("apply.yml", config_repo, EVENT="push", BEFORE=before)
+    assert [e["config"] for e in json.loads(merge["matrix"])["include"]] == ["collaborators.yaml"]
+    assert merge["every"] == "false"
+    every = ["collaborators.yaml", "shares/a.yaml", "shares/b.yaml"]
+    for event, previous in [("schedule", ""), ("workflow_dispatch", ""), ("push", "0" * 40)]:
+        outputs = matrix_outputs("apply.yml", config_repo, EVENT=event, BEFORE=previous)
+        entries = json.loads(outputs["matrix"])["include"]
+        assert [e["config"] for e in entries] == every, event
+        assert outputs["every"] == "true"
 
 
 # --- the github-script steps, run for real with node and a fake GitHub API --------------------
 
 CHECKSUM = "c" * 64
+OTHER = "d" * 64
 HEAD = "abcdef1234567890" + "0" * 24
 MARKER = "<!-- reconciler-plan -->"
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
 
 
-def script(workflow: str, step_id: str | None = None) -> tuple[str, dict[str, str]]:
-    found = [
-        s
-        for s in steps(load(workflow))
-        if "github-script" in s.get("uses", "") and (step_id is None or s.get("id") == step_id)
-    ]
-    return found[0]["with"]["script"], found[0].get("env", {})
+def script(workflow: str, step_id: str) -> str:
+    found = [s for s in steps(load(workflow)) if s.get("id") == step_id]
+    assert "github-script" in found[0]["uses"]
+    code: str = found[0]["with"]["script"]
+    return code
 
 
-def post_plan(tmp_path: Path, comments: list[dict[str, Any]], **files: str) -> list[Any]:
-    """Run the plan comment script after a plan that wrote `files` (plan, log, validate...)."""
-    code, _ = script("plan.yml")
-    env = {"VALIDATE_EXIT": files.pop("validate_exit", "0"), "PLAN_EXIT": files.pop("exit", "2")}
-    env["PLAN_CHECKSUM"] = files.pop("checksum", CHECKSUM)
+def keep_share(
+    tmp_path: Path, config: str = "shares/a.yaml", **files: str
+) -> tuple[dict[str, Any], str]:
+    """Run the plan job's step that keeps one share's plan: its share.json and plan.md."""
+    env = {
+        "RUNNER_TEMP": str(tmp_path),
+        "SHARE_NAME": Path(config).stem,
+        "SHARE_CONFIG": config,
+        "SHARE_BUCKET": f"{Path(config).stem}-bucket",
+        "VALIDATE_EXIT": files.pop("validate_exit", "0"),
+        "PLAN_EXIT": files.pop("exit", "2"),
+        "PLAN_CHECKSUM": files.pop("checksum", CHECKSUM),
+    }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
         env[f"{name.split('.')[0].upper()}_{name.split('.')[1].upper()}"] = str(tmp_path / name)
+    run_script(tmp_path, script("plan.yml", "share"), context={}, env=env)
+    folder = tmp_path / "reconciler-share"
+    return json.loads((folder / "share.json").read_text()), (folder / "plan.md").read_text()
+
+
+def test_a_share_keeps_its_plan_and_checksum_for_gather(tmp_path: Path) -> None:
+    kept, plan = keep_share(tmp_path, **{"plan.output": "### Reconciler plan\n\n**1 to create**\n"})
+    assert kept == {
+        "name": "a",
+        "config": "shares/a.yaml",
+        "bucket": "a-bucket",
+        "exit_code": 2,
+        "checksum": CHECKSUM,
+    }
+    assert plan == "### Reconciler plan\n\n**1 to create**\n"
+
+
+def test_a_failed_plan_keeps_its_error_as_code_and_no_checksum(tmp_path: Path) -> None:
+    files = {"plan.output": "", "plan.log": "error: no AWS credentials found\n```\n<b>\n::error::x"}
+    kept, plan = keep_share(tmp_path, exit="1", **files)
+    assert (kept["exit_code"], kept["checksum"]) == (1, None)
+    assert "**No plan: the command failed.**" in plan
+    assert "\n    error: no AWS credentials found\n    ```\n    <b>\n" in plan
+    assert "::error" not in plan
+
+
+def test_a_refused_plan_is_kept_but_carries_no_checksum(tmp_path: Path) -> None:
+    kept, plan = keep_share(
+        tmp_path, exit="3", **{"plan.output": "### Reconciler plan\n\nrefused\n"}
+    )
+    assert (kept["exit_code"], kept["checksum"]) == (3, None)
+    assert "refused" in plan
+
+
+@pytest.mark.parametrize(
+    ("validate_exit", "exit", "why"),
+    [
+        ("1", "", "**No plan: the share file is not valid.**"),
+        ("", "", "**No plan: the reconciler could not be installed or run"),
+        ("0", "", "**No plan: the plan role of the share's account could not be assumed"),
+    ],
+    ids=["invalid", "no-install", "no-role"],
+)
+def test_a_share_that_never_planned_says_why(
+    tmp_path: Path, validate_exit: str, exit: str, why: str
+) -> None:
+    files = {"validate.output": "", "validate.log": "shares/a.yaml:9:5: collaborators[0].id: bad\n"}
+    kept, plan = keep_share(tmp_path, validate_exit=validate_exit, exit=exit, **files)
+    assert (kept["exit_code"], kept["checksum"]) == (None, None)
+    assert why in plan
+    if validate_exit == "1":
+        assert "\n    shares/a.yaml:9:5: collaborators[0].id:" in plan
+
+
+def plans_downloaded(tmp_path: Path, shares: dict[str, dict[str, str]]) -> Path:
+    """Each share's kept plan, in the folder the comment job downloads the artifacts to, as
+    download-artifact lays them out (one folder per artifact), and `reconcile gather` run on it
+    as the gather step runs it."""
+    plans = tmp_path / "reconciler-plans"
+    plans.mkdir()
+    for config, files in shares.items():
+        work = tmp_path / "work" / Path(config).stem
+        work.mkdir(parents=True)
+        keep_share(work, config, **files)
+        (work / "reconciler-share").rename(plans / f"reconciler-plan-{Path(config).stem}")
+    gather = run_step("plan.yml", "comment", "gather")
+    done = subprocess.run(
+        ["bash", "-e", "-c", gather["run"]],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "RECONCILE": str(BIN / "reconcile"),
+            "RUNNER_TEMP": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return plans
+
+
+TWO_SHARES = {
+    "shares/a.yaml": {"plan.output": "### Reconciler plan\n\nnothing to do in a\n", "exit": "0"},
+    "shares/b.yaml": {"plan.output": "### Reconciler plan\n\n**1 to create**\n", "checksum": OTHER},
+}
+
+
+def post_comment(
+    tmp_path: Path, comments: list[dict[str, Any]], validate_exit: str = "0"
+) -> dict[str, Any]:
+    (tmp_path / "validate.log").write_text("shares/a.yaml:3:9: bucket.name: also in b.yaml\n")
+    env = {
+        "RUNNER_TEMP": str(tmp_path),
+        "VALIDATE_EXIT": validate_exit,
+        "VALIDATE_LOG": str(tmp_path / "validate.log"),
+    }
     context = {"payload": {"pull_request": {"number": 7, "head": {"sha": HEAD}}}}
-    done = run_script(tmp_path, code, context=context, env=env, listComments=comments)
-    calls: list[Any] = done["calls"]
-    return calls
-
-
-def test_first_push_creates_the_plan_comment_with_commit_and_checksum(tmp_path: Path) -> None:
-    calls = post_plan(
-        tmp_path, [], **{"plan.output": "### Reconciler plan\n\n**Plan: 1 to create**\n"}
+    return run_script(
+        tmp_path, script("plan.yml", "comment"), context=context, env=env, listComments=comments
     )
-    assert [c[0] for c in calls] == ["listComments", "createComment"]
-    body = calls[1][1]["body"]
-    assert calls[1][1]["issue_number"] == 7
-    assert body.startswith("<!-- reconciler-plan -->\n### Reconciler plan\n\n**Plan: 1 to create**")
-    assert "Commit abcdef1" in body and "https://github.com/org/share/actions/runs/42" in body
+
+
+def test_one_comment_gathers_every_shares_plan_with_a_checksum_each(tmp_path: Path) -> None:
+    plans_downloaded(tmp_path, TWO_SHARES)
+    done = post_comment(tmp_path, [])
+    assert [c[0] for c in done["calls"]] == ["listComments", "createComment"]
+    body = done["calls"][1][1]["body"]
+    assert done["calls"][1][1]["issue_number"] == 7
+    assert body.startswith(f"{MARKER}\n### Reconciler plan: every share\n")
+    # the share with changes first, both in the one comment
+    assert body.index("**1 to create**") < body.index("nothing to do in a")
+    assert "Commit abcdef1" in body and "2 shares planned" in body
     assert body.endswith(
-        f"<!-- reconciler-plan-commit: {HEAD} -->\n<!-- reconciler-plan-checksum: {CHECKSUM} -->\n"
+        f"<!-- reconciler-plan-commit: {HEAD} -->\n"
+        f"<!-- reconciler-plan-share: shares%2Fa.yaml {CHECKSUM} -->\n"
+        f"<!-- reconciler-plan-share: shares%2Fb.yaml {OTHER} -->\n"
     )
+    assert done["summary"].startswith("### Reconciler plan: every share\n")
 
 
 def test_later_pushes_update_the_same_comment_only(tmp_path: Path) -> None:
+    plans_downloaded(tmp_path, TWO_SHARES)
     comments = [
-        {"id": 1, "user": {"login": "mallory", "type": "User"}, "body": "<!-- reconciler-plan -->"},
-        {
-            "id": 2,
-            "user": {"login": "other[bot]", "type": "Bot"},
-            "body": "<!-- reconciler-plan -->",
-        },
-        {"id": 3, "user": BOT, "body": "<!-- reconciler-plan -->\nold plan"},
+        {"id": 1, "user": {"login": "mallory", "type": "User"}, "body": MARKER},
+        {"id": 2, "user": {"login": "other[bot]", "type": "Bot"}, "body": MARKER},
+        {"id": 3, "user": BOT, "body": f"{MARKER}\nold plan"},
     ]
-    calls = post_plan(tmp_path, comments, **{"plan.output": "### Reconciler plan\n\nnew plan\n"})
-    assert [c[0] for c in calls] == ["listComments", "updateComment"]
-    assert calls[1][1]["comment_id"] == 3
-    assert "new plan" in calls[1][1]["body"]
+    done = post_comment(tmp_path, comments)
+    assert [c[0] for c in done["calls"]] == ["listComments", "updateComment"]
+    assert done["calls"][1][1]["comment_id"] == 3
+    assert "**1 to create**" in done["calls"][1][1]["body"]
 
 
-def test_a_failed_plan_posts_its_error_as_code_and_no_checksum(tmp_path: Path) -> None:
-    files = {"plan.output": "", "plan.log": "error: no AWS credentials found\n```\n<b>\n::error::x"}
-    calls = post_plan(tmp_path, [], exit="1", **files)
-    body = calls[1][1]["body"]
-    assert "**No plan: the command failed.**" in body
-    assert "\n    error: no AWS credentials found\n    ```\n    <b>\n" in body
-    assert "::error" not in body
-    assert body.endswith("<!-- reconciler-plan-checksum: none -->\n")
+def test_share_files_that_clash_withhold_every_checksum(tmp_path: Path) -> None:
+    plans_downloaded(tmp_path, TWO_SHARES)
+    body = post_comment(tmp_path, [], validate_exit="1")["calls"][1][1]["body"]
+    assert "no share can be applied until this is fixed" in body
+    assert "\n    shares/a.yaml:3:9: bucket.name: also in b.yaml" in body
+    assert "<!-- reconciler-plan-share: shares%2Fa.yaml none -->" in body
+    assert "<!-- reconciler-plan-share: shares%2Fb.yaml none -->" in body
 
 
-def test_a_refused_plan_is_shown_but_carries_no_checksum(tmp_path: Path) -> None:
-    calls = post_plan(tmp_path, [], exit="3", **{"plan.output": "### Reconciler plan\n\nrefused\n"})
-    assert calls[1][1]["body"].endswith("<!-- reconciler-plan-checksum: none -->\n")
+def test_a_failed_share_has_no_checksum_and_the_others_keep_theirs(tmp_path: Path) -> None:
+    failed = {"plan.output": "", "plan.log": "error: AccessDenied", "exit": "1"}
+    plans_downloaded(tmp_path, {**TWO_SHARES, "shares/a.yaml": failed})
+    body = post_comment(tmp_path, [])["calls"][1][1]["body"]
+    assert "<!-- reconciler-plan-share: shares%2Fa.yaml none -->" in body
+    assert f"<!-- reconciler-plan-share: shares%2Fb.yaml {OTHER} -->" in body
+    assert "failed" in body and "error: AccessDenied" in body
 
 
-def test_an_invalid_file_posts_the_problems(tmp_path: Path) -> None:
-    files = {
-        "validate.output": "",
-        "validate.log": "collaborators.yaml:9:5: collaborators[0].id: 'Alice' is not valid\n",
-    }
-    calls = post_plan(tmp_path, [], validate_exit="1", exit="", **files)
-    body = calls[1][1]["body"]
-    assert "**No plan: collaborators.yaml is not valid.**" in body
-    assert "\n    collaborators.yaml:9:5: collaborators[0].id:" in body
+# --- the apply workflow: each share's reviewed plan, its result, the gathered report --------
 
 
-# --- the apply workflow: the reviewed plan, then the report ---------------------------------
-
-
-def find_reviewed(tmp_path: Path, pulls: list[Any], comments: list[Any]) -> dict[str, str]:
-    code, _ = script("apply.yml", "reviewed")
+def find_reviewed(
+    tmp_path: Path, pulls: list[Any], comments: list[Any], config: str = "shares/b.yaml"
+) -> dict[str, str]:
     context = {"sha": "m" * 40, "eventName": "push"}
-    done = run_script(tmp_path, code, context=context, pulls=pulls, listComments=comments)
+    done = run_script(
+        tmp_path,
+        script("apply.yml", "reviewed"),
+        context=context,
+        env={"SHARE_CONFIG": config},
+        pulls=pulls,
+        listComments=comments,
+    )
     outputs: dict[str, str] = done["outputs"]
     return outputs
 
@@ -298,18 +611,29 @@ MERGED = {
 }
 
 
-def plan_comment(commit: str = HEAD, checksum: str = CHECKSUM) -> dict[str, Any]:
-    body = (
-        f"{MARKER}\n### Reconciler plan\n\n<sub>x</sub>\n"
-        f"<!-- reconciler-plan-commit: {commit} -->\n"
-        f"<!-- reconciler-plan-checksum: {checksum} -->\n"
-    )
+def plan_comment(commit: str = HEAD, **sums: str) -> dict[str, Any]:
+    sums = sums or {"shares%2Fa.yaml": CHECKSUM, "shares%2Fb.yaml": OTHER}
+    lines = "".join(f"<!-- reconciler-plan-share: {k} {v} -->\n" for k, v in sums.items())
+    head = f"{MARKER}\n### Reconciler plan\n\n<sub>x</sub>\n"
+    body = f"{head}<!-- reconciler-plan-commit: {commit} -->\n{lines}"
     return {"id": 3, "user": BOT, "body": body}
 
 
-def test_a_merge_applies_the_checksum_last_posted_for_its_last_commit(tmp_path: Path) -> None:
-    outputs = find_reviewed(tmp_path, [MERGED], [plan_comment()])
-    assert outputs == {"pull-request": "7", "checksum": CHECKSUM}
+def test_each_share_applies_the_checksum_reviewed_for_it(tmp_path: Path) -> None:
+    assert find_reviewed(tmp_path, [MERGED], [plan_comment()]) == {
+        "pull-request": "7",
+        "checksum": OTHER,
+    }
+    reviewed = find_reviewed(tmp_path, [MERGED], [plan_comment()], "shares/a.yaml")
+    assert reviewed["checksum"] == CHECKSUM
+
+
+def test_the_comment_the_plan_workflow_posts_is_what_apply_reads(tmp_path: Path) -> None:
+    plans_downloaded(tmp_path, TWO_SHARES)
+    body = post_comment(tmp_path, [])["calls"][1][1]["body"]
+    posted = [{"id": 9, "user": BOT, "body": body}]
+    for config, checksum in [("shares/a.yaml", CHECKSUM), ("shares/b.yaml", OTHER)]:
+        assert find_reviewed(tmp_path, [MERGED], posted, config)["checksum"] == checksum
 
 
 @pytest.mark.parametrize(
@@ -320,11 +644,25 @@ def test_a_merge_applies_the_checksum_last_posted_for_its_last_commit(tmp_path: 
         ([MERGED], [], "no plan was posted on #7"),
         ([MERGED], [{**plan_comment(), "user": {"login": "mallory"}}], "no plan was posted"),
         ([MERGED], [plan_comment(commit="1" * 40)], "is not for its last commit abcdef1"),
-        ([MERGED], [plan_comment(checksum="none")], "has no checksum: it failed"),
+        (
+            [MERGED],
+            [plan_comment(**{"shares%2Fa.yaml": CHECKSUM})],
+            "has no plan for shares/b.yaml",
+        ),
+        (
+            [MERGED],
+            [plan_comment(**{"shares%2Fb.yaml": "none"})],
+            "has no checksum for shares/b.yaml",
+        ),
+        (
+            [MERGED],
+            [plan_comment(**{"shares%2Fb.yaml.other": OTHER})],
+            "has no plan for shares/b.yaml",
+        ),
     ],
-    ids=["no-pr", "not-merged", "no-plan", "forged", "stale", "failed-plan"],
+    ids=["no-pr", "not-merged", "no-plan", "forged", "stale", "not-planned", "failed", "other"],
 )
-def test_a_merge_without_a_reviewed_plan_stops(
+def test_a_merged_share_without_a_reviewed_plan_stops(
     tmp_path: Path, pulls: list[Any], comments: list[Any], problem: str
 ) -> None:
     outputs = find_reviewed(tmp_path, pulls, comments)
@@ -332,78 +670,136 @@ def test_a_merge_without_a_reviewed_plan_stops(
     assert "checksum" not in outputs
 
 
-def report(
-    tmp_path: Path, event: str, issues: list[Any] | None = None, **env: str
-) -> dict[str, Any]:
-    code, _ = script("apply.yml", "report")
-    for name in ("output", "log"):
-        if name in env:
-            (tmp_path / f"apply.{name}").write_text(env[name])
-            env[f"APPLY_{name.upper()}"] = str(tmp_path / f"apply.{name}")
+def result(tmp_path: Path, event: str, name: str = "a", **env: str) -> dict[str, Any]:
+    """Run one share's result step; return the result.json it keeps for the report."""
+    for kind in ("output", "log"):
+        if kind in env:
+            (tmp_path / f"apply.{kind}").write_text(env[kind])
+            env[f"APPLY_{kind.upper()}"] = str(tmp_path / f"apply.{kind}")
     env = {k: v for k, v in env.items() if k.isupper()}
-    return run_script(
-        tmp_path, code, context={"eventName": event}, env=env, listForRepo=issues or []
+    env |= {"RUNNER_TEMP": str(tmp_path), "SHARE_NAME": name, "SHARE_CONFIG": f"shares/{name}.yaml"}
+    done = run_script(
+        tmp_path, script("apply.yml", "result"), context={"eventName": event}, env=env
     )
+    kept: dict[str, Any] = json.loads((tmp_path / "reconciler-result" / "result.json").read_text())
+    assert done["outputs"] == {"status": kept["status"]}
+    return kept
+
+
+def test_a_share_result_says_what_happened(tmp_path: Path) -> None:
+    ok = result(
+        tmp_path, "push", PULL_REQUEST="7", APPLY_EXIT="0", APPLY_CHANGES="true", output="applied 2"
+    )
+    assert ok == {
+        "name": "a",
+        "config": "shares/a.yaml",
+        "status": "ok",
+        "text": "applied 2",
+        "pull_request": 7,
+    }
+    stopped = result(tmp_path, "push", PULL_REQUEST="7", PROBLEM="no plan was posted on #7.")
+    assert stopped["status"] == "stopped"
+    assert "**Not applied: no plan was posted on #7.**" in stopped["text"]
+    refused = result(tmp_path, "push", APPLY_EXIT="3", output="", log="error: checksum differs")
+    assert refused["status"] == "stopped"
+    assert "the plan at merge differs from the plan reviewed" in refused["text"]
+    assert "\n    error: checksum differs" in refused["text"]
+    drift = result(tmp_path, "schedule", APPLY_EXIT="0", APPLY_CHANGES="true", output="fixed")
+    assert drift["status"] == "drift" and "**Drift corrected:**" in drift["text"]
+    failed = result(tmp_path, "schedule", APPLY_EXIT="1", output="", log="error: x")
+    assert failed["status"] == "failed" and "**The apply failed (exit 1).**" in failed["text"]
+    never = result(tmp_path, "schedule", APPLY_EXIT="")
+    assert never["status"] == "failed" and "the apply did not run" in never["text"]
+
+
+def report(
+    tmp_path: Path,
+    event: str,
+    results: list[dict[str, Any]],
+    names: list[str] | None = None,
+    issues: list[Any] | None = None,
+    every: str = "true",
+) -> dict[str, Any]:
+    """Run the report job's script over the results the share jobs uploaded."""
+    folder = tmp_path / "reconciler-results"
+    for kept in results:
+        (folder / f"reconciler-apply-{kept['name']}").mkdir(parents=True)
+        (folder / f"reconciler-apply-{kept['name']}" / "result.json").write_text(json.dumps(kept))
+    names = names or [r["name"] for r in results]
+    matrix = {"include": [{"name": n, "config": f"shares/{n}.yaml"} for n in names]}
+    env = {"RUNNER_TEMP": str(tmp_path), "MATRIX": json.dumps(matrix), "EVERY_SHARE": every}
+    return run_script(
+        tmp_path,
+        script("apply.yml", "report"),
+        context={"eventName": event},
+        env=env,
+        listForRepo=issues or [],
+    )
+
+
+def kept(name: str, status: str, text: str = "", pull_request: int | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "config": f"shares/{name}.yaml",
+        "status": status,
+        "text": text or f"{name} text",
+        "pull_request": pull_request,
+    }
 
 
 OPEN_ISSUE = {"number": 12, "body": "<!-- reconciler-apply-status -->\nold", "user": BOT}
 
 
-def test_a_merge_posts_its_result_on_the_pull_request(tmp_path: Path) -> None:
+def test_the_summary_lists_every_shares_outcome_failures_first(tmp_path: Path) -> None:
+    done = report(
+        tmp_path,
+        "schedule",
+        [
+            kept("a", "ok"),
+            kept("b", "failed", "**The apply failed (exit 1).**"),
+            kept("c", "drift"),
+        ],
+        names=["a", "b", "c", "d"],
+    )
+    summary = done["summary"]
+    assert summary.startswith("### Reconciler apply: every share\n\n**2 of 4 shares applied.**")
+    rows = [line for line in summary.splitlines() if line.startswith("| `")]
+    assert rows == [
+        "| `b` | `shares/b.yaml` | failed |",
+        "| `d` | `shares/d.yaml` | failed |",
+        "| `c` | `shares/c.yaml` | drift corrected |",
+        "| `a` | `shares/a.yaml` | applied |",
+    ]
+    # the share whose job left nothing is reported, not forgotten
+    assert "the job stopped before it could report" in summary
+    assert done["outputs"] == {"status": "failed"}
+    create = next(c[1] for c in done["calls"] if c[0] == "create")
+    assert create["title"] == "Reconciler: the nightly apply run failed"
+    assert "| `b` | `shares/b.yaml` | failed |" in create["body"]
+
+
+def test_a_merge_posts_every_shares_result_on_the_pull_request_once(tmp_path: Path) -> None:
     done = report(
         tmp_path,
         "push",
-        PULL_REQUEST="7",
-        APPLY_EXIT="0",
-        APPLY_CHANGES="true",
-        output="### Reconciler apply\n\n**2 applied, 0 failed, 0 skipped.** Converged.\n",
+        [kept("a", "ok", "a applied", 7), kept("b", "stopped", "**Not applied: x**", 7)],
     )
-    assert done["outputs"] == {"status": "ok"}
     posted = [c[1] for c in done["calls"] if c[0] == "createComment"]
     assert len(posted) == 1 and posted[0]["issue_number"] == 7
-    assert "**2 applied, 0 failed, 0 skipped.**" in posted[0]["body"]
+    assert posted[0]["body"].startswith("<!-- reconciler-apply -->\n### Reconciler apply")
+    assert "a applied" in posted[0]["body"] and "**Not applied: x**" in posted[0]["body"]
+    issue = next(c[1] for c in done["calls"] if c[0] == "create")
+    assert issue["title"] == "Reconciler: the merge apply run stopped: nothing applied"
+    assert issue["body"].startswith("<!-- reconciler-apply-status -->\n")
 
 
-def test_a_stopped_merge_says_why_on_the_pull_request_and_in_the_issue(tmp_path: Path) -> None:
-    done = report(tmp_path, "push", PULL_REQUEST="7", PROBLEM="no plan was posted on #7.")
-    assert done["outputs"] == {"status": "stopped"}
-    comment, issue = [c for c in done["calls"] if c[0] in ("createComment", "create")]
-    assert comment[1]["issue_number"] == 7
-    assert "**Not applied: no plan was posted on #7.**" in comment[1]["body"]
-    assert issue[1]["title"] == "Reconciler: the merge apply run stopped: nothing applied"
-    assert issue[1]["body"].startswith("<!-- reconciler-apply-status -->\n")
-    assert "Not applied" in done["summary"]
-
-
-def test_a_checksum_refusal_at_merge_is_reported_with_the_tools_message(tmp_path: Path) -> None:
-    log = "error: the plan changed since it was reviewed (checksum cccc... reviewed, dddd... now)"
-    done = report(tmp_path, "push", PULL_REQUEST="7", APPLY_EXIT="3", output="", log=log)
-    assert done["outputs"] == {"status": "stopped"}
-    body = next(c[1]["body"] for c in done["calls"] if c[0] == "createComment")
-    assert "the plan at merge differs from the plan reviewed on the pull request" in body
-    assert "\n    error: the plan changed since it was reviewed" in body
-
-
-def test_nightly_drift_is_corrected_and_kept_in_one_issue(tmp_path: Path) -> None:
-    output = "### Reconciler apply\n\n**1 applied, 0 failed, 0 skipped.**\n"
-    first = report(tmp_path, "schedule", APPLY_EXIT="0", APPLY_CHANGES="true", output=output)
-    assert first["outputs"] == {"status": "drift"}
+def test_nightly_drift_is_kept_in_one_issue(tmp_path: Path) -> None:
+    first = report(tmp_path / "1", "schedule", [kept("a", "drift"), kept("b", "ok")])
     assert [c[0] for c in first["calls"]] == ["listForRepo", "create"]
     assert first["calls"][1][1]["title"] == "Reconciler: the nightly apply run corrected drift"
-    assert "**Drift corrected:**" in first["calls"][1][1]["body"]
-    again = report(
-        tmp_path, "schedule", [OPEN_ISSUE], APPLY_EXIT="0", APPLY_CHANGES="true", output=output
-    )
+    again = report(tmp_path / "2", "schedule", [kept("a", "drift")], issues=[OPEN_ISSUE])
     assert [c[0] for c in again["calls"]] == ["listForRepo", "update", "createComment"]
     assert again["calls"][1][1]["issue_number"] == 12
-
-
-def test_a_failed_nightly_run_updates_the_issue(tmp_path: Path) -> None:
-    done = report(tmp_path, "schedule", [OPEN_ISSUE], APPLY_EXIT="1", output="", log="error: x")
-    assert done["outputs"] == {"status": "failed"}
-    update = next(c[1] for c in done["calls"] if c[0] == "update")
-    assert update["title"] == "Reconciler: the nightly apply run failed"
-    assert "**The apply failed (exit 1).**" in update["body"]
 
 
 def test_a_clean_run_closes_the_issue(tmp_path: Path) -> None:
@@ -413,12 +809,7 @@ def test_a_clean_run_closes_the_issue(tmp_path: Path) -> None:
         {**OPEN_ISSUE, "number": 5, "pull_request": {}},
     ]
     done = report(
-        tmp_path,
-        "schedule",
-        [*others, OPEN_ISSUE],
-        APPLY_EXIT="0",
-        APPLY_CHANGES="false",
-        output="### Reconciler apply\n\n**No drift.**\n",
+        tmp_path, "schedule", [kept("a", "ok"), kept("b", "ok")], issues=[*others, OPEN_ISSUE]
     )
     assert done["outputs"] == {"status": "ok"}
     assert [c[0] for c in done["calls"]] == ["listForRepo", "createComment", "update"]
@@ -429,9 +820,21 @@ def test_a_clean_run_closes_the_issue(tmp_path: Path) -> None:
         "state": "closed",
         "state_reason": "completed",
     }
-    assert done["summary"] == ""
+
+
+def test_a_clean_merge_of_some_shares_leaves_the_issue_open(tmp_path: Path) -> None:
+    """The issue may be about a share the merge did not touch: only a run of every share closes
+    it."""
+    done = report(
+        tmp_path, "push", [kept("a", "ok", pull_request=7)], issues=[OPEN_ISSUE], every="false"
+    )
+    assert done["outputs"] == {"status": "ok"}
+    assert [(c[0], c[1].get("issue_number")) for c in done["calls"]] == [
+        ("createComment", 7),
+        ("listForRepo", None),
+    ]
 
 
 def test_a_clean_run_without_an_issue_opens_none(tmp_path: Path) -> None:
-    done = report(tmp_path, "schedule", [], APPLY_EXIT="0", APPLY_CHANGES="false", output="x")
+    done = report(tmp_path, "schedule", [kept("a", "ok")])
     assert [c[0] for c in done["calls"]] == ["listForRepo"]

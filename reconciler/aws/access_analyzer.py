@@ -12,16 +12,15 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import boto3
 from botocore.config import Config as BotoConfig
 
 from reconciler.access.analyzer import AnalyzerFinding, PolicyToValidate
 from reconciler.aws.errors import reading
-from reconciler.aws.session import Connection
+from reconciler.aws.session import Connection, open_session
 
 
 def analyzer_client(connection: Connection) -> Any:
-    session = boto3.Session(profile_name=connection.profile, region_name=connection.region)
+    session = open_session(connection)
     options: dict[str, Any] = {
         "retries": {"mode": connection.retry_mode, "total_max_attempts": connection.max_attempts}
     }

@@ -71,4 +71,8 @@ def _found_user(detail: dict[str, Any]) -> FoundUser:
             sorted(p["PolicyName"] for p in detail.get("AttachedManagedPolicies", []))
         ),
         groups=tuple(sorted(detail.get("GroupList", []))),
+        tags={t["Key"]: t["Value"] for t in detail.get("Tags", [])},
+        permissions_boundary=(detail.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"
+        ),
     )

@@ -161,7 +161,8 @@ def _save(path: Path) -> None:
     state = {
         bd.service_name: {acct: dict(regions) for acct, regions in bd.items()} for bd in _backends()
     }
-    data = pickle.dumps({"format": _FORMAT, "backends": state}, protocol=pickle.HIGHEST_PROTOCOL)
+    document = {"format": _FORMAT, "moto": _moto_version(), "backends": state}
+    data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(data)
     os.replace(temporary, path)  # atomic: a killed command never leaves half a state
@@ -174,12 +175,20 @@ def _load(path: Path) -> None:
         document = _SandboxUnpickler(io.BytesIO(path.read_bytes())).load()
         if document.get("format") != _FORMAT:
             raise ValueError(f"format {document.get('format')!r}")
+        if document.get("moto") != _moto_version():  # its classes may have changed shape
+            raise ValueError(f"written with moto {document.get('moto')}, not {_moto_version()}")
         _restore(document["backends"])
     except Exception as err:
         raise ReconcilerError(
             f"{path}: the sandbox state cannot be read ({type(err).__name__}: {err}); "
             "empty it with `reconcile sandbox reset`"
         ) from None
+
+
+def _moto_version() -> str:
+    from importlib.metadata import version
+
+    return version("moto")
 
 
 def _restore(state: dict[str, dict[str, dict[str, Any]]]) -> None:

@@ -5,14 +5,13 @@ drift`). Only ever used inside the embedded sandbox."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from reconciler.aws.errors import error_code
-from reconciler.aws.session import Clients
 from reconciler.errors import ReconcilerError
 from reconciler.model import Collaborator, Config
+
+if TYPE_CHECKING:  # the command's help lists KINDS without loading the SDK
+    from reconciler.aws.session import Clients
 
 # The kinds of drift, each with what it does (shown in `reconcile sandbox drift --help`).
 KINDS = {
@@ -25,6 +24,10 @@ HAND_EDIT_SID = "AddedInTheConsole"
 
 def make_drift(clients: Clients, config: Config, collaborator: Collaborator, kind: str) -> str:
     """Make one hand edit; return a sentence saying what changed."""
+    from botocore.exceptions import ClientError
+
+    from reconciler.aws.errors import error_code
+
     try:
         return _DRIFTS[kind](clients, config, collaborator)
     except ClientError as err:

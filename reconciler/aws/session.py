@@ -11,8 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ProfileNotFound
 
 from reconciler.aws.call_log import install_call_logging
+from reconciler.errors import AwsError
 
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -38,10 +40,22 @@ class Connection:
         )
 
 
+def open_session(connection: Connection) -> boto3.Session:
+    """A boto3 session; a profile that does not exist is one clear line naming --profile."""
+    try:
+        return boto3.Session(profile_name=connection.profile, region_name=connection.region)
+    except ProfileNotFound:
+        raise AwsError(
+            f"--profile / AWS_PROFILE: no profile {connection.profile!r} in the AWS config "
+            "files (~/.aws/config, ~/.aws/credentials): `aws configure list-profiles` lists "
+            "them; or run with --sandbox"
+        ) from None
+
+
 class Clients:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        session = boto3.Session(profile_name=connection.profile, region_name=connection.region)
+        session = open_session(connection)
         self.s3: Any = self._client(session, "s3")
         self.s3control: Any = self._client(session, "s3control")
         self.iam: Any = self._client(session, "iam")
@@ -50,10 +64,7 @@ class Clients:
     @functools.cached_property
     def kms(self) -> Any:
         """Only made when the bucket uses SSE-KMS."""
-        session = boto3.Session(
-            profile_name=self.connection.profile, region_name=self.connection.region
-        )
-        return self._client(session, "kms")
+        return self._client(open_session(self.connection), "kms")
 
     @functools.cached_property
     def identity(self) -> dict[str, Any]:

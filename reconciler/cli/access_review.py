@@ -14,6 +14,7 @@ from reconciler.access_report import (
     build_review,
     differing,
     last_applies,
+    leftover_users,
 )
 from reconciler.audit import AuditSink, parsed
 from reconciler.cli.app import cli
@@ -23,7 +24,7 @@ from reconciler.cli.lifecycle_options import today_utc
 from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
-from reconciler.render.access_report import RENDERERS
+from reconciler.render.access_report import RENDERERS, render_report_text
 
 FORMATS = ("text", "csv", "json", "markdown")
 
@@ -60,7 +61,7 @@ def report_command(
       reconcile report --format markdown >> "$GITHUB_STEP_SUMMARY"
       reconcile report --format json | jq '.[] | select(.flags != [])'
     """
-    terminal_from(kwargs)  # -v logs each AWS call; no colour is used
+    term = terminal_from(kwargs)  # -v logs each AWS call; -q: only flagged rows; no colour
     opts = Options(**kwargs)
     config = load_config(opts.config)
     day = today_utc(today)
@@ -71,14 +72,17 @@ def report_command(
         applies = _last_applies(sinks, config) if sinks else None
     changes = differing(planner.plan(config, live, today=day))
     review = build_review(config, live, credentials, today=day, changes=changes, applies=applies)
-    click.echo(RENDERERS[opts.output_format](review), nl=False)
+    if term.quiet and opts.output_format == "text":
+        click.echo(render_report_text(review, flagged_only=True), nl=False)
+    else:
+        click.echo(RENDERERS[opts.output_format](review), nl=False)
 
 
 def _credentials(
     clients: Any, config: Config, live: LiveState, workers: int
 ) -> dict[str, Credentials]:
     """Credentials of the collaborators' IAM users that live under iam_path (the read-only
-    role may read no other user's)."""
+    role may read no other user's), and of the users of collaborators removed from the file."""
     from reconciler.aws.credentials import CredentialReader
 
     names = [
@@ -87,7 +91,7 @@ def _credentials(
         if c.iam_user
         and (user := live.users.get(c.iam_user)) is not None
         and user.path == config.iam_path
-    ]
+    ] + [user.name for user in leftover_users(config, live).values()]
     return CredentialReader(clients, workers=workers).read(names)
 
 

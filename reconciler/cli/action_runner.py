@@ -18,6 +18,7 @@ import secrets
 import shlex
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,8 +127,10 @@ def indented(text: str) -> str:
 
 def main() -> None:
     env = os.environ
-    folder = Path(env.get("RUNNER_TEMP", ".")) / "reconciler"
-    folder.mkdir(parents=True, exist_ok=True)
+    # a folder of its own per run: a job may run the action more than once
+    parent = Path(env.get("RUNNER_TEMP", ".")) / "reconciler"
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="run-", dir=parent))
     reconcile = [sys.executable, "-m", "reconciler"]
     try:
         run = build_run(env, reconcile, folder)

@@ -3,17 +3,57 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import sys
 
 import click
 
 from reconciler import __version__
-from reconciler.cli.report import echo_config_error
+from reconciler.cli.report import echo_config_error, error_document
 from reconciler.errors import ConfigError, ReconcilerError
 
+# Each command's module, imported only when that command runs (or when help lists them all): a
+# command then loads only what it needs. `validate` and `matrix` never load boto3, deepdiff or
+# the access evaluator, which keeps them fast in pre-commit hooks and fan-out jobs.
+COMMAND_MODULES = {
+    "apply": "plan_apply",
+    "gather": "gather",
+    "history": "history",
+    "iam-policy": "iam_policy",
+    "import": "import_cmd",
+    "init": "init_cmd",
+    "matrix": "matrix",
+    "plan": "plan_apply",
+    "report": "access_review",
+    "sandbox": "sandbox_cmd",
+    "show": "show",
+    "unlock": "locking",
+    "validate": "validate",
+    "verify": "verify",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A command group whose commands register themselves when their module is imported."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"reconciler.cli.{COMMAND_MODULES[cmd_name]}")
+        return self.commands.get(cmd_name)
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every command, each module imported (for help, docs and tests)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"reconciler.cli.{module}")
+    return dict(cli.commands)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconcile")
 def cli() -> None:
     """GitOps for sharing one S3 bucket with research collaborators.
@@ -52,8 +92,30 @@ def normalize_argv(argv: list[str]) -> list[str]:
 GC_THRESHOLDS = (100_000, 20, 20)
 
 
+# The output format the running command was given (set by its --format option): with json,
+# errors are also printed as a JSON document on stdout, for the tools that read it.
+_OUTPUT_FORMAT = ["text"]
+
+
+def remember_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    _OUTPUT_FORMAT[0] = value
+    return value
+
+
+def json_printed() -> None:
+    """The command has printed its JSON document (a refused plan is still printed): an error
+    after it goes to stderr only, so stdout stays one JSON document."""
+    _OUTPUT_FORMAT[0] = "json printed"
+
+
+def _as_json(err: ReconcilerError) -> None:
+    if _OUTPUT_FORMAT[0] == "json":
+        click.echo(error_document(err))
+
+
 def main(argv: list[str] | None = None) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
+    _OUTPUT_FORMAT[0] = "text"
     args = normalize_argv(list(sys.argv[1:] if argv is None else argv))
     try:
         cli.main(args=args, prog_name="reconcile", standalone_mode=False)
@@ -67,9 +129,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except ConfigError as err:
         echo_config_error(err)
+        _as_json(err)
         sys.exit(err.exit_code)
     except ReconcilerError as err:
         click.echo(f"error: {err}", err=True)
+        _as_json(err)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)

@@ -38,20 +38,26 @@ class AuditOptions:
     prefix: str | None = None
 
 
-def audit_options(func: Any) -> Any:
+_WRITING_HELP = (
+    "Append one JSON record per apply to this JSON Lines file (default: audit.log).",
+    "Store one new S3 object per apply in this existing bucket (default: audit.bucket).",
+)
+_READING_HELP = (
+    "Read the audit records from this JSON Lines file, which must exist (default: audit.log).",
+    "Read the audit records stored in this bucket (default: audit.bucket).",
+)
+
+
+def audit_options(func: Any, *, reading: bool = False) -> Any:
+    log_help, bucket_help = _READING_HELP if reading else _WRITING_HELP
     options = [
         click.option(
             "--audit-log",
             envvar="RECONCILE_AUDIT_LOG",
-            type=click.Path(dir_okay=False),
-            help="Append one JSON record per apply to this JSON Lines file (default: audit.log).",
+            type=click.Path(dir_okay=False, exists=reading),
+            help=log_help,
         ),
-        click.option(
-            "--audit-bucket",
-            envvar="RECONCILE_AUDIT_BUCKET",
-            help="Store one new S3 object per apply in this existing bucket (default: "
-            "audit.bucket).",
-        ),
+        click.option("--audit-bucket", envvar="RECONCILE_AUDIT_BUCKET", help=bucket_help),
         click.option(
             "--audit-prefix",
             envvar="RECONCILE_AUDIT_PREFIX",

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from reconciler.access.review import reviewed_plan as make_plan
+from reconciler.cli.app import json_printed, remember_format
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, Failure, Outcome
@@ -35,13 +38,13 @@ EXIT_CHANGES = 2
 @dataclass(frozen=True)
 class Options:
     config: str
-    output_format: str
     profile: str | None
     region: str | None
     endpoint_url: str | None
     sandbox: bool
     retry_mode: str
     max_attempts: int
+    output_format: str = "text"
     workers: int = DEFAULT_WORKERS
     verify_tags: bool = False
 
@@ -61,29 +64,99 @@ config_option = click.option(
 )
 
 
-def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown")) -> Any:
-    options = [
-        config_option,
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(list(formats)),
-            default="text",
-            show_default=True,
-            help="Output format: text for people, json for tools, markdown for PR comments.",
-        ),
-        click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use."),
-        click.option("--region", help="Override the Region from collaborators.yaml."),
-        click.option(
-            "--endpoint-url",
-            envvar="AWS_ENDPOINT_URL",
-            help="Custom AWS endpoint (moto server, LocalStack). Also AWS_ENDPOINT_URL.",
-        ),
-        click.option(
-            "--sandbox",
-            is_flag=True,
-            help="Run against an embedded in-process AWS emulator: no AWS account needed.",
-        ),
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+def _check_endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{value!r} is not a URL: give http(s)://HOST[:PORT], e.g. http://127.0.0.1:5000",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+def _check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _REGION.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not an AWS Region name (e.g. us-east-1, eu-west-2)",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+class OutputPath(click.Path):
+    """A file the command writes: its folder must exist, checked before any AWS call, so a
+    typo costs no plan and gives one line naming the option."""
+
+    def __init__(self, *, allow_dash: bool = False) -> None:
+        super().__init__(dir_okay=False, writable=True, allow_dash=allow_dash)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if path == "-" and self.allow_dash:
+            return path
+        if not os.fsdecode(path).strip():
+            self.fail("empty: give a file name", param)
+        folder = os.path.dirname(os.path.abspath(os.fsdecode(path)))
+        if not os.path.isdir(folder):
+            self.fail(
+                f"the folder {folder} does not exist: create it, or choose another", param, ctx
+            )
+        return path
+
+
+profile_option = click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
+endpoint_option = click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    callback=_check_endpoint,
+    help="Custom AWS endpoint (moto server, LocalStack). Also AWS_ENDPOINT_URL.",
+)
+sandbox_option = click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against the embedded AWS emulator, which remembers between commands in "
+    ".reconcile-sandbox/ beside the config: no AWS account needed.",
+)
+
+
+def region_option(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--region", callback=_check_region, help=text)
+
+
+def aws_options(
+    func: Any,
+    formats: tuple[str, ...] = ("text", "json", "markdown"),
+    *,
+    reads_state: bool = True,
+) -> Any:
+    """The options of commands that talk to AWS. Without `formats` there is no --format (the
+    command prints one sentence); without `reads_state` no --workers / --verify-tags (the
+    command reads no collaborators' state). An option means the same wherever it appears."""
+    options: list[Any] = [config_option]
+    if formats:
+        options.append(
+            click.option(
+                "--format",
+                "output_format",
+                type=click.Choice(list(formats)),
+                default="text",
+                callback=remember_format,
+                show_default=True,
+                help="Output format: text for people, json for tools, markdown for PR comments.",
+            )
+        )
+    options += [
+        profile_option,
+        region_option("Override the Region from collaborators.yaml."),
+        endpoint_option,
+        sandbox_option,
         click.option(
             "--retry-mode",
             type=click.Choice(["standard", "adaptive"]),
@@ -100,24 +173,30 @@ def aws_options(func: Any, formats: tuple[str, ...] = ("text", "json", "markdown
             show_default=True,
             help="Attempts per AWS call, first try included (1 disables retries).",
         ),
-        click.option(
-            "--workers",
-            envvar="RECONCILE_WORKERS",
-            type=click.IntRange(1, MAX_WORKERS),
-            default=DEFAULT_WORKERS,
-            show_default=True,
-            help="AWS calls made at once (reads and writes). Also RECONCILE_WORKERS.",
-        ),
-        click.option(
-            "--verify-tags",
-            is_flag=True,
-            help="Also read the tags of access points already in sync (one more call per "
-            "collaborator): finds reconciler tags removed by hand.",
-        ),
     ]
+    if reads_state:
+        options += reading_options
     for option in reversed(options):
         func = option(func)
     return func
+
+
+reading_options = [
+    click.option(
+        "--workers",
+        envvar="RECONCILE_WORKERS",
+        type=click.IntRange(1, MAX_WORKERS),
+        default=DEFAULT_WORKERS,
+        show_default=True,
+        help="AWS calls made at once (reads and writes). Also RECONCILE_WORKERS.",
+    ),
+    click.option(
+        "--verify-tags",
+        is_flag=True,
+        help="Also read the tags of access points already in sync (one more call per "
+        "collaborator): finds reconciler tags removed by hand.",
+    ),
+]
 
 
 # --- wiring -----------------------------------------------------------------------------------
@@ -221,6 +300,7 @@ def read_and_plan(
 def echo_plan(plan: Plan, output_format: str, *, style: Style = plain, quiet: bool = False) -> None:
     if output_format == "json":
         text = render_json(plan)
+        json_printed()
     elif output_format == "markdown":
         text = render_markdown(plan)
     elif quiet:
@@ -243,10 +323,14 @@ def confirm(auto_approve: bool) -> None:
         raise RefusedError("apply cancelled: nothing was changed")
 
 
-def progress_printer(output_format: str) -> Any:
+def progress_printer(output_format: str, *, stopped: Callable[[], bool] = lambda: False) -> Any:
+    """One line per change; once the apply was stopped (Ctrl-C), the changes it does not start
+    are counted in the summary instead of listed one by one."""
     err = output_format != "text"
 
     def report(change: Change, outcome: Outcome, failure: Failure | None) -> None:
+        if outcome is Outcome.SKIPPED and stopped():
+            return
         line = f"{outcome.value}: {change_headline(change)}"
         if failure is not None:
             line += f" ({failure.code}: {failure.message})"

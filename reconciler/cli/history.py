@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ from reconciler.render.history import render_history
 
 
 @cli.command("history")
-@aws_options
+@functools.partial(aws_options, reads_state=False)
 @output_options
-@audit_options
+@functools.partial(audit_options, reading=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Only the last N records.")
 @click.option("--collaborator", help="Only records that changed this collaborator.")
 def history_command(

@@ -3,34 +3,61 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import click
 
 from reconciler.cli.app import cli
+from reconciler.cli.common import (
+    OutputPath,
+    endpoint_option,
+    profile_option,
+    region_option,
+    sandbox_option,
+)
 from reconciler.errors import AccountMismatchError, ReconcilerError
 from reconciler.importer import Imported
 
+# S3 bucket naming rules (S3 User Guide, "General purpose bucket naming rules"): 3-63
+# characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter
+# or digit.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def _bucket_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _BUCKET_NAME.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
 
 @cli.command("import")
-@click.option("--bucket", required=True, help="The existing shared bucket to describe.")
+@click.option(
+    "--bucket",
+    required=True,
+    callback=_bucket_name,
+    help="The existing shared bucket to describe.",
+)
 @click.option(
     "--account", help="The AWS account id the file names (default: the credentials' account)."
 )
-@click.option("--region", help="Region of the bucket (default: looked up).")
+@region_option("Region of the bucket (default: looked up; with --sandbox, us-east-1).")
 @click.option(
     "-o",
     "--out",
     default="-",
     show_default=True,
-    type=click.Path(dir_okay=False, allow_dash=True),
+    type=OutputPath(allow_dash=True),
     help="Where to write the YAML ('-' for standard output).",
 )
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")
-@click.option(
-    "--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Custom AWS endpoint (moto, LocalStack)."
-)
+@profile_option
+@endpoint_option
+@sandbox_option
 def import_command(
     bucket: str,
     account: str | None,
@@ -39,6 +66,7 @@ def import_command(
     force: bool,
     profile: str | None,
     endpoint_url: str | None,
+    sandbox: bool,
 ) -> None:
     """Describe an existing setup (a bucket shared through access points, built by hand or
     with the AWS blog's CloudFormation template) as a collaborators.yaml. Changes nothing.
@@ -52,10 +80,14 @@ def import_command(
     Examples:
       reconcile import --bucket s3-ap-stack-123456789012-s3-access-point -o collaborators.yaml
       reconcile import --bucket my-share --account 123456789012 --region eu-west-2
+      reconcile import --sandbox --bucket clinical-share-123456789012   # what apply made there
     """
     if out != "-" and os.path.exists(out) and not force:
         raise ReconcilerError(f"{out} exists: choose another --out, or pass --force")
-    imported = _discover_and_import(bucket, account, region, profile, endpoint_url)
+    if sandbox:
+        imported = _from_sandbox(bucket, account, region)
+    else:
+        imported = _discover_and_import(bucket, account, region, profile, endpoint_url)
     for warning in imported.warnings:
         click.echo(f"warning: {warning}", err=True)
     if out == "-":
@@ -68,6 +100,20 @@ def import_command(
         + ("" if out == "-" else f" into {out}"),
         err=True,
     )
+
+
+# moto's default account: the sandbox's unless collaborators.yaml names another
+SANDBOX_ACCOUNT = "123456789012"
+
+
+def _from_sandbox(bucket: str, account: str | None, region: str | None) -> Imported:
+    """The sandbox of collaborators.yaml in this folder (or RECONCILE_SANDBOX_DIR)."""
+    from reconciler.aws.sandbox import sandbox, state_dir
+
+    account = account or SANDBOX_ACCOUNT
+    region = region or "us-east-1"
+    with sandbox(account, region, folder=state_dir("collaborators.yaml")):
+        return _discover_and_import(bucket, account, region, None, None)
 
 
 def _discover_and_import(

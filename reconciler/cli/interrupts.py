@@ -29,9 +29,9 @@ class StopFlag:
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[StopFlag]:
+def stop_on_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
     """A second Ctrl-C while stopping falls back to the default (immediate) behaviour."""
-    flag = StopFlag()
+    flag = flag or StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -74,7 +75,7 @@ def apply_lock(
 
 
 @cli.command("unlock")
-@aws_options
+@functools.partial(aws_options, formats=(), reads_state=False)
 @output_options
 @click.option("--lock-bucket", envvar="RECONCILE_LOCK_BUCKET", help="Bucket holding the lock.")
 @click.option("--lock-key", envvar="RECONCILE_LOCK_KEY", help="Key of the lock object.")

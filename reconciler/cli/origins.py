@@ -68,6 +68,11 @@ def base_labels(path: str) -> Labels:
     new: all edit. One that does not load (e.g. written for an older version of the tool) only
     costs the labels: a warning says so and the plan goes on."""
     if not Path(path).exists():
+        click.echo(
+            f"note: --base-config {path} does not exist: taken as a file new on the base branch, "
+            "every change is labelled edit (check the path if the file is not new)",
+            err=True,
+        )
         return Labels(no_base=True)
     try:
         return Labels(base=load_config(path))

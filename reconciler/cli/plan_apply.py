@@ -15,6 +15,7 @@ from reconciler.cli.auditing import AuditOptions, audit_options, audit_sinks, au
 from reconciler.cli.common import (
     EXIT_CHANGES,
     Options,
+    OutputPath,
     apply_report,
     aws_options,
     aws_session,
@@ -27,13 +28,13 @@ from reconciler.cli.common import (
     progress_printer,
     read_and_plan,
 )
-from reconciler.cli.interrupts import stop_on_signals
+from reconciler.cli.interrupts import StopFlag, stop_on_signals
 from reconciler.cli.lifecycle_options import lifecycle_options, today_utc
 from reconciler.cli.locking import apply_lock, lock_options
 from reconciler.cli.origins import base_config_option, base_labels, only_option, trail_labels
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
-from reconciler.errors import PlanError, ReconcilerError
+from reconciler.errors import PlanError, ReconcilerError, RefusedError
 from reconciler.executor import ApplyResult, apply_plan
 from reconciler.model import Config
 from reconciler.plan import Plan
@@ -92,7 +93,7 @@ def planning(opts: Options, day: date, adopt: bool, only: tuple[str, ...]) -> di
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputPath(),
     help="Also save the JSON plan (with its checksum) for `apply --plan-file`.",
 )
 @_ALLOW_MASS_DELETE
@@ -138,13 +139,20 @@ def plan_command(
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))
-    check_plan(
-        plan,
-        config,
-        allow_mass_delete=allow_mass_delete,
-        allow_mass_grant=allow_mass_grant,
-        verb="can be applied",
-    )
+    try:
+        check_plan(
+            plan,
+            config,
+            allow_mass_delete=allow_mass_delete,
+            allow_mass_grant=allow_mass_grant,
+            verb="can be applied",
+        )
+    except RefusedError as err:
+        if opts.output_format == "markdown" and not plan.refusals:
+            # a mass guard: the pull-request comment says why the plan is refused (the gate's
+            # refusals are already in it)
+            click.echo(f"#### Refused (exit 3)\n\n```text\n{err}\n```")
+        raise
     if detailed_exitcode and not plan.is_empty:
         sys.exit(EXIT_CHANGES)
 
@@ -161,7 +169,7 @@ def plan_command(
 @click.option("--checksum", help="Apply only if a fresh plan has this checksum.")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, writable=True),
+    type=OutputPath(),
     help="Also save the JSON apply report (the plan, what was applied, failed and skipped, "
     "whether it converged).",
 )
@@ -247,9 +255,10 @@ def apply_command(
             from reconciler.aws.writer import AwsWriter
 
             writer = AwsWriter(clients, config.account_id)
-            log_line = run.track(progress_printer(opts.output_format))
+            stop = StopFlag()  # after Ctrl-C, changes not started are summed up, not listed
+            log_line = run.track(progress_printer(opts.output_format, stopped=stop))
             with (
-                stop_on_signals() as stop,
+                stop_on_signals(stop),
                 apply_progress(term, len(plan.changes), opts.output_format, log_line) as progress,
             ):
                 result = run.result = apply_plan(

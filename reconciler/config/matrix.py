@@ -18,6 +18,7 @@ import yaml
 
 _LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_COLLABORATORS_KEY = re.compile(r"^collaborators:", re.MULTILINE)
 # changes to these never change what a plan does, so they do not make every share run
 DOC_SUFFIXES = (".md", ".txt")
 
@@ -47,8 +48,20 @@ def changed_shares(files: Sequence[Path], changed: Iterable[Path]) -> list[Path]
 
 def _facts(path: Path) -> dict[str, str]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {key: "" for key in ("account_id", "region", "bucket")}
+    # The keys needed usually come before the (long) collaborators list: read only that part
+    # first, and the whole file when something is missing there.
+    head = _COLLABORATORS_KEY.split(text, maxsplit=1)[0]
+    facts = _read_facts(head)
+    return facts if all(facts.values()) or head == text else _read_facts(text)
+
+
+def _read_facts(text: str) -> dict[str, str]:
+    try:
+        data = yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError:
         data = None
     data = data if isinstance(data, dict) else {}
     bucket = data.get("bucket")

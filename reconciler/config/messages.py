@@ -8,11 +8,13 @@ mean ...?" is offered only for a candidate that the same schema accepts.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from jsonschema.exceptions import ValidationError
 
 from reconciler.config.contract import accepts, field_schema, validator
@@ -103,11 +105,27 @@ def _why(error: ValidationError, key: str) -> str:
         return f": {_schema_of(error)['errorMessage']}"
     field = field_schema((*tuple(error.absolute_path), key)) or {}
     example = (field.get("examples") or [None])[0]
+    if isinstance(example, str) and not isinstance(_yaml_value(example), str):
+        example = json.dumps(example)  # "123456789012": unquoted, YAML reads a number
     if isinstance(example, dict):
         example = "{" + ", ".join(f"{k}: {v}" for k, v in example.items()) + "}"
     if isinstance(example, str | int):
         return f" (for example {key}: {example})"
     return ""
+
+
+def _yaml_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _or_remove(path: Path) -> str:
+    """Removing an empty key is a fix only where the key is optional."""
+    parent = field_schema(path[:-1]) or {}
+    required = path and path[-1] in parent.get("required", ())
+    return "" if required else " or remove the key"
 
 
 def _type(error: ValidationError, path: Path, doc: SourceDocument) -> list[Finding]:
@@ -120,7 +138,7 @@ def _type(error: ValidationError, path: Path, doc: SourceDocument) -> list[Findi
     if trap is not None and scalar is not None:
         return [Finding(path, "type", trap + _even_quoted(path, scalar.text, doc))]
     if value is None:
-        return [Finding(path, "type", f"is empty: give {wanted} or remove the key")]
+        return [Finding(path, "type", f"is empty: give {wanted}{_or_remove(path)}")]
     text = f"must be {wanted}, not {describe(value)}"
     if "array" in names and isinstance(value, str) and accepts(path, [value]):
         text += f" (write it as a list: [{value}])"

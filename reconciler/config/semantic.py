@@ -70,7 +70,10 @@ def access_point_format(data: Any) -> str:
 
 def _derived_too_long(doc: SourceDocument, names: list[Name]) -> Iterator[ConfigProblem]:
     """With access_point_prefix, an id of up to 37 characters no longer guarantees that the
-    default name fits (S3 User Guide, "Naming rules for access points": 3 to 50 characters)."""
+    default name fits (S3 User Guide, "Naming rules for access points": 3 to 50 characters).
+    Without a prefix, the schema's limit on the id already says it."""
+    if access_point_format(doc.data) == DEFAULT_ACCESS_POINT_FORMAT:
+        return
     for name in names:
         if name.derived and len(name.value) > MAX_ACCESS_POINT_NAME:
             yield doc.problem(

@@ -130,9 +130,12 @@ def summary_line(review: Review) -> str:
     )
 
 
-def render_report_text(review: Review) -> str:
+def render_report_text(review: Review, *, flagged_only: bool = False) -> str:
+    """Every row, or (-q) only the flagged ones under the same summary line."""
     lines = [summary_line(review), ""]
     for row in review.rows:
+        if flagged_only and not row.flags:
+            continue
         lines.append(f"{row.id}  [{row.status}]  {row.principal}")
         expiry = f", expires {row.expires}" if row.expires else ""
         lines.append(

@@ -63,7 +63,26 @@ def render_history(
         return "".join(to_line(r) + "\n" for r in records)
     if not records:
         return "No audit records.\n"
+    if output_format == "markdown":
+        return render_history_markdown(records, collaborator)
     lines: list[str] = []
     for record in records:
         lines.extend(record_lines(record, collaborator))
     return "\n".join(lines) + "\n"
+
+
+def render_history_markdown(
+    records: Sequence[Mapping[str, Any]], collaborator: str | None = None
+) -> str:
+    """One list item per apply, its changes nested; text from records is code-quoted so no
+    value from AWS or the YAML is read as Markdown."""
+    lines = ["### Audit trail", ""]
+    for record in records:
+        head, *details = record_lines(record, collaborator)
+        lines.append(f"- {_code(head)}")
+        lines.extend(f"  - {_code(detail.strip())}" for detail in details)
+    return "\n".join(lines) + "\n"
+
+
+def _code(text: str) -> str:
+    return f"`` {text} ``" if "`" in text else f"`{text}`"

@@ -235,6 +235,8 @@ def render_apply_markdown(
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> str:
     """What an apply changed (or that nothing drifted), for a workflow's run summary."""
+    if (result is None or plan.is_empty) and plan.scope:
+        return f"{APPLY_TITLE}\n\n**{summary_line(plan)}** {scope_note(plan)}\n"
     if result is None or plan.is_empty:
         return f"{APPLY_TITLE}\n\n**No drift.** {NO_DRIFT}\n"
     outcome = [

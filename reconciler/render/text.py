@@ -17,6 +17,8 @@ SYMBOLS = {
 
 
 def summary_line(plan: Plan) -> str:
+    if plan.is_empty and plan.scope:  # the rest was not planned: it may well differ
+        return f"No changes for {', '.join(plan.scope)}."
     if plan.is_empty:
         return "No changes. Live state matches collaborators.yaml."
     s = plan.summary()

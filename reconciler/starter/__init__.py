@@ -97,6 +97,7 @@ def config_repository(action: ActionRef, account: Account | None = None) -> dict
         "@@BUCKET@@": account.bucket_name,
         "@@ACTION@@": action.uses,
         "@@HOME@@": action.home,
+        "@@INSTALL@@": f"git+{action.home}@{action.commit}",
         "@@DOCS@@": action.docs,
         "@@VERSION@@": f"v{__version__}",
     }

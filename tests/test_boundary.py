@@ -688,19 +688,18 @@ def test_negated_elements_naming_a_collaborator_widen_to_everything(
     """NotResource excluding another collaborator's access point allows everything else: the
     boundary cannot exclude "every other access point" without naming them, so it allows all
     (a boundary may allow more than the identity policies, never less)."""
-    original = policies.identity_policy
+    original = policies.identity_statements
 
-    def with_not_resource(config: Config, collaborator: Any) -> dict[str, Any]:
-        document = original(config, collaborator)
+    def with_not_resource(config: Config, collaborator: Any) -> list[dict[str, Any]]:
         extra = {
             "Sid": "ReconcilerNotOthers",
             "Effect": "Allow",
             "Action": "s3:GetAccessPointPolicyStatus",
             "NotResource": config.access_point_arn(collaborator.access_point),
         }
-        return {**document, "Statement": [*document["Statement"], extra]}
+        return [*original(config, collaborator), extra]
 
-    monkeypatch.setattr(policies, "identity_policy", with_not_resource)
+    monkeypatch.setattr(policies, "identity_statements", with_not_resource)
     (widened,) = [
         s
         for s in boundary_policy(bounded)["Statement"]

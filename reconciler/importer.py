@@ -14,12 +14,15 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import yaml
 
 from reconciler.model import (
+    BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
+    EXPIRES_TAG_KEY,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     STATUS_TAG_KEY,
@@ -223,9 +226,32 @@ def _entry(ap: LiveAccessPoint, taken: set[str]) -> tuple[_Entry, _Grant]:
 
 
 EXPIRES_NOT_IN_AWS = (
-    "this bucket is already managed by this tool, but `expires` dates are not kept in AWS: "
-    "copy them from your previous collaborators.yaml, or those collaborators never expire"
+    "this bucket is already managed by this tool; `expires` dates are read from the IAM users' "
+    f"{EXPIRES_TAG_KEY} tag, which older versions did not write and collaborators given by "
+    "`principal` do not have: a collaborator imported without `expires` never expires unless "
+    "you copy its date from your previous collaborators.yaml"
 )
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _managed(ap: LiveAccessPoint) -> bool:
+    return (ap.tags or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+
+
+def _add_expires(entries: list[_Entry], found: Discovery) -> None:
+    """The date this tool recorded for `expires:` on a managed collaborator's IAM user (a tag
+    value that is not a real YYYY-MM-DD date is ignored, as if absent)."""
+    for entry in entries:
+        user = found.users.get(entry.fields.get("iam_user", ""))
+        if entry.skipped is not None or user is None or not _managed(entry.ap):
+            continue
+        text = user.tags.get(EXPIRES_TAG_KEY, "")
+        if user.tags.get(BUCKET_TAG_KEY) != found.bucket or not _ISO_DAY.match(text):
+            continue
+        try:
+            entry.fields["expires"] = date.fromisoformat(text).isoformat()
+        except ValueError:
+            continue
 
 
 def _suspended_entry(ap: LiveAccessPoint, found: Discovery, taken: set[str]) -> _Entry | None:
@@ -234,7 +260,7 @@ def _suspended_entry(ap: LiveAccessPoint, found: Discovery, taken: set[str]) -> 
     on the imported file keeps it rather than deleting it. Its user is the managed one tagged
     with the same collaborator id; prefix and access are no longer in AWS (defaults written)."""
     tags = ap.tags or {}
-    if ap.policy is not None or tags.get(MANAGED_TAG_KEY) != MANAGED_TAG_VALUE:
+    if ap.policy is not None or not _managed(ap):
         return None
     cid = tags.get(COLLABORATOR_TAG_KEY, "")
     if tags.get(STATUS_TAG_KEY) != SUSPENDED_TAG_VALUE or cid in taken or not cid:
@@ -251,8 +277,8 @@ def _suspended_entry(ap: LiveAccessPoint, found: Discovery, taken: set[str]) -> 
     if ap.name != f"{cid}-access-point":
         fields["access_point"] = ap.name
     comments = [
-        "suspended: prefix and access are not in AWS any more (defaults apply); set them, "
-        "and any expires date, from your previous file before reactivating"
+        "suspended: prefix and access are not in AWS any more (defaults apply); set them "
+        "from your previous file before reactivating"
     ]
     return _Entry(ap, fields=fields, comments=comments)
 
@@ -424,9 +450,12 @@ def import_config(found: Discovery) -> Imported:
             warnings.extend(
                 f"access point {ap.name}: not expressible, left out: {c}" for c in grant.unexpressed
             )
-    managed = any((ap.tags or {}).get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE for ap in ours)
     iam_path = _assign_principals(entries, found, warnings)
     boundary = _boundary(entries, found, warnings)
+    _add_expires(entries, found)
+    undated = any(
+        _managed(e.ap) and "expires" not in e.fields for e in entries if e.skipped is None
+    )
     warnings.extend(
         f"access point {e.ap.name} not imported: {e.skipped}; it stays as it is, unmanaged"
         for e in entries
@@ -435,6 +464,6 @@ def import_config(found: Discovery) -> Imported:
     body = [line for entry in entries for line in _entry_lines(entry)]
     count = sum(1 for e in entries if e.skipped is None)
     collaborators = ["collaborators:" if count else "collaborators: []", *body]
-    note = [f"# {EXPIRES_NOT_IN_AWS}."] if managed else []
+    note = [f"# {EXPIRES_NOT_IN_AWS}."] if undated else []
     text = "\n".join([*note, *_header(found, iam_path, boundary), *collaborators]) + "\n"
     return Imported(text=text, warnings=warnings, collaborators=count)

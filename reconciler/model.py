@@ -21,6 +21,11 @@ COLLABORATOR_TAG_KEY = "reconciler:collaborator"
 # present (value "suspended") on the IAM user and access point of a suspended collaborator
 STATUS_TAG_KEY = "reconciler:status"
 SUSPENDED_TAG_VALUE = "suspended"
+# present (value YYYY-MM-DD) on the IAM user of a collaborator with `expires:`, so that
+# `reconcile import` can write the date back (not on access points: see planner._expires_tags)
+EXPIRES_TAG_KEY = "reconciler:expires"
+# IAM user tags the tool removes when the YAML no longer calls for them
+OPTIONAL_USER_TAG_KEYS = (STATUS_TAG_KEY, EXPIRES_TAG_KEY)
 STATEMENT_SID_PREFIX = "Reconciler"
 USER_POLICY_NAME = "reconciler-access-point-access"
 POLICY_VERSION = "2012-10-17"

@@ -26,6 +26,7 @@ from reconciler.key_policy import desired_key_policy
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
+    EXPIRES_TAG_KEY,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     STATUS_TAG_KEY,
@@ -58,12 +59,21 @@ def _status_tags(collab: Collaborator) -> dict[str, str]:
     return {STATUS_TAG_KEY: SUSPENDED_TAG_VALUE} if collab.suspended else {}
 
 
+def _expires_tags(collab: Collaborator) -> dict[str, str]:
+    """The `expires` date, kept in AWS so that `reconcile import` can write it back. Only on
+    the IAM user: a user's tags are always read, so a date removed from the YAML is untagged,
+    while an access point's tags are not read when its policy is in sync (the reader's
+    shortcut), so a removed date could linger there."""
+    return {EXPIRES_TAG_KEY: collab.expires.isoformat()} if collab.expires else {}
+
+
 def user_tags(config: Config, collab: Collaborator) -> dict[str, str]:
     return {
         MANAGED_TAG_KEY: MANAGED_TAG_VALUE,
         BUCKET_TAG_KEY: config.bucket.name,
         COLLABORATOR_TAG_KEY: collab.id,
         **_status_tags(collab),
+        **_expires_tags(collab),
     }
 
 
@@ -76,7 +86,13 @@ def access_point_tags(config: Config, collab: Collaborator) -> dict[str, str]:
     }
 
 
-_OUR_TAG_KEYS = (MANAGED_TAG_KEY, BUCKET_TAG_KEY, COLLABORATOR_TAG_KEY, STATUS_TAG_KEY)
+_OUR_TAG_KEYS = (
+    MANAGED_TAG_KEY,
+    BUCKET_TAG_KEY,
+    COLLABORATOR_TAG_KEY,
+    STATUS_TAG_KEY,
+    EXPIRES_TAG_KEY,
+)
 
 
 def _our_tags(tags: Mapping[str, str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.errors import WriteError
 from reconciler.model import (
+    OPTIONAL_USER_TAG_KEYS,
     STATUS_TAG_KEY,
     Config,
     LiveAccessPoint,
@@ -149,8 +150,9 @@ class FakeCloud:
             self.users[name]["boundary"] = permissions_boundary
         self.users[name]["path"] = path
         self.users[name]["tags"].update(tags)
-        if STATUS_TAG_KEY not in tags:
-            self.users[name]["tags"].pop(STATUS_TAG_KEY, None)
+        for key in OPTIONAL_USER_TAG_KEYS:
+            if key not in tags:
+                self.users[name]["tags"].pop(key, None)
 
     def delete_user(self, name: str) -> None:
         self._call("delete_user", name)

@@ -3,6 +3,7 @@ expressed written as comments and warnings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from reconciler.access.review import reviewed_plan as plan
 from reconciler.config.loader import load_config_text
 from reconciler.executor import apply_plan
 from reconciler.importer import Discovery, FoundUser, import_config
+from reconciler.model import EXPIRES_TAG_KEY as EXPIRES
 from reconciler.model import Config, LiveAccessPoint
 from tests.fake import FakeCloud
 
@@ -102,6 +104,44 @@ def test_a_setup_this_tool_built_imports_back_to_an_equivalent_file(config: Conf
     assert plan(again, cloud.read(again)).is_empty
     partner = next(c for c in again.collaborators if c.principal)
     assert (partner.id, partner.access_point) == ("partner-site", "partner-site-ap")
+
+
+def test_expires_dates_of_a_managed_bucket_come_back(config: Config) -> None:
+    """The tool tags each IAM user with its collaborator's `expires` date, so importing the
+    bucket writes the dates back (active and suspended alike) and drops the copy-by-hand note;
+    a plan on the imported file is then empty."""
+    from tests.conftest import BASE_YAML, config_from
+
+    text = BASE_YAML.replace(
+        "    prefix: Alice/\n    access: [write]\n",
+        "    prefix: Alice/\n    access: [write]\n    expires: 2031-01-15\n",
+    ).replace(
+        "    access: [write, read, list]\n",
+        "    access: [write, read, list]\n    status: suspended\n    expires: 2032-02-29\n",
+    )
+    dated = config_from(text)
+    cloud = FakeCloud()
+    assert apply_plan(plan(dated, cloud.read(dated)), cloud).ok
+    live = cloud.read(dated)
+    users = {u.name: FoundUser(u.name, u.path, tags=u.tags) for u in live.users.values()}
+    found = Discovery(
+        ACCOUNT, dated.region, dated.bucket.name, None, list(live.access_points.values()), users
+    )
+    imported = import_config(found)
+    again = load(imported.text)
+    assert {c.id: (c.status.value, str(c.expires)) for c in again.collaborators} == {
+        "alice": ("active", "2031-01-15"),
+        "bob": ("suspended", "2032-02-29"),
+        "partner-site": ("active", "None"),  # a principal: no IAM user to carry the date
+    }
+    assert plan(again, cloud.read(again)).is_empty
+    assert "copy its date from your previous collaborators.yaml" in imported.text.splitlines()[0]
+    ours = [ap for ap in found.access_points if ap.name != "partner-site-ap"]
+    assert "copy its date" not in import_config(replace(found, access_points=ours)).text
+    for value in ("2031-02-30", "15/01/2031", ""):  # not a real YYYY-MM-DD date: as if absent
+        alice = replace(users["Alice"], tags={**users["Alice"].tags, EXPIRES: value})
+        text = import_config(replace(found, users={**users, "Alice": alice})).text
+        assert load(text).collaborators[0].expires is None
 
 
 def test_read_list_and_delete_levels_are_recognised() -> None:

@@ -12,6 +12,7 @@ from reconciler.errors import ConfigError
 from reconciler.executor import apply_plan
 from reconciler.lifecycle import expiry_warnings, resolve, suspension_reason
 from reconciler.model import (
+    EXPIRES_TAG_KEY,
     MANAGED_TAG_KEY,
     STATUS_TAG_KEY,
     Config,
@@ -206,6 +207,39 @@ def test_unread_access_keys_block_a_suspension_instead_of_leaving_them_active(
         "collaborator alice: the access keys of IAM user Alice were not read, so its "
         "suspension cannot be planned",
     )
+
+
+def test_the_expires_date_is_tagged_updated_and_removed_with_the_yaml(
+    expiring: Config, cloud: FakeCloud
+) -> None:
+    """`expires` is kept in AWS (reconciler:expires on the IAM user) so that `reconcile import`
+    can recover it; each change of the YAML converges."""
+
+    def tagged() -> str | None:
+        assert EXPIRES_TAG_KEY not in cloud.access_points["alice-access-point"]["tags"]
+        return cloud.users["Alice"]["tags"].get(EXPIRES_TAG_KEY)
+
+    assert tagged() == "2025-07-01"  # the fixture converged with the date
+    assert cloud.users["Bob"]["tags"].get(EXPIRES_TAG_KEY) is None
+    later = config_from(ALICE_EXPIRES.replace("expires: 2025-07-01", "expires: 2025-08-15"))
+    changed = converge(later, cloud, today=date(2025, 6, 1))
+    assert kinds(changed) == {("update", "iam_user", "Alice")}
+    assert tagged() == "2025-08-15"
+    undated = config_from(ALICE_EXPIRES.replace("    expires: 2025-07-01\n", ""))
+    converge(undated, cloud, today=date(2025, 6, 1))
+    assert tagged() is None
+
+
+def test_upgrading_adds_only_the_expires_tags(expiring: Config, cloud: FakeCloud) -> None:
+    """Resources applied before the tag existed: the plan only adds it, then converges."""
+    del cloud.users["Alice"]["tags"][EXPIRES_TAG_KEY]
+    p = converge(expiring, cloud, today=date(2025, 6, 1))
+    assert kinds(p) == {("update", "iam_user", "Alice")}
+    (change,) = p.changes
+    assert change.after == {
+        **change.before,
+        "tags": {**change.before["tags"], EXPIRES_TAG_KEY: "2025-07-01"},
+    }
 
 
 def test_without_today_nothing_expires(expiring: Config, cloud: FakeCloud) -> None:

@@ -17,7 +17,7 @@ from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
 from reconciler.executor import apply_plan
 from reconciler.lifecycle import resolve
-from reconciler.model import STATUS_TAG_KEY, Config
+from reconciler.model import EXPIRES_TAG_KEY, STATUS_TAG_KEY, Config
 from tests.conftest import BASE_YAML, config_from
 
 ACCOUNT = "123456789012"
@@ -82,3 +82,27 @@ def test_suspension_deactivates_keys_and_reactivation_removes_the_tags(
     assert status_tags() == []
     listed = clients.iam.list_access_keys(UserName="Bob")["AccessKeyMetadata"]
     assert [k["Status"] for k in listed] == ["Inactive"]
+
+
+def test_the_expires_tag_is_written_changed_and_removed(config: Config, clients: Clients) -> None:
+    """reconciler:expires is written to, changed on and removed from the IAM user; never put
+    on the access point (its tags are not read while its policy is in sync, so a removed date
+    could not be untagged there)."""
+    ap_arn = f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/bob-access-point"
+
+    def expires_tags() -> list[str]:
+        user = clients.iam.list_user_tags(UserName="Bob")["Tags"]
+        ap = clients.s3control.list_tags_for_resource(AccountId=ACCOUNT, ResourceArn=ap_arn)
+        assert EXPIRES_TAG_KEY not in {t["Key"] for t in ap["Tags"]}
+        return [t["Value"] for t in user if t["Key"] == EXPIRES_TAG_KEY]
+
+    converge(config, clients)
+    assert expires_tags() == []
+    dated = "access: [write, read, list]\n    expires: 2030-01-31"
+    converge(config_from(BASE_YAML.replace("access: [write, read, list]", dated)), clients)
+    assert expires_tags() == ["2030-01-31"]
+    moved = dated.replace("2030-01-31", "2030-03-01")
+    converge(config_from(BASE_YAML.replace("access: [write, read, list]", moved)), clients)
+    assert expires_tags() == ["2030-03-01"]
+    converge(config, clients)
+    assert expires_tags() == []

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws.errors import error_code, error_message, writing
 from reconciler.aws.session import Clients
 from reconciler.errors import WriteError
-from reconciler.model import STATUS_TAG_KEY
+from reconciler.model import OPTIONAL_USER_TAG_KEYS, STATUS_TAG_KEY
 from reconciler.policies import policy_text
 
 # A principal created seconds ago can be rejected in a policy for up to about a minute
@@ -144,8 +144,9 @@ class AwsWriter:
             self.iam.update_user(UserName=name, NewPath=path)
         self.iam.tag_user(UserName=name, Tags=_tag_list(tags))
         live_keys = {t["Key"] for t in current.get("Tags", [])}
-        if STATUS_TAG_KEY in live_keys and STATUS_TAG_KEY not in tags:
-            self.iam.untag_user(UserName=name, TagKeys=[STATUS_TAG_KEY])
+        dropped = [k for k in OPTIONAL_USER_TAG_KEYS if k in live_keys and k not in tags]
+        if dropped:  # re-activation, or `expires` removed from the YAML
+            self.iam.untag_user(UserName=name, TagKeys=dropped)
 
     @writing
     def delete_user(self, name: str) -> None:

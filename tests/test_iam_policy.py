@@ -402,7 +402,9 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     moto_server.client("iam").create_access_key(UserName="Alice")
     without_bob = config_file.read_text()
     alice = "    access: [write]\n"
-    config_file.write_text(without_bob.replace(alice, alice + "    status: suspended\n", 1))
+    # (with the expires date used below already set: the tool tags users with it)
+    suspended = alice + "    status: suspended\n    expires: 2020-01-01\n"
+    config_file.write_text(without_bob.replace(alice, suspended, 1))
     rec.run("plan", "--detailed-exitcode", expect=(2,))
     rec.run("apply")
     rec.run("verify", expect=(0,))  # suspended: granted nothing, and verify passes

@@ -152,15 +152,16 @@ def test_options_that_would_do_nothing_are_not_offered(
 SUSPENDED_BOB = (
     BASE_YAML.replace(
         "    access: [write, read, list]\n",
-        "    access: [write, read, list]\n    status: suspended\n",
+        "    access: [write, read, list]\n    status: suspended\n    expires: 2031-01-15\n",
     )
     + "audit:\n  log: audit.jsonl\n"
 )
 
 
 def test_import_of_a_managed_bucket_keeps_suspended_collaborators(tmp_path: Path) -> None:
-    """Through the sandbox (import --sandbox): apply a file with a suspended collaborator,
-    import the bucket, and a plan on the imported file changes nothing. History in Markdown
+    """Through the sandbox (import --sandbox): apply a file with a suspended collaborator that
+    has an expires date, import the bucket (status and date come back), and a plan on the
+    imported file changes nothing. History in Markdown
     is Markdown."""
     from tests.e2e_support import reconcile_env, run_reconcile
 
@@ -180,8 +181,10 @@ def test_import_of_a_managed_bucket_keeps_suspended_collaborators(tmp_path: Path
     )
     assert imported.returncode == 0, imported.stderr
     text = (tmp_path / "imported.yaml").read_text()
-    assert "  - id: bob\n    iam_user: Bob\n    status: suspended\n" in text
-    assert "`expires` dates are not kept in AWS: copy them" in text.splitlines()[0]
+    bob = '  - id: bob\n    iam_user: Bob\n    status: suspended\n    expires: "2031-01-15"\n'
+    assert bob in text
+    # alice (an IAM user without expires) and partner-site (a principal) carry no date
+    assert "copy its date from your previous collaborators.yaml" in text.splitlines()[0]
     plan = run_reconcile(
         "plan", "--sandbox", "-c", "imported.yaml", "--detailed-exitcode", cwd=tmp_path, env=env
     )

@@ -18,6 +18,18 @@ from reconciler.cli.common import Options
 from reconciler.errors import AwsError
 from reconciler.model import Config
 from tests.access_support import desired
+from tests.conftest import BASE_YAML, config_from
+
+
+@pytest.fixture
+def config() -> Config:
+    """Both managed users open the S3 console, so each has an identity policy to validate (by
+    default the tool writes none: the access point policy names the user)."""
+    return config_from(
+        BASE_YAML.replace("iam_user: Alice\n", "iam_user: Alice\n    console: true\n").replace(
+            "iam_user: Bob\n", "iam_user: Bob\n    console: true\n"
+        )
+    )
 
 
 def client() -> Any:

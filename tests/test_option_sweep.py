@@ -76,6 +76,7 @@ WRONG = [
 REQUIRED = {
     ("import",): [("--bucket", "some-bucket")],
     ("init",): [("--action", "owner/repo@" + "0" * 40)],
+    ("show",): [("alice",)],  # the collaborator's id (an argument)
 }
 
 

@@ -351,7 +351,7 @@ class Case:
         )
 
 
-def principals(rng: random.Random, tool_identity: dict[str, dict[str, Any]]) -> list[Who]:
+def principals(rng: random.Random, tool_identity: dict[str, list[dict[str, Any]]]) -> list[Who]:
     """Collaborators with their identity policies (as written, or broadened), role sessions of
     this and other accounts (other accounts' identity policies allow everything: the worst case
     the verifier assumes), a user of another account, and anonymous."""
@@ -370,8 +370,8 @@ def principals(rng: random.Random, tool_identity: dict[str, dict[str, Any]]) -> 
         return docs
 
     return [
-        who("alice", alice, same_account([tool_identity["Alice"]])),
-        who("bob", bob, same_account([tool_identity["Bob"]])),
+        who("alice", alice, same_account(tool_identity["Alice"])),
+        who("bob", bob, same_account(tool_identity["Bob"])),
         who("analyst", "s1", same_account([]), role=analyst),
         who("uploader s1", "s1", [ALLOW_ALL], role=uploader),
         who("uploader s2", "s2", [ALLOW_ALL], role=uploader),
@@ -382,7 +382,10 @@ def principals(rng: random.Random, tool_identity: dict[str, dict[str, Any]]) -> 
 
 # the tool's policies for two files: the shared test file, and one with every level for the
 # partner's role and a collaborator that is a role of this account
-WIDER_YAML = BASE_YAML.replace(
+# Bob opens the S3 console, so he has the identity policy the tool writes for that; Alice, by
+# default, has none (the access point policy names her).
+CONSOLE_YAML = BASE_YAML.replace("iam_user: Bob\n", "iam_user: Bob\n    console: true\n")
+WIDER_YAML = CONSOLE_YAML.replace(
     "access: [write]\n    access_point: partner-site-ap",
     "access: [read, write, list, delete]\n    access_point: partner-site-ap",
 ) + (
@@ -395,11 +398,12 @@ WIDER_YAML = BASE_YAML.replace(
 
 def generate(seed: int, count: int) -> list[Case]:
     rng = random.Random(seed)
-    states = [desired(config_from(text)) for text in (BASE_YAML, WIDER_YAML)]
+    states = [desired(config_from(text)) for text in (CONSOLE_YAML, WIDER_YAML)]
     tool_identity = {
-        name: dict(next(iter(user.inline_policies.values())))
+        name: [dict(policy) for policy in user.inline_policies.values()]
         for name, user in states[0].users.items()
     }
+    assert tool_identity["Bob"] and not tool_identity["Alice"]
     cases = []
     for _ in range(count):
         state = rng.choice(states)
@@ -518,7 +522,7 @@ def _through_alice_access_point() -> Case:
     alice = who(
         "alice",
         f"arn:aws:iam::{OWNER}:user/collaborators/Alice",
-        [dict(next(iter(state.users["Alice"].inline_policies.values())))],
+        [dict(policy) for policy in state.users["Alice"].inline_policies.values()],
     )
     point = AccessPointRef("alice-access-point", point_arn("alice-access-point"), OWNER)
     ap_policy = state.access_points["alice-access-point"].policy

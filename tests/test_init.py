@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,16 @@ def test_the_gitignore_keeps_the_sandbox_state_out_of_git(repo: Path) -> None:
     from reconciler.aws.sandbox import DIR_NAME
 
     assert f"\n{DIR_NAME}/\n" in (repo / ".gitignore").read_text()
+
+
+def test_the_starter_partner_is_in_another_account_than_the_readme_example(
+    tmp_path: Path,
+) -> None:
+    """Following the README (`--account-id 111122223333`) must not make the example partner a
+    role of the share's own account, whose identity policies verify cannot read."""
+    readme = (ROOT / "README.md").read_text()
+    account = re.search(r"reconcile init \S+ --account-id (\d{12})", readme)
+    assert account is not None
+    starter = (ROOT / "reconciler/starter/templates/collaborators.yaml").read_text()
+    partners = re.findall(r"principal: arn:aws:iam::(\d{12}):", starter)
+    assert partners and account.group(1) not in partners

@@ -79,7 +79,7 @@ def init_command(
         click.echo(f"  {path}")
     click.echo(
         "Next: replace the example values in collaborators.yaml, run `reconcile validate`, "
-        "then follow README.md (AWS roles, repository variables, branch protection)."
+        "then follow README.md (the AWS roles, branch protection)."
     )
 
 

@@ -48,6 +48,9 @@ from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
 from tests.fake import FakeCloud
 
+# Service Authorization Reference (IAM): the user actions that support iam:PermissionsBoundary
+from tests.test_iam_policy import BOUNDARY_KEY_ACTIONS as SUPPORTS_BOUNDARY_KEY
+
 ACCOUNT = "123456789012"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 BOUNDED_YAML = BASE_YAML + f"iam_permissions_boundary: {BOUNDARY}\n"
@@ -55,16 +58,6 @@ KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 USERS = f"arn:aws:iam::{ACCOUNT}:user/collaborators/*"
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Alice"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
-# Service Authorization Reference (IAM): the user actions that support iam:PermissionsBoundary
-SUPPORTS_BOUNDARY_KEY = {
-    "iam:AttachUserPolicy",
-    "iam:CreateUser",
-    "iam:DeleteUserPermissionsBoundary",
-    "iam:DeleteUserPolicy",
-    "iam:DetachUserPolicy",
-    "iam:PutUserPermissionsBoundary",
-    "iam:PutUserPolicy",
-}
 
 
 @pytest.fixture

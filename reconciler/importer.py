@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -30,7 +31,6 @@ from reconciler.model import (
     AccessLevel,
     LiveAccessPoint,
 )
-from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.render.describe import statement_line
 
 _LEVEL_OF_ACTION = {a.lower(): lv for lv, actions in OBJECT_ACTIONS.items() for a in actions}

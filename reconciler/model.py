@@ -118,7 +118,7 @@ class Collaborator:
 
     @property
     def suspended(self) -> bool:
-        """True when suspended by `status:`; see reconciler.lifecycle for expiry."""
+        """True when suspended by `status:`; see reconciler.plan.lifecycle for expiry."""
         return self.status is Status.SUSPENDED
 
 

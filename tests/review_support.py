@@ -5,7 +5,7 @@ that adds a collaborator. Shared by the drift-label and targeted-run tests."""
 from __future__ import annotations
 
 from reconciler.access.review import reviewed_plan
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.model import Config
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud

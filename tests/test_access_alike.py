@@ -27,7 +27,7 @@ from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Target
 from reconciler.access.subjects import Subject, anonymous_subject, collaborator_subject
 from reconciler.config.loader import load_config_text
 from reconciler.model import AccessLevel, Config, LiveState
-from reconciler.plan import AccessChange
+from reconciler.plan.changes import AccessChange
 from tests.access_support import (
     bucket_policy_of,
     desired,

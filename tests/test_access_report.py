@@ -8,9 +8,17 @@ import io
 import json
 from datetime import UTC, date, datetime
 
-from reconciler import planner
 from reconciler.access.review import reviewed_plan
-from reconciler.access_report import (
+from reconciler.apply.executor import apply_plan
+from reconciler.model import Config
+from reconciler.plan import planner
+from reconciler.render.access_report import (
+    RENDERERS,
+    render_report_csv,
+    render_report_json,
+    render_report_text,
+)
+from reconciler.reports.access_report import (
     AccessKey,
     Credentials,
     FlagKind,
@@ -21,14 +29,6 @@ from reconciler.access_report import (
     key_suffix,
     last_applies,
     live_levels,
-)
-from reconciler.executor import apply_plan
-from reconciler.model import Config
-from reconciler.render.access_report import (
-    RENDERERS,
-    render_report_csv,
-    render_report_json,
-    render_report_text,
 )
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud

@@ -9,10 +9,10 @@ import pytest
 from reconciler.access.gate import refuse_unsafe
 from reconciler.access.projected import project
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.errors import RefusedError
-from reconciler.executor import apply_plan
 from reconciler.model import Config, LiveState
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 from reconciler.render.access import access_change_lines
 from reconciler.render.text import render_text
 from tests.conftest import BASE_YAML, config_from

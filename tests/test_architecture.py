@@ -54,15 +54,73 @@ def _reconciler_imports(path: Path) -> set[str]:
     return {name for name in names if name.startswith("reconciler")}
 
 
-def test_planner_does_not_import_the_review_stage() -> None:
-    """load -> read -> plan -> review -> render/apply: the review (reconciler.access) builds on
-    the planner's output, never the other way round (issue 13, section 7)."""
-    planner_modules = [PACKAGE / "planner.py", PACKAGE / "plan.py", PACKAGE / "policies.py"]
-    offenders = {
-        path.name: sorted(n for n in _reconciler_imports(path) if n.startswith("reconciler.access"))
-        for path in planner_modules
-    }
-    assert offenders == {path.name: [] for path in planner_modules}
+# The stages, bottom to top, and what each may import (besides itself). The folder names are the
+# pipeline: load desired (config) -> read live (aws) -> plan -> review (access) -> apply /
+# reports / render. Nothing imports upward; only cli wires everything together (issue 19).
+FOUNDATION = {
+    "reconciler",
+    "reconciler.__version__",
+    "reconciler.errors",
+    "reconciler.model",
+    "reconciler.workers",
+}
+ALLOWED: dict[str, set[str]] = {
+    "foundation": set(),
+    "interfaces": set(),
+    "documents": set(),
+    "config": {"documents"},
+    "plan": {"documents"},
+    "access": {"documents", "plan"},
+    "reports": {"documents", "plan"},
+    "render": {"documents", "plan", "access", "reports", "apply"},
+    "importer": {"documents", "render"},
+    "apply": {"interfaces", "plan"},
+    "starter": {"config"},
+    "aws": {"interfaces", "documents", "config", "plan", "access", "reports", "importer", "apply"},
+    "cli": {"*"},
+}
+
+
+def _stage(module: str) -> str:
+    if module in FOUNDATION:
+        return "foundation"
+    part = module.split(".")[1]
+    return "cli" if part == "__main__" else part
+
+
+def test_each_stage_imports_only_the_stages_below_it() -> None:
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        module = ".".join(("reconciler", *path.relative_to(PACKAGE).with_suffix("").parts))
+        module = module.removesuffix(".__init__")
+        stage = _stage(module)
+        assert stage in ALLOWED, f"{module}: a stage the architecture test does not know"
+        allowed = ALLOWED[stage]
+        for name in _reconciler_imports(path):
+            target = _stage(name)
+            if target not in {"foundation", stage} and "*" not in allowed and target not in allowed:
+                offenders.append(f"{module} -> {name}")
+    assert offenders == []
+
+
+def test_the_root_holds_only_the_foundation() -> None:
+    """New modules go into the stage they belong to, not beside the others at the root."""
+    loose = sorted(path.name for path in PACKAGE.glob("*.py"))
+    assert loose == [
+        "__init__.py",
+        "__main__.py",
+        "errors.py",
+        "importer.py",
+        "interfaces.py",
+        "model.py",
+        "workers.py",
+    ]
+
+
+def test_every_package_says_what_it_holds_and_may_import() -> None:
+    for init in PACKAGE.glob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert "import" in doc, f"{init.relative_to(PACKAGE)}: no opening comment on its imports"
 
 
 def test_every_command_module_is_known_to_the_lazy_group() -> None:

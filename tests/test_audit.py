@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.audit import (
+from reconciler.apply.audit import (
     Context,
     Outcome,
     build_record,
@@ -26,11 +26,11 @@ from reconciler.audit import (
     to_line,
     touches,
 )
-from reconciler.audit_log import JsonLinesLog
+from reconciler.apply.audit_log import JsonLinesLog
+from reconciler.apply.executor import ApplyResult, Failure, apply_plan
 from reconciler.errors import ReconcilerError
-from reconciler.executor import ApplyResult, Failure, apply_plan
 from reconciler.model import Config
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 from reconciler.render.history import render_history
 from tests.fake import FakeCloud
 

@@ -10,11 +10,11 @@ import pytest
 from moto import mock_aws
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection, strip_account_host_prefix
 from reconciler.aws.writer import AwsWriter
 from reconciler.errors import WriteError
-from reconciler.executor import apply_plan
 from reconciler.model import Config, canonical_policy
 
 ACCOUNT = "123456789012"

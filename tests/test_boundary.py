@@ -7,7 +7,7 @@
   statement with the condition keys each action supports;
 - the boundary itself (`reconcile iam-policy --boundary`): derived from the identity policy
   builder, it allows every statement the builder can write and nothing else;
-- moto's IAM, extended by reconciler/aws/moto_iam.py, keeps user boundaries as AWS does.
+- moto's IAM, extended by reconciler/aws/emulator/iam_boundaries.py, keeps user boundaries as AWS does.
 
 AWS documentation: IAM User Guide, "Permissions boundaries for IAM entities"
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html), the delegation
@@ -29,21 +29,21 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from reconciler import policies
 from reconciler.access.evaluator import Decision, evaluate
 from reconciler.access.policy import PolicyRef, compile_policy
 from reconciler.access.requests import AccessPointRef, Identity, Principal, Request
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
-from reconciler.boundary import boundary_policy, probe_collaborators
-from reconciler.executor import apply_plan
-from reconciler.iam_policy import NO_BOUNDARY_NOTE, tool_policy
+from reconciler.documents import policies
+from reconciler.documents.boundary import boundary_policy, probe_collaborators
+from reconciler.documents.iam_policy import NO_BOUNDARY_NOTE, tool_policy
 from reconciler.importer import Discovery, FoundUser, import_config
 from reconciler.model import AccessLevel, Config, ResourceType, Status
-from reconciler.plan import Action
-from reconciler.planner import NO_BOUNDARY_WARNING
+from reconciler.plan.changes import Action
+from reconciler.plan.planner import NO_BOUNDARY_WARNING
 from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
 from tests.fake import FakeCloud
@@ -396,7 +396,8 @@ def test_boundary_follows_statements_other_engineers_add(
 ) -> None:
     """The derivation is generic: a statement the identity builder starts writing (here a KMS
     grant confined to S3, and a console listing of the collaborator's own folder) is in the
-    boundary without touching reconciler/boundary.py; per-collaborator parts are widened."""
+    boundary without touching reconciler/documents/boundary.py; per-collaborator parts are
+    widened."""
     original = policies.identity_statements
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -704,7 +705,7 @@ def test_negated_elements_naming_a_collaborator_widen_to_everything(
 def test_new_collaborator_options_are_probed_too() -> None:
     """Fields other engineers add to Collaborator are covered without editing boundary.py:
     flags both ways, free-text lists empty and not, anything else at its default."""
-    from reconciler.boundary import _choices
+    from reconciler.documents.boundary import _choices
 
     assert _choices("console", bool, False) == [False, True]
     assert _choices("extra_prefixes", tuple[str, ...], ()) == [(), ("\u2400probe-extra_prefixes",)]

@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from reconciler.card import build_card, presigned_url_max_age
 from reconciler.errors import ReconcilerError
 from reconciler.model import AccessLevel, Config
 from reconciler.render.card import render_card_json, render_card_markdown, render_card_text
+from reconciler.reports.card import build_card, presigned_url_max_age
 from tests.conftest import BASE_YAML, config_from
 
 TODAY = date(2026, 1, 1)

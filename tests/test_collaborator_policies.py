@@ -22,12 +22,12 @@ import pytest
 
 from reconciler.access.checks import Check, Status, verify
 from reconciler.access.desired import desired_state
-from reconciler.model import AccessLevel, Collaborator, Config
-from reconciler.policies import (
+from reconciler.documents.policies import (
     access_point_policy,
     identity_policy,
     partner_identity_policy,
 )
+from reconciler.model import AccessLevel, Collaborator, Config
 from tests.conftest import BASE_YAML, config_from
 
 AP = "arn:aws:s3:us-east-1:123456789012:accesspoint/alice-access-point"
@@ -218,7 +218,7 @@ def test_suspended_console_collaborator_verifies_as_granted_nothing() -> None:
             1,
         )
     )
-    from reconciler import lifecycle
+    from reconciler.plan import lifecycle
 
     report = verify(lifecycle.granted(config), desired_state(config), source="desired")
     assert report.ok, [f.message for f in report.findings]

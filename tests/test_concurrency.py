@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.executor import ApplyResult, Failure, Outcome, apply_plan
+from reconciler.apply.executor import ApplyResult, Failure, Outcome, apply_plan
 from reconciler.model import Config
-from reconciler.plan import Change, Plan
+from reconciler.plan.changes import Change, Plan
 from tests.conftest import config_from
 from tests.fake import FakeCloud
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from reconciler.aws.emulator import iam_boundaries
-from reconciler.boundary import boundary_policy
+from reconciler.documents.boundary import boundary_policy
 from tests.conftest import BASE_YAML, config_from
 from tests.e2e_support import MotoServer, moto_server, moto_server_session, run_reconcile
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
-from reconciler.executor import apply_plan
 from tests.conftest import BASE_YAML, config_from
 from tests.e2e_support import (
     LOCK_BUCKET,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.model import Config
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 from reconciler.render.json_plan import render_json
 from reconciler.render.text import render_text
 from tests.conftest import BASE_YAML, config_from

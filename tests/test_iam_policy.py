@@ -25,8 +25,8 @@ import pytest
 from botocore import xform_name
 
 from reconciler.aws.emulator import iam_boundaries
-from reconciler.boundary import boundary_policy
-from reconciler.iam_policy import (
+from reconciler.documents.boundary import boundary_policy
+from reconciler.documents.iam_policy import (
     MANAGED_POLICY_MAX_CHARS,
     NO_BOUNDARY_NOTE,
     policy_size,

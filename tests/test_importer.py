@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.config.loader import load_config_text
-from reconciler.executor import apply_plan
 from reconciler.importer import Discovery, FoundUser, import_config
 from reconciler.model import EXPIRES_TAG_KEY as EXPIRES
 from reconciler.model import Config, LiveAccessPoint

@@ -17,10 +17,10 @@ import pytest
 
 from reconciler.access.checks import BucketCheckName, Status, verify
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
+from reconciler.documents.policies import identity_policy
 from reconciler.model import Config, ResourceType
-from reconciler.plan import Plan
-from reconciler.policies import identity_policy
+from reconciler.plan.changes import Plan
 from tests.access_support import desired
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
@@ -304,7 +304,7 @@ def _sids(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_read_only_role_reads_the_key_and_its_policy() -> None:
-    from reconciler.iam_policy import tool_policy
+    from reconciler.documents.iam_policy import tool_policy
 
     statements = _sids(tool_policy(config_from(kms_yaml()), read_only=True).document)
     assert statements["ReconcilerReadBucketKey"] == {
@@ -320,7 +320,7 @@ def test_read_only_role_reads_the_key_and_its_policy() -> None:
 
 
 def test_apply_role_uses_the_key_for_its_lock_only_through_s3() -> None:
-    from reconciler.iam_policy import tool_policy
+    from reconciler.documents.iam_policy import tool_policy
 
     statements = _sids(tool_policy(config_from(kms_yaml()), read_only=False).document)
     assert statements["ReconcilerApplyLockBucketKey"] == {
@@ -337,7 +337,7 @@ def test_apply_role_uses_the_key_for_its_lock_only_through_s3() -> None:
 
 
 def test_an_alias_scopes_the_roles_to_keys_carrying_it() -> None:
-    from reconciler.iam_policy import tool_policy
+    from reconciler.documents.iam_policy import tool_policy
 
     statements = _sids(
         tool_policy(config_from(kms_yaml("alias/research")), read_only=True).document
@@ -354,7 +354,7 @@ def test_the_kms_statement_counts_toward_the_2048_character_inline_limit() -> No
     """reconciler/config/policy_sizes.py measures the identity policy the tool writes, KMS
     statement included: a user name that fits without KMS can be refused with it."""
     from reconciler.config.policy_sizes import _non_blank
-    from reconciler.policies import policy_text
+    from reconciler.documents.policies import policy_text
 
     plain = config_from(BASE_YAML)
     kms = config_from(kms_yaml())
@@ -414,10 +414,10 @@ def test_suspension_removes_the_users_kms_statement_with_the_rest() -> None:
 def test_the_permissions_boundary_lets_the_kms_statement_through(
     key_id: str, resource: str
 ) -> None:
-    """The boundary is derived from the identity policy builder (reconciler/boundary.py); offline
-    an alias names no key ARN yet, so the boundary allows any key of the account, still only
-    through S3 for this bucket."""
-    from reconciler.boundary import boundary_policy
+    """The boundary is derived from the identity policy builder
+    (reconciler/documents/boundary.py); offline an alias names no key ARN yet, so the boundary
+    allows any key of the account, still only through S3 for this bucket."""
+    from reconciler.documents.boundary import boundary_policy
 
     statements = boundary_policy(config_from(kms_yaml(key_id)))["Statement"]
     kms = [s for s in statements if "kms:" in json.dumps(s)]

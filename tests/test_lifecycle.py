@@ -8,9 +8,8 @@ from datetime import date
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.errors import ConfigError
-from reconciler.executor import apply_plan
-from reconciler.lifecycle import expiry_warnings, resolve, suspension_reason
 from reconciler.model import (
     EXPIRES_TAG_KEY,
     MANAGED_TAG_KEY,
@@ -19,10 +18,11 @@ from reconciler.model import (
     ResourceType,
     Status,
 )
-from reconciler.plan import Action, EventKind, Plan
+from reconciler.plan.changes import Action, EventKind, Plan
+from reconciler.plan.lifecycle import expiry_warnings, resolve, suspension_reason
+from reconciler.plan.safety import check_mass_change
 from reconciler.render.json_plan import plan_document
 from reconciler.render.text import render_text
-from reconciler.safety import check_mass_change
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 

@@ -12,12 +12,12 @@ import pytest
 from moto import mock_aws
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
-from reconciler.executor import apply_plan
-from reconciler.lifecycle import resolve
 from reconciler.model import EXPIRES_TAG_KEY, STATUS_TAG_KEY, Config
+from reconciler.plan.lifecycle import resolve
 from tests.conftest import BASE_YAML, config_from
 
 ACCOUNT = "123456789012"

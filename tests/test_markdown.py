@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.model import Config, ResourceType
-from reconciler.plan import AccessChange, Action, Change, Plan
+from reconciler.plan.changes import AccessChange, Action, Change, Plan
 from reconciler.render.markdown import (
     DEFAULT_MAX_CHARS,
     GITHUB_COMMENT_LIMIT,
@@ -143,7 +143,7 @@ def test_apply_markdown_lists_failures(config: Config) -> None:
 
 
 def test_lifecycle_events_are_listed_distinctly(config: Config) -> None:
-    from reconciler.plan import CollaboratorEvent, EventKind
+    from reconciler.plan.changes import CollaboratorEvent, EventKind
 
     base = drift_plan(config)
     event = CollaboratorEvent("alice", EventKind.SUSPEND, "expired on 2025-07-01")

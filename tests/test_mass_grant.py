@@ -9,7 +9,7 @@ import pytest
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.errors import RefusedError
 from reconciler.model import Config
-from reconciler.safety import check_mass_grant, widened_collaborators
+from reconciler.plan.safety import check_mass_grant, widened_collaborators
 from tests.conftest import config_from
 from tests.fake import FakeCloud
 from tests.test_safety import FIVE, applied

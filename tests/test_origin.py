@@ -11,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import origin
 from reconciler.access.review import reviewed_plan
-from reconciler.audit import last_completed_apply, unchanged_since
+from reconciler.apply.audit import last_completed_apply, unchanged_since
+from reconciler.apply.executor import apply_plan
 from reconciler.cli.origins import Labels, base_labels
-from reconciler.executor import apply_plan
 from reconciler.model import ResourceType
-from reconciler.plan import Origin, Plan
+from reconciler.plan import origin
+from reconciler.plan.changes import Origin, Plan
+from reconciler.plan.safety import check_reviewed
 from reconciler.render.json_plan import render_json
 from reconciler.render.markdown import render_markdown
 from reconciler.render.review import DRIFT_TITLE
 from reconciler.render.text import render_text
-from reconciler.safety import check_reviewed
 from tests.conftest import BASE_YAML, config_from
 from tests.review_support import broadened_cloud, head_and_base
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import policies
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
+from reconciler.documents import policies
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -18,7 +18,7 @@ from reconciler.model import (
     MANAGED_TAG_VALUE,
     Config,
 )
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 from tests.test_validate_cli import reconcile

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
-from reconciler.executor import apply_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -16,8 +16,8 @@ from reconciler.model import (
     Config,
     ResourceType,
 )
-from reconciler.plan import Action, Plan
-from reconciler.planner import NO_BOUNDARY_WARNING
+from reconciler.plan.changes import Action, Plan
+from reconciler.plan.planner import NO_BOUNDARY_WARNING
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 

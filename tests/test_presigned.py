@@ -20,8 +20,8 @@ from reconciler.access.evaluator import Decision, evaluate
 from reconciler.access.gate import gate
 from reconciler.access.policy import PolicyRef, compile_policy
 from reconciler.access.requests import Identity, Principal, Request
+from reconciler.documents.policies import bucket_statements
 from reconciler.errors import ConfigError
-from reconciler.policies import bucket_statements
 from tests.access_support import bucket_policy_of, desired, edit_bucket_policy
 from tests.conftest import BASE_YAML, config_from
 

@@ -14,10 +14,10 @@ import pytest
 from moto import mock_aws
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
 from reconciler.aws.reader import AwsReader
 from reconciler.aws.session import Clients, Connection
 from reconciler.aws.writer import AwsWriter
-from reconciler.executor import apply_plan
 from reconciler.model import Config, LiveState, OwnershipProof
 from tests.conftest import use_fake_aws_env
 from tests.fake import FakeCloud

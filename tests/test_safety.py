@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
+from reconciler.apply.executor import apply_plan
+from reconciler.apply.lock import LockInfo, acquire, held, new_lock_info, unlock
 from reconciler.errors import AwsError, RefusedError
-from reconciler.executor import apply_plan
-from reconciler.lock import LockInfo, acquire, held, new_lock_info, unlock
 from reconciler.model import Config
-from reconciler.safety import check_mass_change, check_reviewed
+from reconciler.plan.safety import check_mass_change, check_reviewed
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 

@@ -14,8 +14,8 @@ from reconciler.config.phi import personal_data
 from reconciler.config.policy_sizes import PolicyLimits, policy_size_problems
 from reconciler.config.semantic import overlapping_pairs
 from reconciler.config.yaml_source import parse
+from reconciler.documents.policies import access_point_policy, identity_policy, policy_text
 from reconciler.errors import ConfigError
-from reconciler.policies import access_point_policy, identity_policy, policy_text
 from tests.conftest import BASE_YAML
 
 HEAD = """\

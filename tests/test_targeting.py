@@ -10,14 +10,14 @@ import json
 import pytest
 
 from reconciler.access.review import reviewed_plan
+from reconciler.apply.executor import apply_plan
 from reconciler.errors import RefusedError
-from reconciler.executor import apply_plan
 from reconciler.model import ResourceType
+from reconciler.plan.safety import check_mass_change
+from reconciler.plan.targeting import UnknownTargetError
 from reconciler.render.json_plan import render_json
 from reconciler.render.markdown import render_apply_markdown, render_markdown
 from reconciler.render.text import render_text
-from reconciler.safety import check_mass_change
-from reconciler.targeting import UnknownTargetError
 from tests.conftest import BASE_YAML, config_from
 from tests.fake import FakeCloud
 from tests.review_support import broadened_cloud, head_and_base

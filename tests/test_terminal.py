@@ -19,7 +19,7 @@ import pytest
 
 from reconciler.cli.output import PROGRESS_BAR_MIN_CHANGES, use_color
 from reconciler.model import Config
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 from reconciler.render.style import ansi
 from reconciler.render.text import render_text, render_text_summary
 from tests.conftest import BASE_YAML

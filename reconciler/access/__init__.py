@@ -4,4 +4,6 @@ Pure code, no AWS calls. The pipeline: `policy` compiles policy documents, `eval
 request (allow / deny / unknown) the way AWS documents it, `state` indexes a LiveState for fast
 probing, `checks` builds the `reconcile verify` matrix, `changes` lists per-collaborator access
 changes for a plan, `gate` refuses unsafe plans.
+
+May import reconciler.model, errors, documents and plan; never the SDK, apply or cli.
 """

@@ -19,7 +19,7 @@ from reconciler.access.subjects import (
     signer,
 )
 from reconciler.model import COLLABORATOR_TAG_KEY, AccessLevel, Config
-from reconciler.plan import AccessChange
+from reconciler.plan.changes import AccessChange
 
 _TRI = {Decision.ALLOW: Tri.YES, Decision.UNKNOWN: Tri.MAYBE, Decision.DENY: Tri.NO}
 _DECISION = {v: k for k, v in _TRI.items()}

@@ -34,9 +34,9 @@ from reconciler.access.subjects import (
     session_subjects,
     stranger_subjects,
 )
+from reconciler.documents.policies import KMS_ACTIONS, is_other_account
 from reconciler.model import AccessLevel, Config, LiveState
-from reconciler.plan import and_more_folders
-from reconciler.policies import KMS_ACTIONS, is_other_account
+from reconciler.plan.changes import and_more_folders
 
 
 class Status(StrEnum):

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from reconciler import planner, policies
 from reconciler.access.projected import empty_state, project
+from reconciler.documents import policies
 from reconciler.model import Config, LiveKey, LiveState
+from reconciler.plan import planner
 
 
 def desired_state(config: Config) -> LiveState:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from reconciler.access.checks import BucketCheckName, Check, Finding, Status, VerifyReport
 from reconciler.errors import RefusedError
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 
 GATED_BUCKET_CHECKS = {
     BucketCheckName.TLS_ONLY,

@@ -12,8 +12,8 @@ from reconciler.access.evaluator import Decision, Evaluation
 from reconciler.access.requests import Identity, Principal
 from reconciler.access.state import PROBE, AccessState
 from reconciler.access.subjects import collaborator_subject
+from reconciler.documents.policies import kms_actions
 from reconciler.model import Collaborator, Config
-from reconciler.policies import kms_actions
 
 KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 

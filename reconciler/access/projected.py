@@ -16,7 +16,7 @@ from reconciler.model import (
     LiveUser,
     ResourceType,
 )
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan.changes import Action, Change, Plan
 
 
 def empty_state(config: Config) -> LiveState:

@@ -18,8 +18,8 @@ from functools import cached_property
 from reconciler.access.arns import RoleKey, session_arn, session_role
 from reconciler.access.conditions import Context
 from reconciler.access.policy import CompiledPolicy
+from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.model import AccessLevel
-from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
 
 LEVEL_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
     **OBJECT_ACTIONS,

@@ -10,14 +10,14 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import date
 
-from reconciler import lifecycle, planner, targeting
 from reconciler.access.changes import access_changes
 from reconciler.access.checks import access_state, verify_state
 from reconciler.access.gate import gate
 from reconciler.access.key_checks import key_gaps
 from reconciler.access.projected import project
 from reconciler.model import Config, LiveState
-from reconciler.plan import Plan
+from reconciler.plan import lifecycle, planner, targeting
+from reconciler.plan.changes import Plan
 
 
 def review(config: Config, live: LiveState, plan: Plan) -> Plan:

@@ -47,8 +47,8 @@ from reconciler.access.requests import (
     Request,
     principal_keys,
 )
+from reconciler.documents.policies import LIST_ACTION
 from reconciler.model import AccessLevel, LiveAccessPoint, LiveState, LiveUser
-from reconciler.policies import LIST_ACTION
 
 PROBE = "reconciler-verify-probe"
 OBJECT, LISTING = "object", "list"

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reconciler.audit import record_key, to_line
+from reconciler.apply.audit import record_key, to_line
 from reconciler.aws.errors import reading
 from reconciler.aws.objects import bucket_exists, create_if_absent
 from reconciler.aws.session import Clients

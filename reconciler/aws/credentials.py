@@ -17,9 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.access_report import AccessKey, Credentials, key_suffix
 from reconciler.aws.errors import error_code, reading
 from reconciler.aws.session import Clients
+from reconciler.reports.access_report import AccessKey, Credentials, key_suffix
 from reconciler.workers import DEFAULT_WORKERS, gather, worker_pool
 
 CALLS_PER_USER_BOUND = 5  # GetUser, GetLoginProfile, ListAccessKeys, 2 x GetAccessKeyLastUsed

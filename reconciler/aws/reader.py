@@ -30,7 +30,7 @@ from reconciler.model import (
     canonical_policy,
     is_managed,
 )
-from reconciler.planner import access_point_in_sync
+from reconciler.plan.planner import access_point_in_sync
 from reconciler.workers import DEFAULT_WORKERS, gather, worker_pool
 
 _ABSENT = {

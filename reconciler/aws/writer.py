@@ -10,9 +10,9 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.errors import error_code, error_message, writing
 from reconciler.aws.session import Clients
+from reconciler.documents.policies import policy_text
 from reconciler.errors import WriteError
 from reconciler.model import OPTIONAL_USER_TAG_KEYS, STATUS_TAG_KEY
-from reconciler.policies import policy_text
 
 # A principal created seconds ago can be rejected in a policy for up to about a minute
 # (IAM is eventually consistent): poll with bounded backoff instead of failing or sleeping blindly.

@@ -7,16 +7,7 @@ from typing import Any
 
 import click
 
-from reconciler import planner
-from reconciler.access_report import (
-    Credentials,
-    LastApply,
-    build_review,
-    differing,
-    last_applies,
-    leftover_users,
-)
-from reconciler.audit import AuditSink, parsed
+from reconciler.apply.audit import AuditSink, parsed
 from reconciler.cli.app import cli
 from reconciler.cli.auditing import AuditOptions, audit_options, audit_sinks
 from reconciler.cli.common import Options, aws_options, aws_session, read_live
@@ -24,7 +15,16 @@ from reconciler.cli.lifecycle_options import today_utc
 from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
+from reconciler.plan import planner
 from reconciler.render.access_report import RENDERERS, render_report_text
+from reconciler.reports.access_report import (
+    Credentials,
+    LastApply,
+    build_review,
+    differing,
+    last_applies,
+    leftover_users,
+)
 
 FORMATS = ("text", "csv", "json", "markdown")
 

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import click
 
-from reconciler.audit import (
+from reconciler.apply.audit import (
     AuditSink,
     ChangeKey,
     Context,
@@ -25,10 +25,10 @@ from reconciler.audit import (
     outcome_of,
     to_line,
 )
+from reconciler.apply.executor import ApplyResult, Failure, Outcome, Progress
 from reconciler.errors import PlanError, ReconcilerError, RefusedError
-from reconciler.executor import ApplyResult, Failure, Outcome, Progress
 from reconciler.model import Config
-from reconciler.plan import Change, Plan
+from reconciler.plan.changes import Change, Plan
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def audit_sinks(clients: Any, config: Config, opts: AuditOptions) -> list[AuditS
     sinks: list[AuditSink] = []
     log = opts.log or _from_config_dir(config, config.audit.log)
     if log:
-        from reconciler.audit_log import JsonLinesLog
+        from reconciler.apply.audit_log import JsonLinesLog
 
         sinks.append(JsonLinesLog(log))
     bucket = opts.bucket or config.audit.bucket

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 import click
 
 from reconciler.access.review import reviewed_plan as make_plan
+from reconciler.apply.executor import ApplyResult, Failure, Outcome
 from reconciler.cli.app import json_printed, remember_format
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.errors import AccountMismatchError, ReconcilerError, RefusedError
-from reconciler.executor import ApplyResult, Failure, Outcome
 from reconciler.model import Config, LiveState
-from reconciler.plan import Change, Plan
+from reconciler.plan.changes import Change, Plan
 from reconciler.render.json_plan import plan_document, render_json
 from reconciler.render.markdown import render_apply_markdown, render_markdown
 from reconciler.render.style import Style, plain
@@ -230,7 +230,7 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
 
 def sandbox_policies(config: Config) -> dict[str, Any]:
     """The managed policies the config expects administrators to have created."""
-    from reconciler.boundary import boundary_policy
+    from reconciler.documents.boundary import boundary_policy
 
     if not config.iam_permissions_boundary:
         return {}
@@ -260,7 +260,7 @@ def read_live(
 ) -> LiveState:
     """Expired collaborators are read as suspended (as of `today`), so their keys are read."""
     from reconciler.aws.reader import AwsReader
-    from reconciler.lifecycle import resolve
+    from reconciler.plan.lifecycle import resolve
 
     if not checked:
         check_account(clients, config)

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from reconciler.audit import AuditSink, parse_records, to_line, touches
-from reconciler.audit_log import JsonLinesLog
+from reconciler.apply.audit import AuditSink, parse_records, to_line, touches
+from reconciler.apply.audit_log import JsonLinesLog
 from reconciler.cli.app import cli
 from reconciler.cli.auditing import AuditOptions, audit_options, audit_sinks
 from reconciler.cli.common import Options, aws_options, aws_session, check_account

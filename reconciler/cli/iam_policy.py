@@ -6,11 +6,11 @@ import json
 
 import click
 
-from reconciler.boundary import boundary_policy
 from reconciler.cli.app import cli
 from reconciler.cli.common import config_option
 from reconciler.config import load_config
-from reconciler.iam_policy import tool_policy
+from reconciler.documents.boundary import boundary_policy
+from reconciler.documents.iam_policy import tool_policy
 
 
 @cli.command("iam-policy")

@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
+from reconciler.apply.lock import held, new_lock_info, unlock, utc_now
 from reconciler.cli.app import cli
 from reconciler.cli.common import Options, aws_options, aws_session, check_account
 from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
-from reconciler.lock import held, new_lock_info, unlock, utc_now
 from reconciler.model import Config
 
 

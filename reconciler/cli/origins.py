@@ -1,6 +1,6 @@
 """Telling drift from the edit under review: `plan --base-config FILE`, or, without it, the
 audit trail (the file has not changed since the last completed apply: every change is drift).
-Labels are display only (reconciler.origin)."""
+Labels are display only (reconciler.plan.origin)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from typing import Any
 
 import click
 
-from reconciler import lifecycle, origin, planner
-from reconciler.audit import AuditSink, last_completed_apply, unchanged_since
+from reconciler.apply.audit import AuditSink, last_completed_apply, unchanged_since
 from reconciler.cli.auditing import config_digest
 from reconciler.config import load_config
 from reconciler.errors import ReconcilerError
 from reconciler.model import Config, LiveState
-from reconciler.plan import Plan
+from reconciler.plan import lifecycle, origin, planner
+from reconciler.plan.changes import Plan
 
 base_config_option = click.option(
     "--base-config",

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from reconciler.executor import Failure, Outcome, Progress
-from reconciler.plan import Change
+from reconciler.apply.executor import Failure, Outcome, Progress
+from reconciler.plan.changes import Change
 from reconciler.render.style import Style, ansi, plain
 from reconciler.render.text import change_headline
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from reconciler.access.gate import refuse_unsafe
+from reconciler.apply.executor import ApplyResult, apply_plan
 from reconciler.cli.app import cli
 from reconciler.cli.auditing import AuditOptions, audit_options, audit_sinks, audited
 from reconciler.cli.common import (
@@ -35,11 +36,10 @@ from reconciler.cli.origins import base_config_option, base_labels, only_option,
 from reconciler.cli.output import apply_progress, output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.errors import PlanError, ReconcilerError, RefusedError
-from reconciler.executor import ApplyResult, apply_plan
 from reconciler.model import Config
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
+from reconciler.plan.safety import check_mass_change, check_mass_grant, check_reviewed
 from reconciler.render.json_plan import render_json
-from reconciler.safety import check_mass_change, check_mass_grant, check_reviewed
 
 _ALLOW_MASS_DELETE = click.option(
     "--allow-mass-delete",

@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from reconciler.card import build_card, find_collaborator
 from reconciler.cli.app import cli
 from reconciler.cli.common import Options, aws_options, aws_session, read_live
 from reconciler.cli.lifecycle_options import today_utc
 from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.render.card import render_card_json, render_card_markdown, render_card_text
+from reconciler.reports.card import build_card, find_collaborator
 
 RENDERERS = {
     "text": render_card_text,

@@ -12,7 +12,7 @@ from reconciler.config.cross_file import Share, cross_file_problems
 from reconciler.config.files import expand
 from reconciler.config.shares import load_shares
 from reconciler.errors import ConfigError, ConfigProblem
-from reconciler.planner import boundary_warnings
+from reconciler.plan.planner import boundary_warnings
 
 
 @cli.command()

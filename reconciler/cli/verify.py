@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from reconciler import lifecycle
 from reconciler.access.analyzer import policies_to_validate
 from reconciler.access.checks import VerifyReport, verify
 from reconciler.access.desired import desired_state
@@ -21,6 +20,7 @@ from reconciler.cli.lifecycle_options import today_utc
 from reconciler.cli.output import output_options, terminal_from
 from reconciler.config import load_config
 from reconciler.model import Config, LiveState
+from reconciler.plan import lifecycle
 from reconciler.render.verify import (
     render_verify_json,
     render_verify_markdown,

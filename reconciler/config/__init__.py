@@ -1,4 +1,6 @@
-"""Loading the desired state: YAML with source positions -> JSON Schema -> semantic checks."""
+"""Loading the desired state: YAML with source positions -> JSON Schema -> semantic checks.
+
+May import reconciler.model, errors and documents (for policy sizes) only."""
 
 from reconciler.config.loader import load_config
 

@@ -14,15 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.config.yaml_source import SourceDocument
-from reconciler.errors import ConfigProblem
-from reconciler.model import Config
-from reconciler.policies import (
+from reconciler.documents.policies import (
     access_point_policy,
     bucket_policy_document,
     identity_policy,
     policy_text,
     sized_key,
 )
+from reconciler.errors import ConfigProblem
+from reconciler.model import Config
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ what, and why the security gate refuses a plan. Pure functions of a Plan."""
 
 from __future__ import annotations
 
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 
 NO_ACCESS_CHANGE = "none: no collaborator gains or loses access"
 

@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from reconciler.access_report import AccessKey, Review, Row
+from reconciler.reports.access_report import AccessKey, Review, Row
 
 FORMAT_VERSION = 1
 CSV_COLUMNS = (

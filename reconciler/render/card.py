@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from reconciler.card import AccessCard, must_not
+from reconciler.reports.card import AccessCard, must_not
 
 FORMAT_VERSION = 1
 

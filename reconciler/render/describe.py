@@ -10,7 +10,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.model import ResourceType, is_our_statement
-from reconciler.plan import Action, Change
+from reconciler.plan.changes import Action, Change
 
 POLICY_TYPES = {
     ResourceType.BUCKET_POLICY,

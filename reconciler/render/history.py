@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.audit import to_line
+from reconciler.apply.audit import to_line
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import Change, Plan
+from reconciler.plan.changes import Change, Plan
 
 FORMAT_VERSION = 1
 

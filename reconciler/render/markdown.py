@@ -14,9 +14,9 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reconciler.executor import ApplyResult
+from reconciler.apply.executor import ApplyResult
 from reconciler.model import ResourceType
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan.changes import Action, Change, Plan
 from reconciler.render.access import access_change_lines
 from reconciler.render.describe import change_details
 from reconciler.render.review import DRIFT_TITLE, drift_intro, scope_note

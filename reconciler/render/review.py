@@ -3,7 +3,7 @@ the tool, which apply will revert) and the note on a targeted run (--only). Pure
 
 from __future__ import annotations
 
-from reconciler.plan import Plan
+from reconciler.plan.changes import Plan
 
 DRIFT_TITLE = "Changed outside the tool: will be reverted (drift)"
 DRIFT_EXPLAINED = (

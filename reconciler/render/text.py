@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Change, CollaboratorEvent, EventKind, Plan
+from reconciler.plan.changes import Action, Change, CollaboratorEvent, EventKind, Plan
 from reconciler.render.access import access_section, refusal_section
 from reconciler.render.describe import change_details
 from reconciler.render.review import DRIFT_TITLE, drift_intro, scope_note

@@ -6,6 +6,8 @@ editor's `yaml-language-server` line), the plan and apply workflows that use thi
 GitHub Action pinned to one commit, a short README, a CODEOWNERS suggestion and a .gitignore.
 The project's own .github/workflows are the same templates with the self-repository reference
 `$/`.
+
+May import reconciler.config (the schema it copies) and the package version only.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from reconciler.model import (
     LiveState,
     Status,
 )
-from reconciler.plan import Change, CollaboratorEvent, EventKind
+from reconciler.plan.changes import Change, CollaboratorEvent, EventKind
 
 SUSPEND_NOTE = (
     "keeps the IAM user and access point; removes every grant (access point policy, identity "

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import policies
+from reconciler.documents import policies
 from reconciler.model import POLICY_VERSION, Config, LiveKey, is_our_statement
 
 ADMIN_ACTIONS = ("kms:*", "kms:putkeypolicy", "*")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
-from reconciler.plan import Change, Origin, Plan
+from reconciler.plan.changes import Change, Origin, Plan
 
 
 def _key(change: Change) -> tuple[str, str, str]:

@@ -22,7 +22,7 @@ from typing import Any
 from reconciler.errors import WriteError
 from reconciler.interfaces import Writer
 from reconciler.model import ResourceType
-from reconciler.plan import Action, Change, Plan
+from reconciler.plan.changes import Action, Change, Plan
 from reconciler.workers import DEFAULT_WORKERS, worker_pool
 
 

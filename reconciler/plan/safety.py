@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler.errors import RefusedError
 from reconciler.model import ResourceType
-from reconciler.plan import Action, Plan
+from reconciler.plan.changes import Action, Plan
 
 _IDENTITY_TYPES = {ResourceType.IAM_USER, ResourceType.ACCESS_POINT}
 

@@ -9,9 +9,9 @@ takeover (with `adopt`, untagged users and access points the YAML names are tagg
 Access points tagged by earlier versions (no bucket tag) that sit on this bucket are ours: the
 plan adds the bucket tag.
 
-Lifecycle: a suspended or expired collaborator (see reconciler.lifecycle) keeps its IAM user and
-access point, loses its identity and access point policies, and its IAM user's active access keys
-are deactivated.
+Lifecycle: a suspended or expired collaborator (see reconciler.plan.lifecycle) keeps its IAM user
+and access point, loses its identity and access point policies, and its IAM user's active access
+keys are deactivated.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from reconciler import kms, lifecycle, policies
-from reconciler.key_policy import desired_key_policy
+from reconciler.documents import policies
+from reconciler.documents.key_policy import desired_key_policy
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -43,7 +43,14 @@ from reconciler.model import (
     is_managed,
     is_our_statement,
 )
-from reconciler.plan import Action, Change, CollaboratorEvent, EventKind, Plan
+from reconciler.plan import kms, lifecycle
+from reconciler.plan.changes import (
+    Action,
+    Change,
+    CollaboratorEvent,
+    EventKind,
+    Plan,
+)
 
 INTERNET = "Internet"
 PUBLIC_ACCESS_BLOCK = {

@@ -16,7 +16,7 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler import lifecycle
+from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -28,8 +28,8 @@ from reconciler.model import (
     LiveUser,
     is_managed,
 )
-from reconciler.plan import Plan
-from reconciler.policies import LIST_ACTION, OBJECT_ACTIONS
+from reconciler.plan import lifecycle
+from reconciler.plan.changes import Plan
 
 KEY_SUFFIX_LENGTH = 4
 

@@ -15,10 +15,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
+from reconciler.documents.policies import SID_DELEGATE
 from reconciler.errors import ReconcilerError
 from reconciler.model import ResourceType
-from reconciler.plan import Action, Change, Plan
-from reconciler.policies import SID_DELEGATE
+from reconciler.plan.changes import Action, Change, Plan
 
 
 class UnknownTargetError(ReconcilerError):

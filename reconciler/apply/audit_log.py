@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.audit import to_line
+from reconciler.apply.audit import to_line
 from reconciler.errors import ReconcilerError
 
 

@@ -20,7 +20,7 @@ class Action(StrEnum):
 
 
 class Origin(StrEnum):
-    """Where a change comes from, for reviewers (see reconciler.origin)."""
+    """Where a change comes from, for reviewers (see reconciler.plan.origin)."""
 
     EDIT = "edit"  # the desired state differs from the base file's: the edit under review
     DRIFT = "drift"  # the base file would make the same change: live moved away from it

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from reconciler import lifecycle
+from reconciler.documents.policies import (
+    is_other_account,
+    kms_actions,
+    kms_statement,
+    partner_identity_policy,
+)
 from reconciler.errors import ReconcilerError
 from reconciler.model import (
     STATUS_TAG_KEY,
@@ -23,12 +28,7 @@ from reconciler.model import (
     Config,
     LiveState,
 )
-from reconciler.policies import (
-    is_other_account,
-    kms_actions,
-    kms_statement,
-    partner_identity_policy,
-)
+from reconciler.plan import lifecycle
 
 EXAMPLE_FILE = "data.csv"
 

@@ -318,7 +318,7 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
         # Teardown before DeleteUser: a virtual MFA device has its own ARN with its own path,
         # which cannot be tied to the user. No iam:RemoveUserFromGroup: it is authorised on the
         # group (any user out of any group, a deny group included), so a user in a group is a
-        # plan error instead (reconciler.planner.grouped_user_error).
+        # plan error instead (reconciler.plan.planner.grouped_user_error).
         _allow(
             "ReconcilerDeleteUsersMfaDevices",
             ("iam:DeleteVirtualMFADevice",),

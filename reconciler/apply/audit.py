@@ -1,7 +1,7 @@
 """The audit trail, pure: one JSON record per apply (who, when, on whose commit, which plan, what
 was applied, what failed, with AWS request ids), its storage key, and parsing it back.
 
-Storage lives elsewhere: reconciler/audit_log.py (a JSON Lines file) and
+Storage lives elsewhere: reconciler/apply/audit_log.py (a JSON Lines file) and
 reconciler/aws/audit_store.py (one S3 object per record, never overwritten).
 """
 
@@ -15,8 +15,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from reconciler.executor import ApplyResult
-from reconciler.plan import Change, Plan
+from reconciler.apply.executor import ApplyResult
+from reconciler.plan.changes import Change, Plan
 
 FORMAT_VERSION = 1
 # GitHub Actions' default variables worth keeping: the commit, who triggered the run, where.

@@ -4,16 +4,17 @@ A permissions boundary is a managed policy that caps what identity-based policie
 user; it grants nothing itself (IAM User Guide, "Permissions boundaries for IAM entities",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). The apply role
 may only create users and write their inline policies with this boundary set (see
-reconciler.iam_policy), so whoever obtains the role still cannot give a collaborator more than
-the boundary allows.
+reconciler.documents.iam_policy), so whoever obtains the role still cannot give a collaborator
+more than the boundary allows.
 
 The boundary allows exactly what the identity policies this tool writes can allow, and nothing
-more. It is derived from the identity policy builder itself (reconciler.policies): the builder is
-run for probe collaborators covering every value of every option a collaborator can have (every
-combination of access levels, every status, both values of every flag), and every Allow it emits
-is kept with the collaborator-specific parts widened to `*` (an access point name, a prefix, a
-user name). Statements on the same resources with the same conditions are merged. So a statement
-added to the identity policies shows up here without anyone editing this file.
+more. It is derived from the identity policy builder itself (reconciler.documents.policies):
+the builder is run for probe collaborators covering every value of every option a collaborator
+can have (every combination of access levels, every status, both values of every flag), and
+every Allow it emits is kept with the collaborator-specific parts widened to `*` (an access
+point name, a prefix, a user name). Statements on the same resources with the same conditions
+are merged. So a statement added to the identity policies shows up here without anyone editing
+this file.
 
 Data access does not depend on the boundary: an access point policy that names the user's ARN is
 a resource-based policy, and within an account a boundary does not limit what resource-based
@@ -32,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from reconciler import policies
+from reconciler.documents import policies
 from reconciler.model import POLICY_VERSION, Collaborator, Config, canonical_policy
 
 # Stand-in values for the per-collaborator fields: where one appears in a policy, the value is

@@ -3,9 +3,12 @@
     .venv/bin/python -m posture.scan --prowler .venv-prowler/bin/prowler
 
 Prowler has heavy dependencies that conflict with the project's, so it lives in a virtual
-environment of its own (`python3 -m venv .venv-prowler && .venv-prowler/bin/pip install
-prowler==5.46.0`); `--prowler` names its executable (default: `$PROWLER`, then
-.venv-prowler/bin/prowler).
+environment of its own:
+
+    python3 -m venv .venv-prowler
+    .venv-prowler/bin/pip install -r posture/prowler-requirements.txt
+
+`--prowler` names its executable (default: `$PROWLER`, then .venv-prowler/bin/prowler).
 
 In order, on a moto server started here on 127.0.0.1 (with the project's moto extensions,
 reconciler/aws/emulator/):

@@ -270,3 +270,17 @@ def test_the_hook_sends_s3_control_requests_to_the_configured_host() -> None:
     request = SimpleNamespace(url="http://123456789012.127.0.0.1:5000/v20180820/accesspoint")
     module.strip_account_host_prefix(request)
     assert request.url == "http://127.0.0.1:5000/v20180820/accesspoint"
+
+
+def test_ci_runs_the_scan_with_prowler_in_its_own_environment() -> None:
+    import yaml
+
+    job = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())["jobs"]["posture"]
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert any(
+        ".venv-prowler/bin/pip install -q -r posture/prowler-requirements.txt" in r for r in runs
+    )
+    assert runs[-1] == ".venv/bin/python -m posture.scan --prowler .venv-prowler/bin/prowler"
+    pin = (ROOT / "posture" / "prowler-requirements.txt").read_text().strip()
+    assert pin.startswith("prowler==5.")
+    assert "prowler" not in (ROOT / "pyproject.toml").read_text().lower()

@@ -61,6 +61,7 @@ from posture.selection import (
     Kind,
     Managed,
     Verdict,
+    hipaa_requirements,
     judge,
     parse_ocsf,
     silent,
@@ -493,10 +494,22 @@ class EmulatorGaps(logging.Handler):
             self.actions.add(match.group(1) if match else str(error))
 
 
+def prowler_hipaa(prowler: str) -> dict[str, tuple[str, ...]]:
+    """Prowler's HIPAA framework, from the virtual environment of `prowler` (empty if the
+    file is not where Prowler 5 keeps it)."""
+    venv = Path(prowler).resolve().parents[1]
+    found = sorted(venv.glob("lib/python3*/site-packages/prowler/compliance/aws/hipaa_aws.json"))
+    return hipaa_requirements(found[0].read_text()) if found else {}
+
+
 # --- the report -------------------------------------------------------------------------
 
 
-def render(verdicts: Sequence[Verdict], quiet: set[tuple[str, str]]) -> str:
+def render(
+    verdicts: Sequence[Verdict],
+    quiet: set[tuple[str, str]],
+    hipaa: Mapping[str, tuple[str, ...]],
+) -> str:
     lines = []
     for share in sorted({v.managed.share for v in verdicts} | {s for _, s in quiet}):
         lines.append(f"\n== share {share}")
@@ -505,7 +518,9 @@ def render(verdicts: Sequence[Verdict], quiet: set[tuple[str, str]]) -> str:
             key=lambda v: (v.finding.check, v.finding.resource),
         )
         for v in mine:
-            lines.append(f"{v.outcome:8} {v.finding.check}  {v.finding.resource}")
+            sections = " ".join(hipaa.get(v.finding.check, ()))
+            hipaa_note = f"  [HIPAA {sections}]" if sections else ""
+            lines.append(f"{v.outcome:8} {v.finding.check}  {v.finding.resource}{hipaa_note}")
             if v.outcome in {"FAIL", "ALLOWED"}:
                 why = v.allowed.reason if v.allowed else v.finding.detail
                 lines.append(f"{'':8}   {why}")
@@ -549,6 +564,21 @@ def summary(
     ok = not failing and not missing and not quiet
     lines.append("\nposture: OK" if ok else "\nposture: NOT OK")
     return "\n".join(lines), ok
+
+
+def hipaa_summary(verdicts: Sequence[Verdict], hipaa: Mapping[str, tuple[str, ...]]) -> str:
+    """How the checks Prowler's own HIPAA framework (hipaa_aws) maps came out."""
+    mapped = {v.finding.check for v in verdicts if v.finding.check in hipaa}
+    if not mapped:
+        return "\nProwler's HIPAA framework: not found next to Prowler"
+    failing = sorted(
+        {v.finding.check for v in verdicts if v.finding.check in mapped} - _clean_checks(verdicts)
+    )
+    text = (
+        f"\nChecks in Prowler's HIPAA framework (hipaa_aws) that reported on the tool's "
+        f"resources: {len(mapped)}; passing on every share: {len(mapped) - len(failing)}"
+    )
+    return text + "".join(f"\n  not passing: {check}" for check in failing)
 
 
 def _clean_checks(verdicts: Sequence[Verdict]) -> set[str]:
@@ -600,7 +630,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             scan = run_prowler(args.prowler, endpoint, checks, out, gaps)
     verdicts = judge(scan.findings, managed, allow)
     quiet = [q for q in silent(verdicts, managed) if q[0] in checks]
-    print(render(verdicts, set(quiet)))
+    hipaa = prowler_hipaa(args.prowler)
+    print(render(verdicts, set(quiet), hipaa))
+    print(hipaa_summary(verdicts, hipaa))
     text, ok = summary(verdicts, scan, quiet, missing, len(checks))
     print(text)
     print(f"\ncommand: {' '.join(scan.command[:4])} --checks <{len(checks)} checks> ...")

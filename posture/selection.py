@@ -198,3 +198,16 @@ def silent(verdicts: Iterable[Verdict], managed: Iterable[Managed]) -> list[tupl
         for k, share in kinds
         if k is kind and (check, share) not in seen and check not in EMULATOR_GAPS
     )
+
+
+def hipaa_requirements(framework: str) -> dict[str, tuple[str, ...]]:
+    """check id -> the HIPAA sections Prowler's own framework (`hipaa_aws.json`, shipped with
+    Prowler) maps it to, e.g. `164.312(b)`: each requirement's name starts with its section."""
+    sections: dict[str, list[str]] = {}
+    for requirement in json.loads(framework).get("Requirements", []):
+        section = str(requirement.get("Name") or requirement.get("Id", "")).split(" ")[0]
+        for check in requirement.get("Checks", []):
+            sections.setdefault(check, [])
+            if section not in sections[check]:
+                sections[check].append(section)
+    return {check: tuple(found) for check, found in sections.items()}

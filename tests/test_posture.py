@@ -29,6 +29,7 @@ from posture.selection import (
     Finding,
     Kind,
     Managed,
+    hipaa_requirements,
     judge,
     parse_ocsf,
     silent,
@@ -284,3 +285,18 @@ def test_ci_runs_the_scan_with_prowler_in_its_own_environment() -> None:
     pin = (ROOT / "posture" / "prowler-requirements.txt").read_text().strip()
     assert pin.startswith("prowler==5.")
     assert "prowler" not in (ROOT / "pyproject.toml").read_text().lower()
+
+
+def test_prowlers_hipaa_framework_is_read_per_check() -> None:
+    framework = {
+        "Framework": "HIPAA",
+        "Requirements": [
+            {"Id": "164_312_b", "Name": "164.312(b) Audit controls", "Checks": ["a", "b"]},
+            {"Id": "164_312_c_1", "Name": "164.312(c)(1) Integrity", "Checks": ["a"]},
+            {"Id": "164_312_e_1", "Name": "164.312(e)(1) Transmission", "Checks": []},
+        ],
+    }
+    assert hipaa_requirements(json.dumps(framework)) == {
+        "a": ("164.312(b)", "164.312(c)(1)"),
+        "b": ("164.312(b)",),
+    }

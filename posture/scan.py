@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -609,24 +610,32 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def prepare(endpoint: str, folder: Path) -> tuple[list[Managed], list[str]]:
+    """The account's prerequisites, then both shares applied: the resources the tool manages,
+    and the baseline settings this version lacks."""
+    create_prerequisites(endpoint)
+    key = create_key(endpoint)
+    planned = [supported(s) for s in shares(key)]
+    managed: list[Managed] = []
+    for share, _ in planned:
+        apply_share(endpoint, share, folder)
+        managed += share.managed(key if "kms_key_id" in share.encryption else None)
+        print(f"applied share {share.label} (bucket {share.bucket}):\n{share.yaml()}")
+    return managed, sorted({m for _, ms in planned for m in ms})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(argv)
     allow: tuple[Allowed, ...] = parse_file(COMPLIANCE_DOC)
+    if not shutil.which(args.prowler):
+        raise SystemExit(f"posture: --prowler {args.prowler}: no such executable (see --help)")
     checks = args.checks or sorted(CHECKS)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="posture-") as tmp:
         out = args.out or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
         with moto_server() as (endpoint, gaps):
-            create_prerequisites(endpoint)
-            key = create_key(endpoint)
-            planned = [supported(s) for s in shares(key)]
-            missing = sorted({m for _, ms in planned for m in ms})
-            managed: list[Managed] = []
-            for share, _ in planned:
-                apply_share(endpoint, share, Path(tmp))
-                managed += share.managed(key if "kms_key_id" in share.encryption else None)
-            print(f"applied {len(planned)} shares in {time.monotonic() - started:.0f} s")
+            managed, missing = prepare(endpoint, Path(tmp))
             scan = run_prowler(args.prowler, endpoint, checks, out, gaps)
     verdicts = judge(scan.findings, managed, allow)
     quiet = [q for q in silent(verdicts, managed) if q[0] in checks]
@@ -636,6 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text, ok = summary(verdicts, scan, quiet, missing, len(checks))
     print(text)
     print(f"\ncommand: {' '.join(scan.command[:4])} --checks <{len(checks)} checks> ...")
+    print(f"total: {time.monotonic() - started:.0f} s (Prowler {scan.seconds:.0f} s)")
     return 0 if ok else 1
 
 

@@ -45,8 +45,8 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_three_workflows_exist() -> None:
-    assert [f.name for f in FILES] == ["apply.yml", "ci.yml", "plan.yml"]
+def test_the_four_workflows_exist() -> None:
+    assert [f.name for f in FILES] == ["apply.yml", "ci.yml", "plan.yml", "release.yml"]
 
 
 # --- the two checks, and proof that they can fail ---------------------------------------------

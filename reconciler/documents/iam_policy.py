@@ -38,7 +38,9 @@ BUCKET_READ = (
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
     "s3:ListBucket",
 )
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
@@ -56,7 +58,9 @@ BUCKET_WRITE = (
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
 )
 # Everything the tool does to its own users, including the full teardown before DeleteUser.
 # No CreateAccessKey or CreateLoginProfile: the tool never creates credentials.

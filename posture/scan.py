@@ -18,9 +18,10 @@ reconciler/aws/emulator/):
    a CloudTrail trail and its bucket, a role of the account that pipelines assume, and a bucket
    for the apply lock;
 2. `reconcile apply` of two realistic shares (SSE-KMS with `manage_key_policy`, and SSE-S3),
-   each with console and CLI users, a role of the account and a partner in another account,
+   each with console and CLI users, a partner in another account (and, for SSE-KMS, a role of
+   the account),
    and every setting of the bucket baseline on; then `reconcile plan --detailed-exitcode`
-   must find nothing left to do;
+   must find nothing left to do and `reconcile verify` must prove isolation;
 3. Prowler, with the checks that concern what the tool manages (posture/selection.py), its
    S3 Control requests sent to the moto server (posture/prowler_hook/sitecustomize.py);
 4. the findings on the tool's resources, per share: PASS, FAIL, ALLOWED (a FAIL on the
@@ -380,6 +381,22 @@ def apply_share(endpoint: str, share: Share, folder: Path) -> None:
     client(endpoint, "iam").create_policy(PolicyName=share.boundary_name, PolicyDocument=boundary)
     reconcile(endpoint, "apply", "-c", str(path), "--auto-approve")
     reconcile(endpoint, "plan", "-c", str(path), "--detailed-exitcode")  # converged
+    print(verify(endpoint, path))
+
+
+def verify(endpoint: str, path: Path) -> str:
+    """`reconcile verify` on the live policies: no violation allowed. A role of the account is
+    "unknown" for whatever its own identity policies could add (the tool does not read them):
+    counted, not a failure."""
+    report = json.loads(
+        reconcile(endpoint, "verify", "-c", str(path), "--format", "json", codes=(0, 2))
+    )
+    if report["violations"]:
+        bad = [f["message"] for f in report["findings"] if f["status"] == "fail"]
+        raise SystemExit(f"posture: reconcile verify -c {path}: violations:\n" + "\n".join(bad))
+    unknown = Counter(f["collaborator"] for f in report["findings"] if f["status"] == "unknown")
+    who = "".join(f", {n} for {c}" for c, n in sorted(unknown.items()))
+    return f"verify {path.name}: 0 violations, {report['unknowns']} unknown{who}"
 
 
 # --- Prowler ----------------------------------------------------------------------------

@@ -98,7 +98,7 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3control", "ListAccessPoints"): [("s3:ListAccessPoints", "*")],
     ("s3control", "ListTagsForResource"): [("s3:ListTagsForResource", "arn")],
     ("s3control", "GetAccessPointPolicy"): [("s3:GetAccessPointPolicy", "accesspoint")],
-    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "accesspoint")],
+    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "*")],  # SAR: no resource type
     ("s3control", "CreateAccessPoint"): [
         ("s3:CreateAccessPoint", "accesspoint"),
         ("s3:TagResource", "accesspoint"),  # created with tags
@@ -562,7 +562,13 @@ def test_read_only_policy_has_no_write_action(config: Config) -> None:
 def test_only_unscopable_actions_use_a_wildcard_resource(config: Config) -> None:
     doc = tool_policy(config, read_only=False).document
     star = [s["Action"] for s in doc["Statement"] if s["Resource"] == "*"]
-    assert star == [["iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints"]]
+    assert star == [
+        [
+            "iam:GetAccountAuthorizationDetails",
+            "s3:GetAccessPoint",  # the SAR lists no resource type for it (issue 22)
+            "s3:ListAccessPoints",
+        ]
+    ]
     writes = next(s for s in doc["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints")
     assert writes["Resource"] == [
         f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{name}"

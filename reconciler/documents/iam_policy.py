@@ -28,10 +28,16 @@ from reconciler.model import (
 # (IAM User Guide, "IAM and AWS STS quotas").
 MANAGED_POLICY_MAX_CHARS = 6144
 
-# Lists that support no resource-level permissions: "*" is the only valid resource.
+# Actions that support no resource-level permissions (the Service Authorization Reference lists
+# no resource type for them): "*" is the only valid resource.
 # GetAccountAuthorizationDetails reads every IAM user with its tags and inline policies in one
-# paginated call; ListAccessPoints finds the access points on the bucket.
-ACCOUNT_WIDE_READ = ("iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints")
+# paginated call; ListAccessPoints finds the access points on the bucket; GetAccessPoint
+# describes one (apply, before tagging it).
+ACCOUNT_WIDE_READ = (
+    "iam:GetAccountAuthorizationDetails",
+    "s3:GetAccessPoint",
+    "s3:ListAccessPoints",
+)
 # HeadBucket needs s3:ListBucket.
 BUCKET_READ = (
     "s3:GetBucketLocation",
@@ -43,6 +49,7 @@ BUCKET_READ = (
     "s3:GetLifecycleConfiguration",
     "s3:ListBucket",
 )
+VALIDATE_POLICY = ("access-analyzer:ValidatePolicy",)
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
 # `reconcile report` (the access review): credential metadata of the collaborators' IAM users,
 # never a secret (IAM API Reference: GetUser, GetLoginProfile, ListAccessKeys,
@@ -93,7 +100,6 @@ USER_WRITE = (
 # Creating an access point with tags also needs s3:TagResource.
 ACCESS_POINT_WRITE = (
     "s3:CreateAccessPoint",
-    "s3:GetAccessPoint",
     "s3:PutAccessPointPolicy",
     "s3:TagResource",
     "s3:UntagResource",
@@ -172,6 +178,10 @@ def tool_policy(config: Config, *, read_only: bool) -> ToolPolicy:
                 f"policy ({MANAGED_POLICY_MAX_CHARS} characters): access point writes are "
                 f"scoped to {access_point_pattern(config)} instead"
             )
+    else:
+        # `reconcile verify --access-analyzer` (the read-only role); the SAR lists no resource
+        # type for it
+        statements.append(_allow("ReconcilerValidatePolicies", VALIDATE_POLICY, "*"))
     if not read_only and not config.iam_permissions_boundary:
         notes.append(NO_BOUNDARY_NOTE)
     document = _document(statements)

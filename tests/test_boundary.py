@@ -7,7 +7,8 @@
   statement with the condition keys each action supports;
 - the boundary itself (`reconcile iam-policy --boundary`): derived from the identity policy
   builder, it allows every statement the builder can write and nothing else;
-- moto's IAM, extended by reconciler/aws/emulator/iam_boundaries.py, keeps user boundaries as AWS does.
+- moto's IAM, extended by reconciler/aws/emulator/iam_boundaries.py, keeps user boundaries as
+  AWS does.
 
 AWS documentation: IAM User Guide, "Permissions boundaries for IAM entities"
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html), the delegation

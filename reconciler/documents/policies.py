@@ -171,8 +171,24 @@ def partner_identity_policy(config: Config, collaborator: Collaborator) -> dict[
     if collaborator.principal is None or not is_other_account(config, collaborator):
         return None
     kms = kms_statement(config, collaborator)
-    statements = [*level_statements(config, collaborator), *([kms] if kms else [])]
+    levels = [_with_bucket_resource(config, s) for s in level_statements(config, collaborator)]
+    statements = [*levels, *([kms] if kms else [])]
     return _document(statements) if statements else None
+
+
+def _with_bucket_resource(config: Config, statement: dict[str, Any]) -> dict[str, Any]:
+    """The statement on the access point ARN and on the same place in the bucket. AWS judges
+    the requester's identity policy against the access point ARN (S3 User Guide, "Configuring
+    IAM policies for using access points",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html, whose
+    cross-account examples grant only that); the bucket ARN makes the policy work under a
+    reading that also judges it against the bucket. Harmless: the bucket policy admits the
+    bucket's data only through this share's access points, whose policies name the principal."""
+    bucket = f"arn:aws:s3:::{config.bucket.name}"
+    resource = str(statement["Resource"])
+    _, _, key_pattern = resource.partition("/object/")
+    in_bucket = f"{bucket}/{key_pattern}" if key_pattern else bucket
+    return {**statement, "Resource": [resource, in_bucket]}
 
 
 def is_other_account(config: Config, collaborator: Collaborator) -> bool:

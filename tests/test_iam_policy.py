@@ -90,13 +90,17 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3", "PutPublicAccessBlock"): [("s3:PutBucketPublicAccessBlock", "bucket")],
     ("s3", "PutBucketOwnershipControls"): [("s3:PutBucketOwnershipControls", "bucket")],
     ("s3", "PutBucketPolicy"): [("s3:PutBucketPolicy", "bucket")],
+    ("s3", "GetBucketVersioning"): [("s3:GetBucketVersioning", "bucket")],
+    ("s3", "PutBucketVersioning"): [("s3:PutBucketVersioning", "bucket")],
+    ("s3", "GetBucketLifecycleConfiguration"): [("s3:GetLifecycleConfiguration", "bucket")],
+    ("s3", "PutBucketLifecycleConfiguration"): [("s3:PutLifecycleConfiguration", "bucket")],
     ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
     ("s3", "GetObject"): [("s3:GetObject", "object")],
     ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
     ("s3control", "ListAccessPoints"): [("s3:ListAccessPoints", "*")],
     ("s3control", "ListTagsForResource"): [("s3:ListTagsForResource", "arn")],
     ("s3control", "GetAccessPointPolicy"): [("s3:GetAccessPointPolicy", "accesspoint")],
-    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "accesspoint")],
+    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "*")],  # SAR: no resource type
     ("s3control", "CreateAccessPoint"): [
         ("s3:CreateAccessPoint", "accesspoint"),
         ("s3:TagResource", "accesspoint"),  # created with tags
@@ -588,11 +592,12 @@ def test_read_only_policy_has_no_write_action(config: Config) -> None:
 def test_only_unscopable_actions_use_a_wildcard_resource(config: Config) -> None:
     doc = tool_policy(config, read_only=False).document
     star = [s["Action"] for s in doc["Statement"] if s["Resource"] == "*"]
-    # s3:GetAccessPoint: the Service Authorization Reference lists no resource type for it
-    # (tests/test_sar_conformance.py), so only "*" grants it
     assert star == [
-        ["iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints"],
-        ["s3:GetAccessPoint"],
+        [
+            "iam:GetAccountAuthorizationDetails",
+            "s3:GetAccessPoint",  # the SAR lists no resource type for it (issue 22)
+            "s3:ListAccessPoints",
+        ]
     ]
     writes = next(s for s in doc["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints")
     assert writes["Resource"] == [

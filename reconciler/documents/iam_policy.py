@@ -31,19 +31,30 @@ from reconciler.model import (
 # (IAM User Guide, "IAM and AWS STS quotas").
 MANAGED_POLICY_MAX_CHARS = 6144
 
-# Lists that support no resource-level permissions: "*" is the only valid resource.
+# Actions that support no resource-level permissions (the Service Authorization Reference lists
+# no resource type for them): "*" is the only valid resource.
 # GetAccountAuthorizationDetails reads every IAM user with its tags and inline policies in one
-# paginated call; ListAccessPoints finds the access points on the bucket.
-ACCOUNT_WIDE_READ = ("iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints")
+# paginated call; ListAccessPoints finds the access points on the bucket; GetAccessPoint
+# describes one (apply, before tagging it). A statement naming an access point ARN would grant
+# GetAccessPoint nothing on AWS. It reveals an access point's configuration (bucket, network
+# origin), never its policy; ListAccessPoints on "*" already shows the same.
+ACCOUNT_WIDE_READ = (
+    "iam:GetAccountAuthorizationDetails",
+    "s3:GetAccessPoint",
+    "s3:ListAccessPoints",
+)
 # HeadBucket needs s3:ListBucket.
 BUCKET_READ = (
     "s3:GetBucketLocation",
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
     "s3:ListBucket",
 )
+VALIDATE_POLICY = ("access-analyzer:ValidatePolicy",)
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
 # `reconcile report` (the access review): credential metadata of the collaborators' IAM users,
 # never a secret (IAM API Reference: GetUser, GetLoginProfile, ListAccessKeys,
@@ -59,7 +70,9 @@ BUCKET_WRITE = (
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
 )
 # Everything the tool does to its own users, including the full teardown before DeleteUser.
 # No CreateAccessKey or CreateLoginProfile: the tool never creates credentials.
@@ -108,12 +121,6 @@ ACCESS_POINT_WRITE = (
     "s3:TagResource",
     "s3:UntagResource",
 )
-# s3:GetAccessPoint (the writer reads an access point's ARN before tagging it) supports no
-# resource type in the Service Authorization Reference ("Actions defined by Amazon S3": its
-# Resource types column is empty), so only "Resource": "*" grants it: the same statement on an
-# access point ARN grants nothing on AWS. It reveals an access point's configuration (bucket,
-# network origin), never its policy; s3:ListAccessPoints on "*" already shows the same.
-ACCESS_POINT_DESCRIBE = ("s3:GetAccessPoint",)
 ACCESS_POINT_REMOVE = ("s3:DeleteAccessPoint", "s3:DeleteAccessPointPolicy")
 OTHER_BUCKETS_DENY = "ReconcilerDenyTagsOfOtherBuckets"
 ACCESS_POINT_WRITES = "ReconcilerManageAccessPoints"  # the Sid of the statement that names them
@@ -184,6 +191,10 @@ def tool_policy(config: Config, *, read_only: bool) -> ToolPolicy:
     notes: list[str] = []
     if not read_only:
         statements += apply_statements(config)
+    else:
+        # `reconcile verify --access-analyzer` (the read-only role); the SAR lists no resource
+        # type for it
+        statements.append(_allow("ReconcilerValidatePolicies", VALIDATE_POLICY, "*"))
     if not read_only and not config.iam_permissions_boundary:
         notes.append(NO_BOUNDARY_NOTE)
     exact = not read_only and not config.access_point_prefix
@@ -392,7 +403,6 @@ def access_point_statements(config: Config) -> list[dict[str, Any]]:
     anywhere = config.access_point_arn("*")
     return [
         _allow(ACCESS_POINT_WRITES, ACCESS_POINT_WRITE, access_point_resources(config)),
-        _allow("ReconcilerDescribeAccessPoints", ACCESS_POINT_DESCRIBE, "*"),
         {
             **_allow("ReconcilerRemoveOwnAccessPoints", ACCESS_POINT_REMOVE, anywhere),
             "Condition": {"StringEquals": _own_user_tags(config)},

@@ -238,6 +238,9 @@ class Config:
     # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
     iam_permissions_boundary: str | None = None
     report: ReportSettings = field(default_factory=ReportSettings)
+    # YAML `access_point_prefix`: put before every default access point name; the apply role's
+    # access point writes are scoped to `accesspoint/<prefix>*` with it
+    access_point_prefix: str = ""
 
     @property
     def lock_bucket(self) -> str:

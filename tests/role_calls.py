@@ -255,8 +255,9 @@ def parse_documents(text: str) -> Iterator[dict[str, Any]]:
             index += 1
         values = value if isinstance(value, list) else [value]
         for doc in values:
-            if isinstance(doc, dict) and "Statement" not in doc:  # {"name": ..., "policy": ...}
-                doc = next(v for v in doc.values() if isinstance(v, dict) and "Statement" in v)
+            if isinstance(doc, dict) and "Statement" not in doc:  # {name: policy, name: policy}
+                yield from (v for v in doc.values() if isinstance(v, dict) and "Statement" in v)
+                continue
             yield doc
 
 

@@ -59,6 +59,7 @@ from posture.allowlist import Allowed, parse_file
 from posture.selection import (
     CHECKS,
     EMULATOR_GAPS,
+    SCANNER_ERRORS,
     Finding,
     Kind,
     Managed,
@@ -542,6 +543,11 @@ def render(
             if v.outcome in {"FAIL", "ALLOWED"}:
                 why = v.allowed.reason if v.allowed else v.finding.detail
                 lines.append(f"{'':8}   {why}")
+            if v.outcome == "ERROR":
+                error = SCANNER_ERRORS[v.finding.check]
+                lines.append(
+                    f"{'':8}   Prowler logged {error!r}: its {v.finding.status} means nothing"
+                )
         for check, _ in sorted(q for q in quiet if q[1] == share):
             lines.append(f"SILENT   {check}  (no finding on this share's resources)")
     return "\n".join(lines)
@@ -560,7 +566,8 @@ def summary(
         "",
         f"Prowler: {checks} checks, {scan.seconds:.0f} s; findings on the tool's "
         f"resources: {counts['PASS']} PASS, {counts['FAIL']} FAIL, "
-        f"{counts['ALLOWED']} ALLOWED (allow-list), {counts['MANUAL']} MANUAL; "
+        f"{counts['ALLOWED']} ALLOWED (allow-list), {counts['MANUAL']} MANUAL, "
+        f"{counts['ERROR']} ERROR (voided by an error inside Prowler); "
         f"checks passing on every share: {len(_clean_checks(verdicts))}",
     ]
     if scan.unimplemented:
@@ -586,9 +593,9 @@ def summary(
 
 def hipaa_summary(verdicts: Sequence[Verdict], hipaa: Mapping[str, tuple[str, ...]]) -> str:
     """How the checks Prowler's own HIPAA framework (hipaa_aws) maps came out."""
-    mapped = {v.finding.check for v in verdicts if v.finding.check in hipaa}
-    if not mapped:
+    if not hipaa:
         return "\nProwler's HIPAA framework: not found next to Prowler"
+    mapped = {v.finding.check for v in verdicts if v.finding.check in hipaa}
     failing = sorted(
         {v.finding.check for v in verdicts if v.finding.check in mapped} - _clean_checks(verdicts)
     )
@@ -654,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with moto_server() as (endpoint, gaps):
             managed, missing = prepare(endpoint, Path(tmp))
             scan = run_prowler(args.prowler, endpoint, checks, out, gaps)
-    verdicts = judge(scan.findings, managed, allow)
+    verdicts = judge(scan.findings, managed, allow, scan.errors)
     quiet = [q for q in silent(verdicts, managed) if q[0] in checks]
     hipaa = prowler_hipaa(args.prowler)
     print(render(verdicts, set(quiet), hipaa))

@@ -52,6 +52,8 @@ class ResourceType(StrEnum):
     BUCKET_OWNERSHIP_CONTROLS = "bucket_ownership_controls"
     BUCKET_VERSIONING = "bucket_versioning"
     BUCKET_LIFECYCLE = "bucket_lifecycle"
+    LOG_BUCKET_POLICY = "log_bucket_policy"
+    BUCKET_LOGGING = "bucket_logging"
     IAM_USER = "iam_user"
     IAM_USER_POLICY = "iam_user_policy"
     IAM_ACCESS_KEY = "iam_access_key"
@@ -93,6 +95,17 @@ class BucketLifecycleRules:
 
 
 @dataclass(frozen=True)
+class AccessLogs:
+    """YAML `bucket.access_logs`: S3 server access logging into an existing log bucket of the
+    same account and Region."""
+
+    bucket: str
+    prefix: str
+    # keep this tool's Reconciler... statement for S3 log delivery in the log bucket's policy
+    manage_policy: bool = False
+
+
+@dataclass(frozen=True)
 class BucketSpec:
     name: str
     encryption: str = "AES256"
@@ -106,6 +119,7 @@ class BucketSpec:
     # versioning enabled and kept enabled; False: left as found (never suspended by the tool)
     versioning: bool = True
     lifecycle: BucketLifecycleRules = field(default_factory=BucketLifecycleRules)
+    access_logs: AccessLogs | None = None
 
     @property
     def kms(self) -> bool:
@@ -257,6 +271,20 @@ class LiveBucket:
     versioning: Mapping[str, Any] | None = None
     # canonical_lifecycle() of the lifecycle configuration; None: the bucket has none
     lifecycle: Mapping[str, Any] | None = None
+    # server access logging: {"TargetBucket", "TargetPrefix"}; None: off
+    logging: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LiveLogBucket:
+    """The log bucket bucket.access_logs names. `problem`: why it cannot be used as found (not
+    in this account, not readable); `policy` canonical, None when it has none."""
+
+    name: str
+    exists: bool
+    region: str | None = None
+    policy: Mapping[str, Any] | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -336,6 +364,8 @@ class LiveState:
     users: Mapping[str, LiveUser]
     access_points: Mapping[str, LiveAccessPoint]
     kms_key: LiveKey | None = None
+    # the log bucket of bucket.access_logs (None: not configured, or not read)
+    log_bucket: LiveLogBucket | None = None
 
 
 def is_managed(tags: Mapping[str, str]) -> bool:

@@ -255,12 +255,10 @@ def parse_documents(text: str) -> Iterator[dict[str, Any]]:
             index += 1
         values = value if isinstance(value, list) else [value]
         for doc in values:
-            if isinstance(doc, dict) and "Statement" not in doc:
-                # the split form {"reconciler-apply-1": document, ...} (docs/ci-setup.md), or
-                # {"name": ..., "policy": ...}
+            if isinstance(doc, dict) and "Statement" not in doc:  # {name: policy, name: policy}
                 yield from (v for v in doc.values() if isinstance(v, dict) and "Statement" in v)
-            else:
-                yield doc
+                continue
+            yield doc
 
 
 @dataclass
@@ -452,11 +450,6 @@ def _request_context(call: Call, action: str, world: World) -> dict[str, Any]:
         return {**_tags("aws:RequestTag", pairs), "aws:TagKeys": sorted(pairs)}
     if call.operation in ("UntagUser", "UntagResource"):
         return {"aws:TagKeys": sorted(p["TagKeys"])}
-    if call.operation == "PutKeyPolicy" and "BypassPolicyLockoutSafetyCheck" in p:
-        # a Bool key (AWS KMS Developer Guide, kms:BypassPolicyLockoutSafetyCheck)
-        return {
-            "kms:BypassPolicyLockoutSafetyCheck": str(p["BypassPolicyLockoutSafetyCheck"]).lower()
-        }
     return {}
 
 

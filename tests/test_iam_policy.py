@@ -55,8 +55,13 @@ OUR_TAGS = {
 AUDIT_BUCKET = "reconciler-test-audit"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 # bob opts in to the console, so that he has an inline policy to drift and to tear down
+# the log bucket of bucket.access_logs (issue 21), which must exist before the first apply
+LOG_BUCKET = "reconciler-test-access-logs"
 SCENARIO_YAML = (
-    BASE_YAML.replace("list]\n", "list]\n    console: true\n")
+    BASE_YAML.replace("list]\n", "list]\n    console: true\n").replace(
+        f"  name: {BUCKET}\n",
+        f"  name: {BUCKET}\n  access_logs:\n    bucket: {LOG_BUCKET}\n    manage_policy: true\n",
+    )
     + f"lock:\n  bucket: {LOCK_BUCKET}\n"
     + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
     + f"iam_permissions_boundary: {BOUNDARY}\n"
@@ -94,6 +99,8 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3", "PutBucketVersioning"): [("s3:PutBucketVersioning", "bucket")],
     ("s3", "GetBucketLifecycleConfiguration"): [("s3:GetLifecycleConfiguration", "bucket")],
     ("s3", "PutBucketLifecycleConfiguration"): [("s3:PutLifecycleConfiguration", "bucket")],
+    ("s3", "GetBucketLogging"): [("s3:GetBucketLogging", "bucket")],
+    ("s3", "PutBucketLogging"): [("s3:PutBucketLogging", "bucket")],
     ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
     ("s3", "GetObject"): [("s3:GetObject", "object")],
     ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
@@ -326,6 +333,10 @@ def drift_out_of_band(server: MotoServer) -> None:
     s3control.delete_access_point_policy(AccountId=ACCOUNT, Name="bob-access-point")
     s3control.create_access_point(AccountId=ACCOUNT, Name="legacy-ap", Bucket=BUCKET)
     s3.delete_bucket_encryption(Bucket=BUCKET)
+    # the bucket baseline (issue 21), changed by hand: put back by the next apply
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_bucket_logging(Bucket=BUCKET, BucketLoggingStatus={})
+    s3.delete_bucket_lifecycle(Bucket=BUCKET)
     iam.delete_user_permissions_boundary(UserName="Bob")  # by an administrator: put back
     # partner-site-ap, ours, now only reachable from a VPC: it must be replaced
     partner = "partner-site-ap"
@@ -376,6 +387,7 @@ def give_bob_every_credential(server: MotoServer) -> None:
 def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Call], Config]]:
     """Every run of the scenario: (command, calls logged by -v, the config in effect)."""
     moto_server.client("s3").create_bucket(Bucket=AUDIT_BUCKET)
+    moto_server.client("s3").create_bucket(Bucket=LOG_BUCKET)
     # administrators create the boundary once, before the first apply (docs/ci-setup.md)
     iam_boundaries.create_policies(
         moto_server.client("iam"), {BOUNDARY: boundary_policy(config_from(SCENARIO_YAML))}

@@ -26,6 +26,7 @@ from posture.scan import (
 from posture.selection import (
     CHECKS,
     EMULATOR_GAPS,
+    SCANNER_ERRORS,
     Finding,
     Kind,
     Managed,
@@ -282,8 +283,8 @@ def test_ci_runs_the_scan_with_prowler_in_its_own_environment() -> None:
         ".venv-prowler/bin/pip install -q -r posture/prowler-requirements.txt" in r for r in runs
     )
     assert runs[-1] == ".venv/bin/python -m posture.scan --prowler .venv-prowler/bin/prowler"
-    pin = (ROOT / "posture" / "prowler-requirements.txt").read_text().strip()
-    assert pin.startswith("prowler==5.")
+    pins = (ROOT / "posture" / "prowler-requirements.txt").read_text().splitlines()
+    assert any(line.startswith("prowler==5.") for line in pins)
     assert "prowler" not in (ROOT / "pyproject.toml").read_text().lower()
 
 
@@ -300,3 +301,16 @@ def test_prowlers_hipaa_framework_is_read_per_check() -> None:
         "a": ("164.312(b)", "164.312(c)(1)"),
         "b": ("164.312(b)",),
     }
+
+
+def test_a_check_voided_by_an_error_inside_prowler_is_an_error_not_a_pass() -> None:
+    """Prowler 5.46 raises inside its privilege-escalation check for every policy and then
+    reports PASS: that PASS must not count."""
+    check = "iam_inline_policy_allows_privilege_escalation"
+    assert check in SCANNER_ERRORS
+    uid = f"{USER.uid}:policy/reconciler-access-point-access"
+    logged = [f"privilege_escalation: {SCANNER_ERRORS[check]}: InvalidActionPatternError"]
+    [voided] = judge([finding(check, uid, "PASS")], [USER], [], logged)
+    assert voided.outcome == "ERROR"
+    [fine] = judge([finding(check, uid, "PASS")], [USER], [], ["kms_service: KeyError"])
+    assert fine.outcome == "PASS"

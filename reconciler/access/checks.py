@@ -88,6 +88,7 @@ class BucketCheckName(StrEnum):
     # the bucket baseline (reconciler.access.baseline)
     VERSIONING = "versioning"
     LIFECYCLE = "lifecycle"
+    ACCESS_LOGS = "access-logs"
 
 
 @dataclass(frozen=True)

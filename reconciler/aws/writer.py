@@ -110,6 +110,14 @@ class AwsWriter:
         self.s3.put_bucket_lifecycle_configuration(Bucket=bucket, **lifecycle_request(value))
 
     @writing
+    def put_bucket_logging(self, bucket: str, value: Mapping[str, Any]) -> None:
+        """Server access logging into value's TargetBucket/TargetPrefix (no target grants: the
+        log bucket's policy grants the logging service, S3 User Guide, "Enabling Amazon S3
+        server access logging")."""
+        enabled = {"TargetBucket": value["TargetBucket"], "TargetPrefix": value["TargetPrefix"]}
+        self.s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": enabled})
+
+    @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))

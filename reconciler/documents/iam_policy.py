@@ -16,6 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.documents.baseline_policy import (
+    baseline_apply_statements,
+    baseline_read_statements,
+)
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -49,6 +53,7 @@ BUCKET_READ = (
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketLogging",
     "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration",
@@ -70,6 +75,7 @@ BUCKET_WRITE = (
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketLogging",
     "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
     "s3:PutLifecycleConfiguration",
@@ -264,6 +270,7 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
         _allow("ReconcilerReadCollaboratorCredentials", CREDENTIALS_READ, users_under_path(config)),
         *audit_read_statements(config),
         *key_read_statements(config),
+        *baseline_read_statements(config),
     ]
 
 
@@ -370,6 +377,7 @@ def apply_statements(config: Config) -> list[dict[str, Any]]:
     ]
     statements += lock_statements(config)
     statements += key_apply_statements(config)
+    statements += baseline_apply_statements(config)
     if config.audit.bucket:
         objects = f"arn:aws:s3:::{config.audit.bucket}/{config.audit.prefix}*"
         statements.append(_allow("ReconcilerWriteAuditRecords", AUDIT_WRITE, objects))

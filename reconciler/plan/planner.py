@@ -47,6 +47,7 @@ from reconciler.model import (
     is_our_statement,
 )
 from reconciler.plan import kms, lifecycle
+from reconciler.plan.baseline import plan_baseline
 from reconciler.plan.changes import (
     Action,
     Change,
@@ -194,6 +195,10 @@ def plan(
     _plan_access_points(resolved, live, builder)
     _plan_bucket_policy(resolved, live, builder)
     _plan_key_policy(resolved, live, builder)
+    baseline = plan_baseline(resolved, live)
+    builder.changes.extend(baseline.changes)
+    builder.errors.extend(baseline.errors)
+    builder.warnings.extend(baseline.warnings)
     return Plan.build(
         builder.changes,
         warnings=[

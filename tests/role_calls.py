@@ -456,6 +456,10 @@ def _request_context(call: Call, action: str, world: World) -> dict[str, Any]:
         return {**_tags("aws:RequestTag", pairs), "aws:TagKeys": sorted(pairs)}
     if call.operation in ("UntagUser", "UntagResource"):
         return {"aws:TagKeys": sorted(p["TagKeys"])}
+    if call.operation == "PutKeyPolicy" and "BypassPolicyLockoutSafetyCheck" in p:
+        # a Bool key (AWS KMS Developer Guide, kms:BypassPolicyLockoutSafetyCheck)
+        bypass = str(p["BypassPolicyLockoutSafetyCheck"]).lower()
+        return {"kms:BypassPolicyLockoutSafetyCheck": bypass}
     return {}
 
 

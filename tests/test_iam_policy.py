@@ -214,7 +214,13 @@ def test_evaluator_denies_what_it_should() -> None:
     outside = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
     assert not allowed(policy, "iam:UpdateUser", outside, {})
     assert allowed(policy, "iam:UpdateUser", outside, OUR_TAGS)
-    assert not allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+    # issue 22: a user tagged for this bucket is removed wherever it lives; an untagged one,
+    # under iam_path or not, never
+    assert allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+    assert not allowed(policy, "iam:DeleteUser", outside, {})
+    under_path = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Untagged"
+    assert not allowed(policy, "iam:DeleteUser", under_path, {})
+    assert not allowed(policy, "iam:DeleteAccessKey", under_path, {})
 
 
 # --- recording the calls ----------------------------------------------------------------------
@@ -555,8 +561,8 @@ def test_printed_policy_covers_every_recorded_call(
     for key in NOT_EXERCISED:
         for action, kind in REQUIRED[key]:
             assert kind == "user"
-            call = Call(key[0], key[1], {"UserName": "Bob"})
-            assert allowed(policy, action, resource_arn(kind, call, config, {}), {})
+            call = Call(key[0], key[1], {"UserName": "Bob"})  # a user the tool tagged
+            assert allowed(policy, action, resource_arn(kind, call, config, {}), OUR_TAGS)
     # every write the teardown does was recorded
     for operation in (
         "DeleteAccessKey",

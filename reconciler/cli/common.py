@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,9 +63,6 @@ config_option = click.option(
 )
 
 
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
-
-
 def _check_endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
@@ -80,13 +76,16 @@ def _check_endpoint(ctx: click.Context, param: click.Parameter, value: str | Non
     return value
 
 
-def _check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not _REGION.match(value):
-        raise click.BadParameter(
-            f"{value!r} is not an AWS Region name (e.g. us-east-1, eu-west-2)",
-            ctx=ctx,
-            param=param,
-        )
+def check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--region: a Region of botocore's partition data (the standard aws partition), with a
+    suggestion when it is close to one."""
+    if value is None:
+        return None
+    from reconciler.aws.regions import region_problem
+
+    problem = region_problem(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
     return value
 
 
@@ -127,7 +126,7 @@ sandbox_option = click.option(
 
 
 def region_option(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option("--region", callback=_check_region, help=text)
+    return click.option("--region", callback=check_region, help=text)
 
 
 def aws_options(
@@ -222,10 +221,25 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
         folder = state_dir(opts.config)
-        with sandbox(config.account_id, region, existing, sandbox_policies(config), folder=folder):
+        policies = sandbox_policies(config)
+        waiting = sandbox_waiting(folder)
+        with sandbox(config.account_id, region, existing, policies, folder=folder, on_wait=waiting):
             yield Clients(connection)
         return
     yield Clients(connection)
+
+
+def sandbox_waiting(folder: Any) -> Callable[[], None]:
+    """What a command says when another one is using the same sandbox (it waits its turn)."""
+
+    def say() -> None:
+        click.echo(
+            f"note: waiting for another reconcile command using the sandbox in {folder} "
+            "(one command at a time; it goes on when that one ends)",
+            err=True,
+        )
+
+    return say
 
 
 def sandbox_policies(config: Config) -> dict[str, Any]:
@@ -293,7 +307,7 @@ def read_and_plan(
         workers=workers,
         verify_tags=verify_tags or adopt,
     )
-    plan = make_plan(config, live, today=day, adopt=adopt, only=only)
+    plan = replace(make_plan(config, live, today=day, adopt=adopt, only=only), source=config.source)
     return plan if labels is None else labels.label(plan, config, live, day)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.app import cli
+from reconciler.cli.common import check_region
 from reconciler.config.contract import accepts
 from reconciler.config.loader import load_config_text
 from reconciler.errors import ReconcilerError
@@ -28,7 +29,7 @@ from reconciler.starter.source import installed_action
     "from (a release's wheel). Env: RECONCILE_ACTION.",
 )
 @click.option("--account-id", help="The AWS account of the bucket (12 digits).")
-@click.option("--region", help="The bucket's Region, e.g. eu-west-2.")
+@click.option("--region", callback=check_region, help="The bucket's Region, e.g. eu-west-2.")
 @click.option("--bucket", help="The shared bucket's name (default clinical-share-ACCOUNT_ID).")
 def init_command(
     directory: str,

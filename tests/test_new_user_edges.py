@@ -253,3 +253,28 @@ def test_a_missing_config_file_suggests_c_and_init(
             "collaborators.yaml: cannot read: No such file or directory (give the desired-state "
             "file with -c FILE, or write a new config repository with `reconcile init`)"
         ), command
+
+
+# --- found using the tool as a new user: a mistyped command, a folder given to plan's -c ------
+
+
+def test_a_mistyped_command_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = reconcile(capsys, "aply", "--sandbox")
+    assert (code, err.splitlines()[0]) == (1, "error: No such command 'aply': did you mean apply?")
+    code, _, err = reconcile(capsys, "xyzzy")
+    assert (code, err.splitlines()[0]) == (1, "error: No such command 'xyzzy'.")
+
+
+def test_a_folder_given_to_plan_says_which_file_to_give(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    shares = config.parent / "shares"
+    shares.mkdir()
+    (shares / "oncology.yaml").write_text(BASE_YAML)
+    code, _, err = reconcile(capsys, "plan", "--sandbox", "-c", "shares")
+    assert code == 1
+    assert err.splitlines()[0] == (
+        "error: Invalid value for '-c' / '--config': shares is a folder: this command takes one "
+        "share file, e.g. -c shares/oncology.yaml (`reconcile validate` and `reconcile matrix` "
+        "take folders)"
+    )

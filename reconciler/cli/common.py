@@ -53,12 +53,34 @@ class Options:
         return {"workers": self.workers, "verify_tags": self.verify_tags}
 
 
+class ConfigPath(click.Path):
+    """-c of a command that works on one share: a folder is a mistake that says which file to
+    give (validate and matrix take folders)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        text = os.fsdecode(path)
+        if os.path.isdir(text):
+            shares = sorted(name for name in os.listdir(text) if name.endswith((".yaml", ".yml")))
+            example = os.path.join(text, shares[0] if shares else "NAME.yaml")
+            self.fail(
+                f"{text} is a folder: this command takes one share file, e.g. -c {example} "
+                "(`reconcile validate` and `reconcile matrix` take folders)",
+                param,
+                ctx,
+            )
+        return path
+
+
 config_option = click.option(
     "-c",
     "--config",
     default="collaborators.yaml",
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=ConfigPath(),
     help="The desired-state file.",
 )
 

@@ -13,6 +13,7 @@ from reconciler.config.contract import accepts
 from reconciler.config.loader import load_config_text
 from reconciler.errors import ReconcilerError
 from reconciler.starter import Account, ActionRef, config_repository
+from reconciler.starter.build import this_build
 from reconciler.starter.source import installed_action
 
 
@@ -103,14 +104,22 @@ def _action(text: str | None) -> ActionRef:
     found = text or installed_action()
     if not found:
         raise click.UsageError(
-            "--action is needed: this copy was not installed from a GitHub commit or a release "
-            "wheel, so init cannot tell which commit of the reconciler's GitHub Action to pin "
-            "(give --action OWNER/REPO@COMMIT)"
+            f"--action is needed: this copy {_why_no_action()}, so init cannot tell which "
+            "commit of the reconciler's GitHub Action to pin (give --action OWNER/REPO@COMMIT)"
         )
     try:
         return ActionRef.parse(found)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="'--action'") from None
+
+
+def _why_no_action() -> str:
+    build = this_build()
+    if build.source == "build" and build.commit and build.dirty:
+        return f"was built from commit {build.commit[:12]} with uncommitted changes"
+    if build.source == "build" and build.commit and not build.repository:
+        return f"was built from commit {build.commit[:12]} outside GitHub (no repository known)"
+    return "was not installed from a GitHub commit or a release wheel"
 
 
 def _count(n: int) -> str:

@@ -18,9 +18,10 @@ reconciler/aws/emulator/):
    a CloudTrail trail and its bucket, a role of the account that pipelines assume, and a bucket
    for the apply lock;
 2. `reconcile apply` of two realistic shares (SSE-KMS with `manage_key_policy`, and SSE-S3),
-   each with console and CLI users, a role of the account and a partner in another account,
+   each with console and CLI users, a partner in another account (and, for SSE-KMS, a role of
+   the account),
    and every setting of the bucket baseline on; then `reconcile plan --detailed-exitcode`
-   must find nothing left to do;
+   must find nothing left to do and `reconcile verify` must prove isolation;
 3. Prowler, with the checks that concern what the tool manages (posture/selection.py), its
    S3 Control requests sent to the moto server (posture/prowler_hook/sitecustomize.py);
 4. the findings on the tool's resources, per share: PASS, FAIL, ALLOWED (a FAIL on the
@@ -38,6 +39,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -57,10 +59,12 @@ from posture.allowlist import Allowed, parse_file
 from posture.selection import (
     CHECKS,
     EMULATOR_GAPS,
+    SCANNER_ERRORS,
     Finding,
     Kind,
     Managed,
     Verdict,
+    hipaa_requirements,
     judge,
     parse_ocsf,
     silent,
@@ -378,6 +382,22 @@ def apply_share(endpoint: str, share: Share, folder: Path) -> None:
     client(endpoint, "iam").create_policy(PolicyName=share.boundary_name, PolicyDocument=boundary)
     reconcile(endpoint, "apply", "-c", str(path), "--auto-approve")
     reconcile(endpoint, "plan", "-c", str(path), "--detailed-exitcode")  # converged
+    print(verify(endpoint, path))
+
+
+def verify(endpoint: str, path: Path) -> str:
+    """`reconcile verify` on the live policies: no violation allowed. A role of the account is
+    "unknown" for whatever its own identity policies could add (the tool does not read them):
+    counted, not a failure."""
+    report = json.loads(
+        reconcile(endpoint, "verify", "-c", str(path), "--format", "json", codes=(0, 2))
+    )
+    if report["violations"]:
+        bad = [f["message"] for f in report["findings"] if f["status"] == "fail"]
+        raise SystemExit(f"posture: reconcile verify -c {path}: violations:\n" + "\n".join(bad))
+    unknown = Counter(f["collaborator"] for f in report["findings"] if f["status"] == "unknown")
+    who = "".join(f", {n} for {c}" for c, n in sorted(unknown.items()))
+    return f"verify {path.name}: 0 violations, {report['unknowns']} unknown{who}"
 
 
 # --- Prowler ----------------------------------------------------------------------------
@@ -480,23 +500,35 @@ def logged_errors(path: Path) -> list[str]:
 
 class EmulatorGaps(logging.Handler):
     """The AWS actions moto answered with "not implemented" while Prowler scanned (werkzeug
-    logs each as an error with its traceback)."""
+    logs each as an error, the traceback formatted into the message)."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.actions: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NotImplementedError):
-            match = re.search(r"The (\w+) action", str(error))
-            self.actions.add(match.group(1) if match else str(error))
+        self.actions.update(_NOT_IMPLEMENTED.findall(record.getMessage()))
+
+
+_NOT_IMPLEMENTED = re.compile(r"NotImplementedError: The (\w+) action has not been implemented")
+
+
+def prowler_hipaa(prowler: str) -> dict[str, tuple[str, ...]]:
+    """Prowler's HIPAA framework, from the virtual environment of `prowler` (empty if the
+    file is not where Prowler 5 keeps it)."""
+    venv = Path(prowler).resolve().parents[1]
+    found = sorted(venv.glob("lib/python3*/site-packages/prowler/compliance/aws/hipaa_aws.json"))
+    return hipaa_requirements(found[0].read_text()) if found else {}
 
 
 # --- the report -------------------------------------------------------------------------
 
 
-def render(verdicts: Sequence[Verdict], quiet: set[tuple[str, str]]) -> str:
+def render(
+    verdicts: Sequence[Verdict],
+    quiet: set[tuple[str, str]],
+    hipaa: Mapping[str, tuple[str, ...]],
+) -> str:
     lines = []
     for share in sorted({v.managed.share for v in verdicts} | {s for _, s in quiet}):
         lines.append(f"\n== share {share}")
@@ -505,10 +537,17 @@ def render(verdicts: Sequence[Verdict], quiet: set[tuple[str, str]]) -> str:
             key=lambda v: (v.finding.check, v.finding.resource),
         )
         for v in mine:
-            lines.append(f"{v.outcome:8} {v.finding.check}  {v.finding.resource}")
+            sections = " ".join(hipaa.get(v.finding.check, ()))
+            hipaa_note = f"  [HIPAA {sections}]" if sections else ""
+            lines.append(f"{v.outcome:8} {v.finding.check}  {v.finding.resource}{hipaa_note}")
             if v.outcome in {"FAIL", "ALLOWED"}:
                 why = v.allowed.reason if v.allowed else v.finding.detail
                 lines.append(f"{'':8}   {why}")
+            if v.outcome == "ERROR":
+                error = SCANNER_ERRORS[v.finding.check]
+                lines.append(
+                    f"{'':8}   Prowler logged {error!r}: its {v.finding.status} means nothing"
+                )
         for check, _ in sorted(q for q in quiet if q[1] == share):
             lines.append(f"SILENT   {check}  (no finding on this share's resources)")
     return "\n".join(lines)
@@ -527,7 +566,8 @@ def summary(
         "",
         f"Prowler: {checks} checks, {scan.seconds:.0f} s; findings on the tool's "
         f"resources: {counts['PASS']} PASS, {counts['FAIL']} FAIL, "
-        f"{counts['ALLOWED']} ALLOWED (allow-list), {counts['MANUAL']} MANUAL; "
+        f"{counts['ALLOWED']} ALLOWED (allow-list), {counts['MANUAL']} MANUAL, "
+        f"{counts['ERROR']} ERROR (voided by an error inside Prowler); "
         f"checks passing on every share: {len(_clean_checks(verdicts))}",
     ]
     if scan.unimplemented:
@@ -549,6 +589,21 @@ def summary(
     ok = not failing and not missing and not quiet
     lines.append("\nposture: OK" if ok else "\nposture: NOT OK")
     return "\n".join(lines), ok
+
+
+def hipaa_summary(verdicts: Sequence[Verdict], hipaa: Mapping[str, tuple[str, ...]]) -> str:
+    """How the checks Prowler's own HIPAA framework (hipaa_aws) maps came out."""
+    if not hipaa:
+        return "\nProwler's HIPAA framework: not found next to Prowler"
+    mapped = {v.finding.check for v in verdicts if v.finding.check in hipaa}
+    failing = sorted(
+        {v.finding.check for v in verdicts if v.finding.check in mapped} - _clean_checks(verdicts)
+    )
+    text = (
+        f"\nChecks in Prowler's HIPAA framework (hipaa_aws) that reported on the tool's "
+        f"resources: {len(mapped)}; passing on every share: {len(mapped) - len(failing)}"
+    )
+    return text + "".join(f"\n  not passing: {check}" for check in failing)
 
 
 def _clean_checks(verdicts: Sequence[Verdict]) -> set[str]:
@@ -579,31 +634,42 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def prepare(endpoint: str, folder: Path) -> tuple[list[Managed], list[str]]:
+    """The account's prerequisites, then both shares applied: the resources the tool manages,
+    and the baseline settings this version lacks."""
+    create_prerequisites(endpoint)
+    key = create_key(endpoint)
+    planned = [supported(s) for s in shares(key)]
+    managed: list[Managed] = []
+    for share, _ in planned:
+        apply_share(endpoint, share, folder)
+        managed += share.managed(key if "kms_key_id" in share.encryption else None)
+        print(f"applied share {share.label} (bucket {share.bucket}):\n{share.yaml()}")
+    return managed, sorted({m for _, ms in planned for m in ms})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = arguments(argv)
     allow: tuple[Allowed, ...] = parse_file(COMPLIANCE_DOC)
+    if not shutil.which(args.prowler):
+        raise SystemExit(f"posture: --prowler {args.prowler}: no such executable (see --help)")
     checks = args.checks or sorted(CHECKS)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="posture-") as tmp:
         out = args.out or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
         with moto_server() as (endpoint, gaps):
-            create_prerequisites(endpoint)
-            key = create_key(endpoint)
-            planned = [supported(s) for s in shares(key)]
-            missing = sorted({m for _, ms in planned for m in ms})
-            managed: list[Managed] = []
-            for share, _ in planned:
-                apply_share(endpoint, share, Path(tmp))
-                managed += share.managed(key if "kms_key_id" in share.encryption else None)
-            print(f"applied {len(planned)} shares in {time.monotonic() - started:.0f} s")
+            managed, missing = prepare(endpoint, Path(tmp))
             scan = run_prowler(args.prowler, endpoint, checks, out, gaps)
-    verdicts = judge(scan.findings, managed, allow)
+    verdicts = judge(scan.findings, managed, allow, scan.errors)
     quiet = [q for q in silent(verdicts, managed) if q[0] in checks]
-    print(render(verdicts, set(quiet)))
+    hipaa = prowler_hipaa(args.prowler)
+    print(render(verdicts, set(quiet), hipaa))
+    print(hipaa_summary(verdicts, hipaa))
     text, ok = summary(verdicts, scan, quiet, missing, len(checks))
     print(text)
     print(f"\ncommand: {' '.join(scan.command[:4])} --checks <{len(checks)} checks> ...")
+    print(f"total: {time.monotonic() - started:.0f} s (Prowler {scan.seconds:.0f} s)")
     return 0 if ok else 1
 
 

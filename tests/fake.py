@@ -16,6 +16,7 @@ from reconciler.model import (
     LiveAccessPoint,
     LiveBucket,
     LiveKey,
+    LiveLogBucket,
     LiveState,
     LiveUser,
     canonical_policy,
@@ -50,6 +51,9 @@ class FakeCloud:
                 public_access_block=copy.deepcopy(b.get("pab")),
                 ownership_controls=copy.deepcopy(b.get("ownership")),
                 policy=canonical_policy(b.get("policy")),
+                versioning=copy.deepcopy(b.get("versioning")),
+                lifecycle=copy.deepcopy(b.get("lifecycle")),
+                logging=copy.deepcopy(b.get("logging")),
             )
         )
         users = {
@@ -76,7 +80,29 @@ class FakeCloud:
             )
             for name, a in self.access_points.items()
         }
-        return LiveState(bucket=bucket, users=users, access_points=aps, kms_key=self._key(config))
+        return LiveState(
+            bucket=bucket,
+            users=users,
+            access_points=aps,
+            kms_key=self._key(config),
+            log_bucket=self._log_bucket(config),
+        )
+
+    def _log_bucket(self, config: Config) -> LiveLogBucket | None:
+        logs = config.bucket.access_logs
+        if logs is None:
+            return None
+        found = self.buckets.get(logs.bucket)
+        if found is None:
+            return LiveLogBucket(name=logs.bucket, exists=False)
+        if found.get("account", self.account_id) != self.account_id:
+            return LiveLogBucket(name=logs.bucket, exists=True, problem="of another account")
+        return LiveLogBucket(
+            name=logs.bucket,
+            exists=True,
+            region=found["region"],
+            policy=canonical_policy(found.get("policy")),
+        )
 
     def _key(self, config: Config) -> LiveKey | None:
         """kms:DescribeKey then kms:GetKeyPolicy: a key ARN, or an alias of this account."""
@@ -115,6 +141,18 @@ class FakeCloud:
     def put_ownership_controls(self, bucket: str, value: Mapping[str, Any]) -> None:
         self._call("put_ownership_controls", bucket)
         self.buckets[bucket]["ownership"] = dict(value)
+
+    def enable_versioning(self, bucket: str) -> None:
+        self._call("enable_versioning", bucket)
+        self.buckets[bucket]["versioning"] = {"Status": "Enabled"}
+
+    def put_lifecycle(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_lifecycle", bucket)
+        self.buckets[bucket]["lifecycle"] = copy.deepcopy(dict(value))
+
+    def put_bucket_logging(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_bucket_logging", bucket)
+        self.buckets[bucket]["logging"] = dict(value)
 
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         self._call("put_bucket_policy", bucket)

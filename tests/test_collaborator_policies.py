@@ -67,17 +67,13 @@ CONSOLE_TOP_LEVEL = {
     "Resource": AP,
     "Condition": {"StringEquals": {"s3:delimiter": "/", "s3:prefix": ""}},
 }
+# s3:GetAccessPoint on "*": the SAR lists no resource type for it, so on the access point ARN
+# it granted nothing on AWS (issue 22; tests/test_sar_conformance.py)
 CONSOLE_IDENTITY = [
-    {
-        "Sid": "ReconcilerConsoleGetOwnAccessPoint",
-        "Effect": "Allow",
-        "Action": "s3:GetAccessPoint",
-        "Resource": AP,
-    },
     {
         "Sid": "ReconcilerConsoleListBucketsAndAccessPoints",
         "Effect": "Allow",
-        "Action": ["s3:ListAccessPoints", "s3:ListAllMyBuckets"],
+        "Action": ["s3:GetAccessPoint", "s3:ListAccessPoints", "s3:ListAllMyBuckets"],
         "Resource": "*",
     },
 ]

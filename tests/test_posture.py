@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,18 +18,22 @@ from posture.scan import (
     ACCOUNT,
     COMPLIANCE_DOC,
     Collaborator,
+    EmulatorGaps,
     Share,
     logged_errors,
     prowler_command,
+    prowler_hipaa,
     shares,
     supported,
 )
 from posture.selection import (
     CHECKS,
     EMULATOR_GAPS,
+    SCANNER_ERRORS,
     Finding,
     Kind,
     Managed,
+    hipaa_requirements,
     judge,
     parse_ocsf,
     silent,
@@ -281,6 +286,54 @@ def test_ci_runs_the_scan_with_prowler_in_its_own_environment() -> None:
         ".venv-prowler/bin/pip install -q -r posture/prowler-requirements.txt" in r for r in runs
     )
     assert runs[-1] == ".venv/bin/python -m posture.scan --prowler .venv-prowler/bin/prowler"
-    pin = (ROOT / "posture" / "prowler-requirements.txt").read_text().strip()
-    assert pin.startswith("prowler==5.")
+    pins = (ROOT / "posture" / "prowler-requirements.txt").read_text().splitlines()
+    assert any(line.startswith("prowler==5.") for line in pins)
     assert "prowler" not in (ROOT / "pyproject.toml").read_text().lower()
+
+
+def test_prowlers_hipaa_framework_is_read_per_check() -> None:
+    framework = {
+        "Framework": "HIPAA",
+        "Requirements": [
+            {"Id": "164_312_b", "Name": "164.312(b) Audit controls", "Checks": ["a", "b"]},
+            {"Id": "164_312_c_1", "Name": "164.312(c)(1) Integrity", "Checks": ["a"]},
+            {"Id": "164_312_e_1", "Name": "164.312(e)(1) Transmission", "Checks": []},
+        ],
+    }
+    assert hipaa_requirements(json.dumps(framework)) == {
+        "a": ("164.312(b)", "164.312(c)(1)"),
+        "b": ("164.312(b)",),
+    }
+
+
+def test_a_check_voided_by_an_error_inside_prowler_is_an_error_not_a_pass() -> None:
+    """Prowler 5.46 raises inside its privilege-escalation check for every policy and then
+    reports PASS: that PASS must not count."""
+    check = "iam_inline_policy_allows_privilege_escalation"
+    assert check in SCANNER_ERRORS
+    uid = f"{USER.uid}:policy/reconciler-access-point-access"
+    logged = [f"privilege_escalation: {SCANNER_ERRORS[check]}: InvalidActionPatternError"]
+    [voided] = judge([finding(check, uid, "PASS")], [USER], [], logged)
+    assert voided.outcome == "ERROR"
+    [fine] = judge([finding(check, uid, "PASS")], [USER], [], ["kms_service: KeyError"])
+    assert fine.outcome == "PASS"
+
+
+def test_actions_moto_does_not_implement_are_collected() -> None:
+    gaps = EmulatorGaps()
+    message = (
+        "Error on request:\nTraceback (most recent call last):\n  ...\nNotImplementedError: "
+        "The generate_service_last_accessed_details action has not been implemented"
+    )
+    gaps.handle(logging.LogRecord("werkzeug", logging.ERROR, "x", 1, message, None, None))
+    assert gaps.actions == {"generate_service_last_accessed_details"}
+
+
+def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: Path) -> None:
+    folder = tmp_path / "lib/python3.11/site-packages/prowler/compliance/aws"
+    folder.mkdir(parents=True)
+    requirement = {"Name": "164.312(b) Audit controls", "Checks": ["c"]}
+    (folder / "hipaa_aws.json").write_text(json.dumps({"Requirements": [requirement]}))
+    (tmp_path / "bin").mkdir()
+    assert prowler_hipaa(str(tmp_path / "bin" / "prowler")) == {"c": ("164.312(b)",)}
+    assert prowler_hipaa(str(tmp_path / "elsewhere" / "bin" / "prowler")) == {}

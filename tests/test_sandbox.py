@@ -72,7 +72,7 @@ def test_reset_empties_the_sandbox(repo: Path) -> None:
     reset = run(repo, "sandbox", "reset")
     assert (reset.returncode, reset.stdout) == (0, f"Sandbox emptied ({DIR_NAME}).\n")
     plan = run(repo, "plan", "--sandbox", "-q")
-    assert plan.stdout.startswith("Plan: 13 to create, 0 to update")
+    assert plan.stdout.startswith("Plan: 15 to create, 0 to update")
     run(repo, "sandbox", "reset")
     again = run(repo, "sandbox", "reset")
     assert again.stdout == f"Sandbox already empty ({DIR_NAME}).\n"

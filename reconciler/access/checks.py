@@ -85,6 +85,10 @@ class BucketCheckName(StrEnum):
     NO_PUBLIC_ACCESS = "no-public-access"
     PRESIGNED_URL_MAX_AGE = "presigned-url-max-age"
     KMS_KEY_POLICY = "kms-key-policy"
+    # the bucket baseline (reconciler.access.baseline)
+    VERSIONING = "versioning"
+    LIFECYCLE = "lifecycle"
+    ACCESS_LOGS = "access-logs"
 
 
 @dataclass(frozen=True)
@@ -461,6 +465,8 @@ class Verifier:
     # --- bucket -------------------------------------------------------------------------
 
     def bucket_checks(self, outsiders: list[Subject]) -> list[BucketCheck]:
+        from reconciler.access.baseline import baseline_checks  # it builds on this module
+
         bucket = self.state.live.bucket
         if not bucket.exists:
             missing = f"bucket {bucket.name} does not exist"
@@ -473,6 +479,7 @@ class Verifier:
             self.no_public_access(outsiders),
             self.presigned_url_max_age(),
             *([self.key_policy(outsiders)] if self.state.key is not None else []),
+            *baseline_checks(self.config, self.state.live),
         ]
 
     def _not_denied(self, route: str | None, *, tls: bool, age: int | None = None) -> list[str]:

@@ -32,6 +32,9 @@ class Discoverer:
             encryption=self.reader._encryption(bucket),
             access_points=self.access_points(bucket),
             users=self.users(),
+            versioning=self.reader._versioning(bucket),
+            lifecycle=self.reader._lifecycle(bucket),
+            logging=self.reader._logging(bucket),
         )
 
     def access_points(self, bucket: str) -> list[LiveAccessPoint]:

@@ -24,9 +24,11 @@ from reconciler.model import (
     Config,
     LiveAccessPoint,
     LiveBucket,
+    LiveLogBucket,
     LiveState,
     LiveUser,
     OwnershipProof,
+    canonical_lifecycle,
     canonical_policy,
     is_managed,
 )
@@ -44,6 +46,7 @@ _ABSENT = {
     "NoSuchAccessPointPolicy",
     "NoSuchAccessPoint",
     "NoSuchEntity",
+    "NoSuchLifecycleConfiguration",
 }
 
 
@@ -84,6 +87,7 @@ class AwsReader:
             bucket = pool.submit(self.read_bucket, config.bucket.name)
             users = pool.submit(self.read_users, config)
             key = pool.submit(read_key, self.clients, config)
+            log_bucket = pool.submit(self.read_log_bucket, config)
             listing = pool.submit(self._submit_access_points, config, pool)
             access_points = {ap.name: ap for ap in gather(listing.result())}
             return LiveState(
@@ -91,6 +95,7 @@ class AwsReader:
                 users=users.result(),
                 access_points=access_points,
                 kms_key=key.result(),
+                log_bucket=log_bucket.result(),
             )
 
     # --- bucket ---------------------------------------------------------------------------
@@ -108,6 +113,9 @@ class AwsReader:
             ),
             ownership_controls=self._ownership(name),
             policy=self._policy(name),
+            versioning=self._versioning(name),
+            lifecycle=self._lifecycle(name),
+            logging=self._logging(name),
         )
 
     @reading("the bucket (s3:HeadBucket)")
@@ -158,6 +166,62 @@ class AwsReader:
             return None
         rules = controls.get("Rules") or [{}]
         return dict(rules[0])
+
+    @reading("the bucket's versioning (s3:GetBucketVersioning)")
+    def _versioning(self, name: str) -> dict[str, Any] | None:
+        """{"Status": "Enabled" | "Suspended"}; None when versioning was never enabled (the
+        response then has no Status)."""
+        status = self.clients.s3.get_bucket_versioning(Bucket=name).get("Status")
+        return {"Status": str(status)} if status else None
+
+    @reading("the bucket's lifecycle configuration (s3:GetLifecycleConfiguration)")
+    def _lifecycle(self, name: str) -> dict[str, Any] | None:
+        try:
+            response = self.clients.s3.get_bucket_lifecycle_configuration(Bucket=name)
+        except ClientError as err:
+            if _absent(err):
+                return None
+            raise
+        return canonical_lifecycle(response)
+
+    @reading("the bucket's server access logging (s3:GetBucketLogging)")
+    def _logging(self, name: str) -> dict[str, Any] | None:
+        enabled = self.clients.s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")
+        if not enabled:
+            return None
+        return {k: enabled.get(k, "") for k in ("TargetBucket", "TargetPrefix")}
+
+    def read_log_bucket(self, config: Config) -> LiveLogBucket | None:
+        """The log bucket of bucket.access_logs: does it exist in this account (HeadBucket with
+        ExpectedBucketOwner), where, and its policy."""
+        logs = config.bucket.access_logs
+        if logs is None:
+            return None
+        name = logs.bucket
+        problem = self._log_bucket_problem(name, config.account_id)
+        if problem == "absent":
+            return LiveLogBucket(name=name, exists=False)
+        if problem:
+            return LiveLogBucket(name=name, exists=True, problem=problem)
+        return LiveLogBucket(
+            name=name, exists=True, region=self._bucket_region(name), policy=self._policy(name)
+        )
+
+    @reading("the log bucket (s3:HeadBucket)")
+    def _log_bucket_problem(self, name: str, account_id: str) -> str:
+        try:
+            self.clients.s3.head_bucket(Bucket=name, ExpectedBucketOwner=account_id)
+        except ClientError as err:
+            if _absent(err):
+                return "absent"
+            if error_code(err) in {"403", "AccessDenied", "Forbidden"}:
+                return (
+                    f"it is not a bucket of account {account_id} (or this role may not read "
+                    "it): S3 delivers server access logs only to a bucket of the source "
+                    "bucket's own account"
+                )
+            raise
+        return ""
 
     @reading("the bucket policy (s3:GetBucketPolicy)")
     def _policy(self, name: str) -> dict[str, Any] | None:

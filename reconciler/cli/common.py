@@ -240,7 +240,9 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         from reconciler.aws.sandbox import sandbox, state_dir
 
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
-        wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
+        logs = config.bucket.access_logs
+        # buckets the config expects to exist already
+        wanted = {lock_bucket, config.audit.bucket, logs.bucket if logs else None}
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
         folder = state_dir(opts.config)
         policies = sandbox_policies(config)

@@ -74,13 +74,16 @@ SIGNATURE_AGE_KEY = "s3:signatureAge"
 # delimiter, which would show every key. It shows the bucket's top-level folder names.
 SID_CONSOLE_TOP_LEVEL = "ReconcilerConsoleTopLevel"
 CONSOLE_TOP_LEVEL_CONDITION = {"StringEquals": {"s3:prefix": "", "s3:delimiter": "/"}}
-# ...and the console lists buckets and access points before the user can pick one. Neither
-# action supports resource-level permissions ("*" is the only valid resource: Service
-# Authorization Reference for Amazon S3), so they show every bucket name in the account and every
-# access point name in the Region. The AWS CLI needs neither (docs/collaborators.md).
-CONSOLE_ACCOUNT_ACTIONS = ("s3:ListAccessPoints", "s3:ListAllMyBuckets")
+# ...and the console lists buckets and access points before the user can pick one, and
+# describes the access point it opens (s3:GetAccessPoint). None of the three supports
+# resource-level permissions: the Service Authorization Reference for Amazon S3 lists no
+# resource type for them, so "*" is the only resource that grants them (a statement naming the
+# access point ARN grants nothing on AWS; tests/test_sar_conformance.py). So they show every
+# bucket name in the account, and every access point's name and configuration (bucket, network
+# origin; never its policy) in the Region. The AWS CLI needs none of them
+# (docs/collaborators.md).
+CONSOLE_ACCOUNT_ACTIONS = ("s3:GetAccessPoint", "s3:ListAccessPoints", "s3:ListAllMyBuckets")
 SID_CONSOLE_LISTS = "ReconcilerConsoleListBucketsAndAccessPoints"
-SID_CONSOLE_OWN_ACCESS_POINT = "ReconcilerConsoleGetOwnAccessPoint"
 
 
 def access_sid(level: AccessLevel) -> str:
@@ -146,12 +149,6 @@ def identity_statements(config: Config, collaborator: Collaborator) -> list[dict
                 "Effect": "Allow",
                 "Action": list(CONSOLE_ACCOUNT_ACTIONS),
                 "Resource": "*",
-            },
-            {
-                "Sid": SID_CONSOLE_OWN_ACCESS_POINT,
-                "Effect": "Allow",
-                "Action": "s3:GetAccessPoint",
-                "Resource": config.access_point_arn(collaborator.access_point),
             },
         ]
     return statements

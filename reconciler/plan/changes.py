@@ -150,6 +150,8 @@ class Plan:
     origin_basis: str = ""
     scope: tuple[str, ...] = ()
     not_planned: int = 0
+    # display only: the desired-state file planned ("Live state matches shares/x.yaml")
+    source: str = "collaborators.yaml"
 
     @classmethod
     def build(

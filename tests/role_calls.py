@@ -140,6 +140,13 @@ ACTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
 # (S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)": PutObject needs
 # kms:GenerateDataKey, GetObject kms:Decrypt), with kms:ViaService = s3.REGION.amazonaws.com and
 # the encryption context aws:s3:arn: the bucket ARN with an S3 Bucket Key, else the object ARN.
+# request headers S3 exposes as condition keys (Service Authorization Reference, Amazon S3)
+S3_HEADER_KEYS = {
+    "ServerSideEncryption": "s3:x-amz-server-side-encryption",
+    "SSEKMSKeyId": "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "SSECustomerAlgorithm": "s3:x-amz-server-side-encryption-customer-algorithm",
+    "IfNoneMatch": "s3:if-none-match",
+}
 KMS_VIA_S3 = {"PutObject": "kms:GenerateDataKey", "GetObject": "kms:Decrypt"}
 
 
@@ -419,9 +426,16 @@ def _resource(kind: str, call: Call, world: World) -> tuple[str, Any, dict[str, 
         return p["SerialNumber"], None, {}
     if kind == "key":
         arn = world.aliases.get(p["KeyId"], p["KeyId"])
-        return arn, world.key_policies.get(arn), {}
+        return arn, world.key_policies.get(arn), _key_aliases(world, arn)
     assert kind == "*", kind
     return "*", None, {}
+
+
+def _key_aliases(world: World, key_arn: str) -> dict[str, Any]:
+    """kms:ResourceAliases: the aliases of the key (AWS KMS Developer Guide, "AWS KMS condition
+    keys"), multi-valued."""
+    names = sorted(a for a, k in world.aliases.items() if k == key_arn and a.startswith("alias/"))
+    return {"kms:ResourceAliases": names} if names else {}
 
 
 def _user(name: str, call: Call, world: World) -> tuple[str, Any, dict[str, Any]]:
@@ -446,6 +460,9 @@ def _request_context(call: Call, action: str, world: World) -> dict[str, Any]:
     kms:BypassPolicyLockoutSafetyCheck (AWS KMS Developer Guide, "AWS KMS condition keys":
     the value of that parameter of CreateKey / PutKeyPolicy)."""
     p = call.params
+    headers = {k: str(p[name]) for name, k in S3_HEADER_KEYS.items() if name in p}
+    if headers:
+        return headers
     if "BypassPolicyLockoutSafetyCheck" in p:
         return {
             "kms:BypassPolicyLockoutSafetyCheck": str(p["BypassPolicyLockoutSafetyCheck"]).lower()
@@ -484,6 +501,7 @@ def _kms_via_s3(
     bucket_arn = f"arn:aws:s3:::{bucket}"
     context = {
         **{k: v for k, v in base_context.items() if k.startswith(("aws:", "kms:"))},
+        **_key_aliases(world, key),
         "kms:ViaService": f"s3.{world.region}.amazonaws.com",
         "kms:EncryptionContext:aws:s3:arn": (
             bucket_arn if bucket_key else f"{bucket_arn}/{call.params['Key']}"

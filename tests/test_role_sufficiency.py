@@ -26,7 +26,7 @@ from reconciler.aws.emulator import iam_boundaries
 from reconciler.documents.boundary import boundary_policy
 from tests import role_calls
 from tests.conftest import config_from
-from tests.e2e_support import MotoServer, moto_server_session
+from tests.e2e_support import LOCK_BUCKET, MotoServer, moto_server_session
 from tests.test_iam_policy import give_bob_every_credential, operations_in_code
 
 __all__ = ["moto_server_session"]
@@ -160,6 +160,91 @@ def scenario(server: MotoServer, tmp: Path) -> list[role_calls.Run]:
     users = {u["UserName"]: u["Path"] for u in iam.list_users()["Users"]}
     assert users == {"Alice": "/research/"}
     return rec.runs
+
+
+# a second share: the key named by alias (the role's key statements then match it by
+# kms:ResourceAliases), the key policy only read, no boundary, no audit trail, the lock in a
+# bucket of its own
+ALIAS_YAML = f"""\
+version: 1
+account_id: "{ACCOUNT}"
+region: {REGION}
+bucket:
+  name: {BUCKET}
+  encryption: aws:kms
+  kms_key_id: alias/clinical-data
+iam_path: /collaborators/
+lock:
+  bucket: {LOCK_BUCKET}
+collaborators:
+  - id: alice
+    iam_user: Alice
+    prefix: Alice/
+    access: [write, read, list]
+  - id: bob
+    iam_user: Bob
+    prefix: Bob/
+    access: [read, list]
+    console: true
+  - id: partner-site
+    principal: arn:aws:iam::111122223333:role/Uploader
+    prefix: partner-site/
+    access: [write]
+"""
+
+
+@pytest.fixture(scope="module")
+def recorded_alias(
+    moto_server_session: MotoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[role_calls.Run]]:
+    server = moto_server_session
+    server.reset()
+    tmp = tmp_path_factory.mktemp("alias")
+    with role_calls.bucket_policies_left_to_the_simulator():
+        kms = server.client("kms")
+        key_arn = str(kms.create_key(Description="clinical data")["KeyMetadata"]["Arn"])
+        kms.create_alias(AliasName="alias/clinical-data", TargetKeyId=key_arn)
+        # the key policy names the partner already (the tool only reads it here)
+        config_file = tmp / "collaborators.yaml"
+        config_file.write_text(ALIAS_YAML)
+        rec = role_calls.Recorder(server, config_file, ACCOUNT, REGION, tmp)
+        rec.run("plan", "--detailed-exitcode", expect=(2,))
+        rec.run("apply", "--auto-approve")
+        rec.run("plan", "--detailed-exitcode", expect=(0,))
+        rec.run("verify", expect=(0, 2))  # the partner's key grant is the key owner's to add
+        config_file.write_text(ALIAS_YAML.replace("    console: true\n", ""))
+        rec.run("apply", "--auto-approve")
+        rec.run("show", "alice")
+        # adopting a user and an access point made by hand (untagged): apply --adopt tags them
+        server.client("iam").create_user(UserName="Carol", Path="/collaborators/")
+        server.client("s3control").create_access_point(
+            AccountId=ACCOUNT, Name="carol-legacy-ap", Bucket=BUCKET
+        )
+        config_file.write_text(
+            config_file.read_text()
+            + "  - id: carol\n    iam_user: Carol\n    prefix: Carol/\n    access: [read]\n"
+            + "    access_point: carol-legacy-ap\n"
+        )
+        rec.run("plan", "--adopt", "--detailed-exitcode", expect=(2,))
+        rec.run("apply", "--adopt", "--auto-approve")
+        rec.run("plan", "--detailed-exitcode", expect=(0,))
+        yield rec.runs
+
+
+def test_every_call_of_a_second_share_is_allowed_by_its_role(
+    recorded_alias: list[role_calls.Run],
+) -> None:
+    asked = role_calls.questions(recorded_alias)
+    denied = role_calls.denials(asked, role_calls.simulate([q.simulation for q in asked]))
+    assert not denied, f"{len(denied)} calls denied:\n" + "\n".join(denied)
+    assert any(q.simulation["context"].get("kms:ResourceAliases") for q in asked)
+    adopt = next(r for r in recorded_alias if r.command == "apply --adopt --auto-approve")
+    tagged = {
+        (c.operation, c.params.get("UserName") or c.params.get("ResourceArn")) for c in adopt.calls
+    }
+    assert ("TagUser", "Carol") in tagged
+    assert any(op == "TagResource" and "carol-legacy-ap" in str(on) for op, on in tagged)
+    print(f"role sufficiency (alias share): {len(recorded_alias)} commands, {len(asked)} ok")
 
 
 def test_the_done_when_share_applies_converges_and_verifies(

@@ -200,6 +200,9 @@ class Config:
     # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
     iam_permissions_boundary: str | None = None
     report: ReportSettings = field(default_factory=ReportSettings)
+    # YAML access_point_prefix: put before default access point names; the bucket policy
+    # delegates to `accesspoint/<prefix>*` (reconciler.documents.policies.delegated_access_points)
+    access_point_prefix: str = ""
 
     @property
     def lock_bucket(self) -> str:

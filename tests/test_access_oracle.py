@@ -33,7 +33,14 @@ import pytest
 from reconciler.access import evaluator
 from reconciler.access.evaluator import Decision, evaluate
 from reconciler.access.policy import PolicyRef, compile_policy
-from reconciler.access.requests import AccessPointRef, Identity, Principal, Request, role_session
+from reconciler.access.requests import (
+    AccessPointRef,
+    Details,
+    Identity,
+    Principal,
+    Request,
+    role_session,
+)
 from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
 
@@ -45,6 +52,27 @@ OWNER, PARTNER, OTHER = "123456789012", "111122223333", "444455556666"
 BUCKET = "clinical-share-123456789012"
 REGION = "us-east-1"
 V = "2012-10-17"
+KMS_KEY = f"arn:aws:kms:{REGION}:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+FOREIGN_KEY = f"arn:aws:kms:{REGION}:{OTHER}:key/99999999-12ab-34cd-56ef-1234567890ab"
+# how requests are made: signature and TLS versions, and an upload's encryption headers
+DETAILS = (
+    *[Details()] * 20,
+    Details(signature_version="AWS"),
+    Details(tls_version="1.0"),
+    Details(tls_version="1.3"),
+)
+UPLOAD_DETAILS = (
+    *[Details()] * 20,
+    Details(sse="AES256"),
+    Details(sse="aws:kms"),
+    Details(sse="aws:kms", sse_kms_key_id=KMS_KEY),
+    Details(sse="aws:kms", sse_kms_key_id=FOREIGN_KEY),
+    Details(sse="aws:kms", sse_kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab"),
+    Details(sse="aws:kms:dsse", sse_kms_key_id=KMS_KEY),
+    Details(sse_kms_key_id=FOREIGN_KEY),
+    Details(sse_customer_algorithm="AES256"),
+    Details(signature_version="AWS", sse="AES256"),
+)
 ALLOW_ALL = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 KEYS = (
@@ -187,6 +215,28 @@ CONDITION_CHOICES: tuple[dict[str, Any], ...] = (
     {"NumericLessThanEquals": {"s3:signatureAge": ["1000", "3600000"]}},
     {"NumericGreaterThanIfExists": {"s3:signatureAge": "3600000"}},
     {"NumericNotEquals": {"s3:signatureAge": "1000"}},
+    # issue 22: the data-path statements and their keys
+    {"ArnLike": {"s3:DataAccessPointArn": [point_arn("alice-access-point"), point_arn("bob-*")]}},
+    {"StringNotEquals": {"s3:signatureversion": "AWS4-HMAC-SHA256"}},
+    {"StringEquals": {"s3:signatureversion": "AWS"}},
+    {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+    {"NumericGreaterThanEquals": {"s3:TlsVersion": "1.3"}},
+    {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+    {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+    },
+    {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}},
+    {
+        "ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KMS_KEY},
+        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+    },
+    {
+        "Null": {
+            "s3:x-amz-server-side-encryption": "false",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": "true",
+        }
+    },
     {"StringEquals": {"s3:ExistingObjectTag/team": "a"}},  # not modeled: unknown to us
     {"StringLike": {"s3:prefix": "${aws:username}/*"}},
     {"ForAnyValue:StringLike": {"s3:prefix": "Alice/*"}},
@@ -256,8 +306,11 @@ def broaden(
     doc = copy.deepcopy(doc)
     statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
     doc["Statement"] = statements
+    # about as many edits per policy whatever its length: the bucket policy has grown to nine
+    # statements (issue 22), and editing each as often as before would leave few allowed cases
+    scale = max(1.0, len(statements) / 4)
     for statement in statements:
-        roll = rng.random()
+        roll = rng.random() * scale
         if roll < 0.15:
             statement["Resource"] = rng.choice(resource_choices(base, listing))
         elif roll < 0.25 and resource_policy:
@@ -307,6 +360,18 @@ class Case:
             context["s3:prefix"] = request.prefix
         if request.signature_age_ms is not None:  # a presigned URL, that long after signing
             context["s3:signatureAge"] = str(request.signature_age_ms)
+        details = request.details
+        if request.principal.arn is not None:  # every signed request says its version
+            context["s3:signatureversion"] = details.signature_version
+        if request.secure_transport:
+            context["s3:TlsVersion"] = details.tls_version
+        for key, value in (
+            ("s3:x-amz-server-side-encryption", details.sse),
+            ("s3:x-amz-server-side-encryption-aws-kms-key-id", details.sse_kms_key_id),
+            ("s3:x-amz-server-side-encryption-customer-algorithm", details.sse_customer_algorithm),
+        ):
+            if value is not None:
+                context[key] = value
         if (point := request.access_point) is not None:
             context["s3:DataAccessPointArn"] = point.arn
             context["s3:DataAccessPointAccount"] = point.account
@@ -396,9 +461,15 @@ WIDER_YAML = CONSOLE_YAML.replace(
 )
 
 
+# an SSE-KMS bucket: the bucket policy carries the KMS-key statements of issue 22
+KMS_YAML = WIDER_YAML.replace(
+    f"  name: {BUCKET}\n", f"  name: {BUCKET}\n  encryption: aws:kms\n  kms_key_id: {KMS_KEY}\n"
+)
+
+
 def generate(seed: int, count: int) -> list[Case]:
     rng = random.Random(seed)
-    states = [desired(config_from(text)) for text in (CONSOLE_YAML, WIDER_YAML)]
+    states = [desired(config_from(text)) for text in (CONSOLE_YAML, WIDER_YAML, KMS_YAML)]
     tool_identity = {
         name: [dict(policy) for policy in user.inline_policies.values()]
         for name, user in states[0].users.items()
@@ -409,7 +480,9 @@ def generate(seed: int, count: int) -> list[Case]:
         state = rng.choice(states)
         assert state.bucket.policy is not None
         route = rng.choice((None, *sorted(state.access_points)))
-        subject = rng.choice(principals(rng, tool_identity))
+        # anonymous callers less often: since issue 22 every unsigned request is denied by
+        # ReconcilerDenySignatureVersion2 (no s3:signatureversion), unless a broadening edits it
+        subject = rng.choices(principals(rng, tool_identity), weights=(3, 3, 3, 3, 3, 3, 1))[0]
         action = rng.choice((*OBJECT_ACTIONS, "s3:ListBucket"))
         listing = action == "s3:ListBucket"
         point = None
@@ -450,10 +523,11 @@ def generate(seed: int, count: int) -> list[Case]:
             access_point=point,
             secure_transport=rng.random() < 0.85,
             signature_age_ms=(
-                rng.choice((None, None, None, 1000, 600001, 7200000))
+                rng.choice((None, None, None, None, None, 1000, 600001, 7200000))
                 if subject.principal.arn is not None
                 else None
             ),
+            details=rng.choice(UPLOAD_DETAILS if action == "s3:PutObject" else DETAILS),
         )
         cases.append(
             Case(request, ap_doc, bucket_doc, subject.identity_docs, subject.principal_arn)

@@ -134,6 +134,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         audit=audit_settings(data),
         iam_permissions_boundary=data.get("iam_permissions_boundary"),
         report=ReportSettings(**(data.get("report") or {})),
+        access_point_prefix=prefix,
     )
 
 

@@ -337,7 +337,8 @@ def s3_case(text: str, row: tuple[Any, ...]) -> tuple[str, Case, str]:
 
 @pytest.mark.parametrize("text", [SSE_S3_YAML, SSE_KMS_YAML], ids=["sse-s3", "sse-kms"])
 def test_journeys_work_and_attacks_are_denied_by_both_evaluators(
-    text: str, simulator: Callable[[list[dict[str, Any]]], list[str]]
+    text: str,
+    simulator: Callable[[list[dict[str, Any]]], list[str]],  # noqa: F811 (the fixture)
 ) -> None:
     cases = [s3_case(text, row) for row in S3_CASES]
     batch: list[dict[str, Any]] = []
@@ -359,7 +360,7 @@ def test_journeys_work_and_attacks_are_denied_by_both_evaluators(
 
 
 def test_kms_calls_through_s3_for_both_encryption_contexts(
-    simulator: Callable[[list[dict[str, Any]]], list[str]],
+    simulator: Callable[[list[dict[str, Any]]], list[str]],  # noqa: F811 (the fixture)
 ) -> None:
     """With the Bucket Key the context is the bucket ARN, without it the object ARN; Bob's
     identity policy (and, for the partner, the key policy) allows both, the object form only

@@ -62,6 +62,8 @@ class Discovery:
     encryption: Mapping[str, Any] | None
     access_points: Sequence[LiveAccessPoint]
     users: Mapping[str, FoundUser]
+    # the bucket baseline as found (the reader's values; None: not configured)
+    versioning: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -422,11 +424,23 @@ def _header(found: Discovery, iam_path: str | None, boundary: str | None = None)
         lines.append("  encryption: aws:kms")
         if encryption.get("KMSMasterKeyID"):
             lines.append(f"  kms_key_id: {_scalar(encryption['KMSMasterKeyID'])}")
+    lines.extend(_baseline_lines(found))
     if iam_path is not None:
         lines.append(f"iam_path: {_scalar(iam_path)}")
     if boundary is not None:
         lines.append(f"iam_permissions_boundary: {_scalar(boundary)}")
     return lines
+
+
+def _baseline_lines(found: Discovery) -> list[str]:
+    """The bucket baseline as found, so that adopting the bucket changes none of it unasked."""
+    if (found.versioning or {}).get("Status") == "Enabled":
+        return ["  versioning: true"]
+    return [
+        "  # versioning is off on this bucket: true turns it on (it can never be turned off",
+        "  # again, only suspended); false leaves it as it is",
+        "  versioning: false",
+    ]
 
 
 def import_config(found: Discovery) -> Imported:

@@ -24,6 +24,12 @@ class Writer(Protocol):
 
     def put_ownership_controls(self, bucket: str, value: Mapping[str, Any]) -> None: ...
 
+    def enable_versioning(self, bucket: str) -> None:
+        """Versioning Enabled (never suspended)."""
+
+    def put_lifecycle(self, bucket: str, value: Mapping[str, Any]) -> None:
+        """The whole lifecycle configuration (canonical_lifecycle form, foreign rules included)."""
+
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None: ...
 
     def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None: ...

@@ -50,6 +50,8 @@ class ResourceType(StrEnum):
     BUCKET_ENCRYPTION = "bucket_encryption"
     BUCKET_PUBLIC_ACCESS_BLOCK = "bucket_public_access_block"
     BUCKET_OWNERSHIP_CONTROLS = "bucket_ownership_controls"
+    BUCKET_VERSIONING = "bucket_versioning"
+    BUCKET_LIFECYCLE = "bucket_lifecycle"
     IAM_USER = "iam_user"
     IAM_USER_POLICY = "iam_user_policy"
     IAM_ACCESS_KEY = "iam_access_key"
@@ -71,6 +73,25 @@ DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS = 300
 KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):([0-9]{12}):key/[A-Za-z0-9-]+$")
 
 
+DEFAULT_ABORT_MULTIPART_DAYS = 7
+# lifecycle rules whose ID starts with this are the tool's; every other rule is kept as it is
+LIFECYCLE_RULE_PREFIX = "reconciler-"
+ABORT_MULTIPART_RULE_ID = "reconciler-abort-incomplete-multipart-uploads"
+NONCURRENT_RULE_ID = "reconciler-expire-noncurrent-versions"
+# what S3 applies when a lifecycle configuration names none (S3 API Reference,
+# PutBucketLifecycleConfiguration, x-amz-transition-default-minimum-object-size)
+DEFAULT_TRANSITION_MINIMUM_SIZE = "all_storage_classes_128K"
+
+
+@dataclass(frozen=True)
+class BucketLifecycleRules:
+    """YAML `bucket.lifecycle`: the lifecycle rules the tool keeps on the bucket."""
+
+    abort_incomplete_multipart_upload_days: int = DEFAULT_ABORT_MULTIPART_DAYS
+    # None: noncurrent versions are kept
+    noncurrent_version_expiration_days: int | None = None
+
+
 @dataclass(frozen=True)
 class BucketSpec:
     name: str
@@ -82,6 +103,9 @@ class BucketSpec:
     manage_key_policy: bool = False
     # the key ARN kms_key_id names, once known (given as a key ARN, or resolved at plan time)
     kms_key_arn: str | None = None
+    # versioning enabled and kept enabled; False: left as found (never suspended by the tool)
+    versioning: bool = True
+    lifecycle: BucketLifecycleRules = field(default_factory=BucketLifecycleRules)
 
     @property
     def kms(self) -> bool:
@@ -200,8 +224,9 @@ class Config:
     # ARN of the managed policy set as permissions boundary on every IAM user the tool manages
     iam_permissions_boundary: str | None = None
     report: ReportSettings = field(default_factory=ReportSettings)
-    # YAML access_point_prefix: put before default access point names; the bucket policy
-    # delegates to `accesspoint/<prefix>*` (reconciler.documents.policies.delegated_access_points)
+    # YAML `access_point_prefix`: put before every default access point name; the apply role's
+    # access point writes are scoped to `accesspoint/<prefix>*` with it, and the bucket policy
+    # delegates to that pattern (reconciler.documents.policies.delegated_access_points)
     access_point_prefix: str = ""
 
     @property
@@ -229,6 +254,10 @@ class LiveBucket:
     public_access_block: Mapping[str, Any] | None = None
     ownership_controls: Mapping[str, Any] | None = None
     policy: Mapping[str, Any] | None = None
+    # {"Status": "Enabled" | "Suspended"}; None: versioning was never enabled
+    versioning: Mapping[str, Any] | None = None
+    # canonical_lifecycle() of the lifecycle configuration; None: the bucket has none
+    lifecycle: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +341,38 @@ class LiveState:
 
 def is_managed(tags: Mapping[str, str]) -> bool:
     return tags.get(MANAGED_TAG_KEY) == MANAGED_TAG_VALUE
+
+
+# --- canonical lifecycle form ---------------------------------------------------------------
+
+
+def _canonical_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule of this tool with the forms S3 treats alike made equal: an empty filter, a filter
+    on prefix "" and the legacy top-level Prefix "" all mean the whole bucket. Other rules are
+    kept exactly as S3 returned them (they are written back as they are)."""
+    result = {k: v for k, v in rule.items() if k != "ID"}
+    if not str(rule.get("ID", "")).startswith(LIFECYCLE_RULE_PREFIX):
+        return result
+    if result.get("Prefix") == "" and "Filter" not in result:
+        del result["Prefix"]
+    if result.get("Filter", {}) in ({}, {"Prefix": ""}):
+        result["Filter"] = {}
+    return result
+
+
+def canonical_lifecycle(configuration: Mapping[str, Any]) -> dict[str, Any]:
+    """A GetBucketLifecycleConfiguration response (Rules, TransitionDefaultMinimumObjectSize)
+    as a value the planner compares: {"Rules": {ID: rule without its ID}, ...}. A rule without
+    an ID (S3 normally assigns one) is keyed "(no ID N)"."""
+    rules: dict[str, Any] = {}
+    for number, rule in enumerate(configuration.get("Rules") or [], start=1):
+        key = str(rule.get("ID") or f"(no ID {number})")
+        rules[key] = _canonical_rule(rule)
+    result: dict[str, Any] = {"Rules": dict(sorted(rules.items()))}
+    size = configuration.get("TransitionDefaultMinimumObjectSize")
+    if size and size != DEFAULT_TRANSITION_MINIMUM_SIZE:  # S3 returns its default too
+        result["TransitionDefaultMinimumObjectSize"] = size
+    return result
 
 
 # --- canonical policy form ------------------------------------------------------------------

@@ -50,6 +50,8 @@ class FakeCloud:
                 public_access_block=copy.deepcopy(b.get("pab")),
                 ownership_controls=copy.deepcopy(b.get("ownership")),
                 policy=canonical_policy(b.get("policy")),
+                versioning=copy.deepcopy(b.get("versioning")),
+                lifecycle=copy.deepcopy(b.get("lifecycle")),
             )
         )
         users = {
@@ -115,6 +117,14 @@ class FakeCloud:
     def put_ownership_controls(self, bucket: str, value: Mapping[str, Any]) -> None:
         self._call("put_ownership_controls", bucket)
         self.buckets[bucket]["ownership"] = dict(value)
+
+    def enable_versioning(self, bucket: str) -> None:
+        self._call("enable_versioning", bucket)
+        self.buckets[bucket]["versioning"] = {"Status": "Enabled"}
+
+    def put_lifecycle(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_lifecycle", bucket)
+        self.buckets[bucket]["lifecycle"] = copy.deepcopy(dict(value))
 
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         self._call("put_bucket_policy", bucket)

@@ -6,9 +6,14 @@ The same seeded random policies and requests go to both: the policies the tool w
 policy, access point policies, identity policies) plus broadenings (wildcards, NotAction,
 NotResource, NotPrincipal, conditions, denies, role sessions, other accounts, anonymous callers).
 The simulator has no access points, so a request through one is modeled as the S3 User Guide
-says ("Configuring IAM policies for using access points"): the access point policy (resource: the
-access point ARN) AND the bucket policy (resource: the bucket ARN), each with the identity
-policies; allowed only if both allow.
+says ("Configuring IAM policies for using access points",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html): the access
+point policy (resource: the access point ARN) AND the bucket policy (resource: the bucket ARN);
+allowed only if both allow. The requester's identity policy is judged against the request's
+resource, the access point ARN: for a caller from another account the bucket stage asks only
+whether the bucket policy permits the request (the page's cross-account examples grant the
+requester the access point ARN alone), so that stage runs with an identity policy that allows
+everything. In the bucket's account both stages carry the identity policies, as before.
 
 Every case where we answer allow or deny must agree with the simulator, except the cases in
 tests/oracle/known_simulator_errors.md (KNOWN below), where the AWS documentation says the
@@ -41,6 +46,7 @@ from reconciler.access.requests import (
     Request,
     role_session,
 )
+from reconciler.documents.policies import partner_identity_policy
 from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
 
@@ -56,13 +62,13 @@ KMS_KEY = f"arn:aws:kms:{REGION}:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890a
 FOREIGN_KEY = f"arn:aws:kms:{REGION}:{OTHER}:key/99999999-12ab-34cd-56ef-1234567890ab"
 # how requests are made: signature and TLS versions, and an upload's encryption headers
 DETAILS = (
-    *[Details()] * 20,
+    *[Details()] * 40,
     Details(signature_version="AWS"),
     Details(tls_version="1.0"),
     Details(tls_version="1.3"),
 )
 UPLOAD_DETAILS = (
-    *[Details()] * 20,
+    *[Details()] * 30,
     Details(sse="AES256"),
     Details(sse="aws:kms"),
     Details(sse="aws:kms", sse_kms_key_id=KMS_KEY),
@@ -392,15 +398,21 @@ class Case:
                     "resource_policy": self.access_point_policy,
                 }
             )
-        stages.append(
-            common
-            | {
-                "resource": request.bucket_resource,
-                "account": request.bucket_account,
-                "resource_policy": self.bucket_policy,
-            }
-        )
+        bucket_stage = common | {
+            "resource": request.bucket_resource,
+            "account": request.bucket_account,
+            "resource_policy": self.bucket_policy,
+        }
+        caller = request.principal.account
+        if request.access_point is not None and caller not in (None, request.bucket_account):
+            # the identity policy was judged against the access point ARN above
+            bucket_stage["identity"] = [ALLOW_ALL]
+        stages.append(bucket_stage)
         return stages
+
+    def cross_account_through_access_point(self) -> bool:
+        caller = self.request.principal.account
+        return self.request.access_point is not None and caller not in (None, OWNER)
 
     def describe(self) -> str:
         return json.dumps(
@@ -416,10 +428,16 @@ class Case:
         )
 
 
-def principals(rng: random.Random, tool_identity: dict[str, list[dict[str, Any]]]) -> list[Who]:
+def principals(
+    rng: random.Random,
+    tool_identity: dict[str, list[dict[str, Any]]],
+    partner_docs: list[dict[str, Any]],
+) -> list[Who]:
     """Collaborators with their identity policies (as written, or broadened), role sessions of
     this and other accounts (other accounts' identity policies allow everything: the worst case
-    the verifier assumes), a user of another account, and anonymous."""
+    the verifier assumes; or the partner policy `reconcile show` prints, as written or broadened,
+    or the access point ARN alone, as AWS's cross-account examples grant), a user of another
+    account, and anonymous."""
     alice = f"arn:aws:iam::{OWNER}:user/collaborators/Alice"
     bob = f"arn:aws:iam::{OWNER}:user/collaborators/Bob"
     analyst = f"arn:aws:iam::{OWNER}:role/team/Analyst"
@@ -440,9 +458,33 @@ def principals(rng: random.Random, tool_identity: dict[str, list[dict[str, Any]]
         who("analyst", "s1", same_account([]), role=analyst),
         who("uploader s1", "s1", [ALLOW_ALL], role=uploader),
         who("uploader s2", "s2", [ALLOW_ALL], role=uploader),
+        who("uploader s3", "s3", partner(rng, partner_docs), role=uploader),
+        who("uploader s4", "s4", partner(rng, partner_docs), role=uploader),
         who("eve", f"arn:aws:iam::{OTHER}:user/Eve", [ALLOW_ALL]),
         who("anonymous", None, []),
     ]
+
+
+PARTNER_SESSIONS = ("uploader s3", "uploader s4")
+
+
+def partner(rng: random.Random, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A partner role's identity policy: `show`'s partner policy (for one of the two files), as
+    printed or broadened, or grants on the partner's access point ARN only."""
+    doc = rng.choice(docs)
+    roll = rng.random()
+    if roll < 0.4:
+        return [doc]
+    if roll < 0.7:
+        point = point_arn("partner-site-ap")
+        return [broaden(rng, doc, f"{point}/object/", point, False) or doc]
+    point = point_arn(rng.choice(("partner-site-ap", "alice-access-point")))
+    only_point = {
+        "Effect": "Allow",
+        "Action": rng.choice(("s3:*", ["s3:PutObject", "s3:ListBucket"], "s3:GetObject")),
+        "Resource": [point, f"{point}/object/*"],
+    }
+    return [{"Version": V, "Statement": [only_point]}]
 
 
 # the tool's policies for two files: the shared test file, and one with every level for the
@@ -467,6 +509,13 @@ KMS_YAML = WIDER_YAML.replace(
 )
 
 
+# keys and the listing prefix in each user's own folder
+OWN_FOLDERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "alice": (("Alice/x", "Alice/sub/z.csv"), "Alice/"),
+    "bob": (("Bob/y.csv",), "Bob/"),
+}
+
+
 def generate(seed: int, count: int) -> list[Case]:
     rng = random.Random(seed)
     states = [desired(config_from(text)) for text in (CONSOLE_YAML, WIDER_YAML, KMS_YAML)]
@@ -475,14 +524,31 @@ def generate(seed: int, count: int) -> list[Case]:
         for name, user in states[0].users.items()
     }
     assert tool_identity["Bob"] and not tool_identity["Alice"]
+    partner_docs = []
+    for text in (CONSOLE_YAML, WIDER_YAML):
+        config = config_from(text)
+        site = next(c for c in config.collaborators if c.id == "partner-site")
+        doc = partner_identity_policy(config, site)
+        assert doc is not None
+        partner_docs.append(doc)
     cases = []
     for _ in range(count):
         state = rng.choice(states)
         assert state.bucket.policy is not None
-        route = rng.choice((None, *sorted(state.access_points)))
         # anonymous callers less often: since issue 22 every unsigned request is denied by
         # ReconcilerDenySignatureVersion2 (no s3:signatureversion), unless a broadening edits it
-        subject = rng.choices(principals(rng, tool_identity), weights=(3, 3, 3, 3, 3, 3, 1))[0]
+        candidates = principals(rng, tool_identity, partner_docs)
+        weights = [1 if c.principal.arn is None else 3 for c in candidates]
+        subject = rng.choices(candidates, weights=weights)[0]
+        route = rng.choice((None, *sorted(state.access_points)))
+        if subject.principal.label in PARTNER_SESSIONS and rng.random() < 0.7:
+            route = "partner-site-ap"  # mostly through its own access point
+        # the collaborators' own journeys, half the time: their folder through their access
+        # point (the requests issue 22's denies must leave alone, and those they must stop)
+        own = OWN_FOLDERS.get(subject.principal.label)
+        journey = own is not None and rng.random() < 0.5
+        if journey:
+            route = f"{subject.principal.label}-access-point"
         action = rng.choice((*OBJECT_ACTIONS, "s3:ListBucket"))
         listing = action == "s3:ListBucket"
         point = None
@@ -518,8 +584,8 @@ def generate(seed: int, count: int) -> list[Case]:
             action,
             BUCKET,
             OWNER,
-            key=None if listing else rng.choice(KEYS),
-            prefix=rng.choice(PREFIXES) if listing else None,
+            key=None if listing else rng.choice(own[0] if journey and own else KEYS),
+            prefix=(own[1] if journey and own else rng.choice(PREFIXES)) if listing else None,
             access_point=point,
             secure_transport=rng.random() < 0.85,
             signature_age_ms=(
@@ -659,6 +725,8 @@ def test_our_evaluator_agrees_with_an_independent_simulator(
             figures["unknown"] += 1
         elif ours.value == theirs:
             figures["agree"] += 1
+            if case.cross_account_through_access_point():
+                figures[f"cross-account via access point, {ours.value}"] += 1
         elif (explained := next((k for k in KNOWN if k.explains(case)), None)) is not None:
             figures["known simulator errors"] += 1
             figures[explained.name] += 1
@@ -667,6 +735,9 @@ def test_our_evaluator_agrees_with_an_independent_simulator(
     print(
         f"oracle figures (seed {SEED}): {CASES} cases, "
         + ", ".join(f"{figures[k]} {k}" for k in ("agree", "unknown", "known simulator errors"))
+        + "; of those agreeing, cross-account through an access point: "
+        f"{figures['cross-account via access point, allow']} allow, "
+        f"{figures['cross-account via access point, deny']} deny"
     )
     assert not unexplained, f"{len(unexplained)} disagreements, first:\n" + unexplained[0]
     assert figures["agree"] + figures["unknown"] + figures["known simulator errors"] == CASES
@@ -675,6 +746,9 @@ def test_our_evaluator_agrees_with_an_independent_simulator(
     assert decided.count(Decision.ALLOW) > CASES // 10
     assert decided.count(Decision.DENY) > CASES // 2
     assert figures["unknown"] < CASES // 20
+    # cross-account callers through access points, both answers
+    assert figures["cross-account via access point, allow"] > 50
+    assert figures["cross-account via access point, deny"] > 50
 
     for row, (start, count) in zip(KNOWN, spans[len(cases) :], strict=True):
         wrong = combined(results[start : start + count])

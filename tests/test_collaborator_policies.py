@@ -67,17 +67,13 @@ CONSOLE_TOP_LEVEL = {
     "Resource": AP,
     "Condition": {"StringEquals": {"s3:delimiter": "/", "s3:prefix": ""}},
 }
+# s3:GetAccessPoint on "*": the SAR lists no resource type for it, so on the access point ARN
+# it granted nothing on AWS (issue 22; tests/test_sar_conformance.py)
 CONSOLE_IDENTITY = [
-    {
-        "Sid": "ReconcilerConsoleGetOwnAccessPoint",
-        "Effect": "Allow",
-        "Action": "s3:GetAccessPoint",
-        "Resource": AP,
-    },
     {
         "Sid": "ReconcilerConsoleListBucketsAndAccessPoints",
         "Effect": "Allow",
-        "Action": ["s3:ListAccessPoints", "s3:ListAllMyBuckets"],
+        "Action": ["s3:GetAccessPoint", "s3:ListAccessPoints", "s3:ListAllMyBuckets"],
         "Resource": "*",
     },
 ]
@@ -134,6 +130,8 @@ def test_console_without_any_level_grants_nothing(config: Config) -> None:
 
 
 def test_partner_policy_is_the_access_point_statements_without_principal(config: Config) -> None:
+    """...on the access point ARN (what AWS judges a cross-account requester's identity policy
+    against) and on the same place in the bucket (issue 22: it works under either reading)."""
     partner = replace(
         config.collaborators[2],
         access=(AccessLevel.WRITE, AccessLevel.LIST),
@@ -141,19 +139,27 @@ def test_partner_policy_is_the_access_point_statements_without_principal(config:
     )
     policy = partner_identity_policy(config, partner)
     assert policy is not None
+    bucket = "arn:aws:s3:::clinical-share-123456789012"
     assert policy["Statement"] == [
-        {**CONSOLE_TOP_LEVEL, "Resource": PARTNER_AP},
+        {**CONSOLE_TOP_LEVEL, "Resource": [bucket, PARTNER_AP]},
         {
             **LEVEL_STATEMENTS["list"],
-            "Resource": PARTNER_AP,
+            "Resource": [bucket, PARTNER_AP],
             "Condition": {"StringLike": {"s3:prefix": "partner-site/*"}},
         },
-        {**LEVEL_STATEMENTS["write"], "Resource": f"{PARTNER_AP}/object/partner-site/*"},
+        {
+            **LEVEL_STATEMENTS["write"],
+            "Resource": [f"{bucket}/partner-site/*", f"{PARTNER_AP}/object/partner-site/*"],
+        },
     ]
     assert all("Principal" not in s for s in policy["Statement"])
     ap_statements = access_point_policy(config, partner)["Statement"]
+    on_access_point = [
+        {**s, "Resource": next(r for r in s["Resource"] if ":accesspoint/" in r)}
+        for s in policy["Statement"]
+    ]
     assert [{k: v for k, v in s.items() if k != "Principal"} for s in ap_statements] == (
-        policy["Statement"]
+        on_access_point
     )
 
 

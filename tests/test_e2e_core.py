@@ -47,7 +47,7 @@ def test_plan_apply_plan_is_empty_and_second_apply_changes_nothing(
         "--plan", "-c", str(config_file), "--detailed-exitcode", server=moto_server
     )
     assert first.returncode == 2, first.stderr
-    assert "Plan: 13 to create, 0 to update, 0 to replace, 0 to delete." in first.stdout
+    assert "Plan: 15 to create, 0 to update, 0 to replace, 0 to delete." in first.stdout
     apply(moto_server, config_file)
     again = run_reconcile("plan", "-c", str(config_file), "--detailed-exitcode", server=moto_server)
     assert again.returncode == 0
@@ -227,7 +227,7 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_sandbox_apply_shows_plan_applies_and_converges() -> None:
     result = run_reconcile("apply", "--sandbox", "--auto-approve")
     assert result.returncode == 0, result.stderr
-    assert "Plan: 13 to create" in result.stdout
+    assert "Plan: 15 to create" in result.stdout
     assert "Converged: a fresh plan finds no changes." in result.stdout
 
 

@@ -103,7 +103,11 @@ def test_show_each_kind_of_collaborator_from_live_state(
                 "Sid": "ReconcilerWrite",
                 "Effect": "Allow",
                 "Action": ["s3:AbortMultipartUpload", "s3:PutObject"],
-                "Resource": f"{AP_ARN}/partner-site-ap/object/partner-site/*",
+                # the access point ARN and the bucket ARN of the prefix (issue 22)
+                "Resource": [
+                    "arn:aws:s3:::clinical-share-123456789012/partner-site/*",
+                    f"{AP_ARN}/partner-site-ap/object/partner-site/*",
+                ],
             }
         ],
     }

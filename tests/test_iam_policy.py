@@ -32,6 +32,7 @@ from reconciler.documents.iam_policy import (
     policy_size,
     tool_policy,
 )
+from reconciler.documents.policy_set import policy_set
 from reconciler.model import Config
 from tests.conftest import BASE_YAML, config_from
 from tests.e2e_support import (
@@ -41,6 +42,7 @@ from tests.e2e_support import (
     moto_server_session,
     run_reconcile,
 )
+from tests.iam_conditions import Context, conditions_met, key_met
 
 __all__ = ["moto_server", "moto_server_session"]
 ACCOUNT = "123456789012"
@@ -88,13 +90,17 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3", "PutPublicAccessBlock"): [("s3:PutBucketPublicAccessBlock", "bucket")],
     ("s3", "PutBucketOwnershipControls"): [("s3:PutBucketOwnershipControls", "bucket")],
     ("s3", "PutBucketPolicy"): [("s3:PutBucketPolicy", "bucket")],
+    ("s3", "GetBucketVersioning"): [("s3:GetBucketVersioning", "bucket")],
+    ("s3", "PutBucketVersioning"): [("s3:PutBucketVersioning", "bucket")],
+    ("s3", "GetBucketLifecycleConfiguration"): [("s3:GetLifecycleConfiguration", "bucket")],
+    ("s3", "PutBucketLifecycleConfiguration"): [("s3:PutLifecycleConfiguration", "bucket")],
     ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
     ("s3", "GetObject"): [("s3:GetObject", "object")],
     ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
     ("s3control", "ListAccessPoints"): [("s3:ListAccessPoints", "*")],
     ("s3control", "ListTagsForResource"): [("s3:ListTagsForResource", "arn")],
     ("s3control", "GetAccessPointPolicy"): [("s3:GetAccessPointPolicy", "accesspoint")],
-    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "accesspoint")],
+    ("s3control", "GetAccessPoint"): [("s3:GetAccessPoint", "*")],  # SAR: no resource type
     ("s3control", "CreateAccessPoint"): [
         ("s3:CreateAccessPoint", "accesspoint"),
         ("s3:TagResource", "accesspoint"),  # created with tags
@@ -156,37 +162,37 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _conditions_met(condition: Mapping[str, Any] | None, context: Mapping[str, str]) -> bool:
-    """Single-valued keys: a key missing from the request matches no StringEquals and every
-    StringNotEquals. Any other operator is not evaluated here: an Allow fails closed, and so does
-    a Deny (it applies)."""
-    for operator, keys in (condition or {}).items():
-        for key, values in keys.items():
-            equal = key in context and context[key] in _as_list(values)
-            if operator not in ("StringEquals", "StringNotEquals"):
-                return False
-            if equal != (operator == "StringEquals"):
-                return False
-    return True
-
-
-def _matches(s: Mapping[str, Any], action: str, resource: str, ctx: Mapping[str, str]) -> bool:
+def _matches(s: Mapping[str, Any], action: str, resource: str, ctx: Context) -> bool:
     return (
         any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(s["Action"]))
         and any(fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
-        and _conditions_met(s.get("Condition"), ctx)
+        and conditions_met(s.get("Condition"), ctx, deny=s["Effect"] == "Deny")
     )
 
 
-def allowed(
-    policy: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
-) -> bool:
+def allowed(policy: Mapping[str, Any], action: str, resource: str, context: Context) -> bool:
     statements = policy["Statement"]
     assert all(s["Effect"] in ("Allow", "Deny") for s in statements)
     if action not in BOUNDARY_KEY_ACTIONS:  # the request carries no iam:PermissionsBoundary
         context = {k: v for k, v in context.items() if k != "iam:PermissionsBoundary"}
     matching = [s for s in statements if _matches(s, action, resource, context)]
     return bool(matching) and all(s["Effect"] == "Allow" for s in matching)
+
+
+def test_operators_follow_the_user_guide() -> None:
+    ctx: dict[str, str | list[str]] = {"k": "a", "aws:TagKeys": ["x", "y"]}
+    assert key_met("StringEquals", "k", ["a", "b"], ctx)
+    assert not key_met("StringEquals", "missing", "a", ctx)
+    assert key_met("StringNotEquals", "missing", "a", ctx)
+    assert key_met("StringEqualsIfExists", "missing", "a", ctx)
+    assert not key_met("StringEqualsIfExists", "k", "b", ctx)
+    assert key_met("ForAllValues:StringEquals", "aws:TagKeys", ["x", "y", "z"], ctx)
+    assert not key_met("ForAllValues:StringEquals", "aws:TagKeys", ["x"], ctx)
+    assert key_met("ForAllValues:StringEquals", "missing", ["x"], ctx)
+    assert key_met("ForAnyValue:StringNotEquals", "aws:TagKeys", ["x"], ctx)
+    assert not key_met("ForAnyValue:StringNotEquals", "missing", ["x"], ctx)
+    assert key_met("Bool", "b", "false", {"b": "false"})
+    assert key_met("NumericLessThan", "k", "1", ctx) is None
 
 
 def test_evaluator_denies_what_it_should() -> None:
@@ -435,7 +441,7 @@ def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str
             assert key in REQUIRED, f"{key} is called but missing from the table"
             for action, kind in REQUIRED[key]:
                 arn = resource_arn(kind, call, config, user_paths)
-                context = user_context(config) if kind == "user" else {}
+                context = request_context(action, kind, config)
                 if not allowed(policy, action, arn, context):
                     problems.append(f"{command}: {key} needs {action} on {arn}")
             if key == ("iam", "UpdateUser"):
@@ -446,6 +452,34 @@ def check_runs(runs: list[tuple[str, list[Call], Config]]) -> set[tuple[str, str
                 user_paths.pop(call.params["UserName"], None)
     assert problems == []
     return seen
+
+
+# The tags the tool sends (reconciler.plan.planner.user_tags / access_point_tags): what the
+# requests that write tags carry as aws:RequestTag and aws:TagKeys. Untagging removes the
+# suspension marker (and for users, an expiry date).
+SENT_TAGS = {
+    "aws:RequestTag/reconciler:managed-by": "s3-collaborator-reconciler",
+    "aws:RequestTag/reconciler:bucket": BUCKET,
+    "aws:RequestTag/reconciler:collaborator": "alice",
+    "aws:TagKeys": ["reconciler:bucket", "reconciler:collaborator", "reconciler:managed-by"],
+}
+TAGGING = {"iam:CreateUser", "iam:TagUser", "s3:TagResource", "s3:CreateAccessPoint"}
+UNTAGGING = {"iam:UntagUser", "s3:UntagResource"}
+
+
+def request_context(action: str, kind: str, config: Config) -> dict[str, str | list[str]]:
+    """The condition keys of one recorded request: the resource's tags (every user and access
+    point of the scenario is the tool's, for this bucket), and the tags it sends."""
+    context: dict[str, str | list[str]] = {}
+    if kind == "user":
+        context.update(user_context(config))
+    if kind in ("accesspoint", "arn") and action not in ("s3:CreateAccessPoint",):
+        context.update(OUR_TAGS)
+    if action in TAGGING:
+        context.update(SENT_TAGS)
+    if action in UNTAGGING:
+        context["aws:TagKeys"] = ["reconciler:status"]
+    return context
 
 
 def user_context(config: Config) -> dict[str, str]:
@@ -558,7 +592,13 @@ def test_read_only_policy_has_no_write_action(config: Config) -> None:
 def test_only_unscopable_actions_use_a_wildcard_resource(config: Config) -> None:
     doc = tool_policy(config, read_only=False).document
     star = [s["Action"] for s in doc["Statement"] if s["Resource"] == "*"]
-    assert star == [["iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints"]]
+    assert star == [
+        [
+            "iam:GetAccountAuthorizationDetails",
+            "s3:GetAccessPoint",  # the SAR lists no resource type for it (issue 22)
+            "s3:ListAccessPoints",
+        ]
+    ]
     writes = next(s for s in doc["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints")
     assert writes["Resource"] == [
         f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/{name}"
@@ -570,19 +610,73 @@ def test_only_unscopable_actions_use_a_wildcard_resource(config: Config) -> None
     assert "iam:CreateLoginProfile" not in users["Action"]
 
 
-def test_large_configs_fall_back_to_a_pattern_and_say_so() -> None:
-    # 2,000 access points are delegated to by prefix (the exact list would not fit the 20 KB
-    # bucket policy: issue 22)
-    head = BASE_YAML.split("collaborators:\n")[0] + "access_point_prefix: big-\ncollaborators:\n"
-    entries = "".join(f"  - id: site-{i:04d}\n    iam_user: Site{i:04d}\n" for i in range(2000))
+def test_large_configs_are_split_never_widened_and_say_why() -> None:
+    """Issue 22: no fallback to accesspoint/* (every access point of the account); a policy
+    too large for one managed policy is split into several, and a note says that
+    access_point_prefix would keep it small."""
+    head = BASE_YAML.split("collaborators:\n")[0] + "collaborators:\n"
+    entries = "".join(f"  - id: site-{i:04d}\n    iam_user: Site{i:04d}\n" for i in range(200))
     policy = tool_policy(config_from(head + entries), read_only=False)
-    assert policy_size(policy.document) <= MANAGED_POLICY_MAX_CHARS
-    writes = next(
-        s for s in policy.document["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints"
-    )
-    assert writes["Resource"] == f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*"
-    assert len(policy.notes) == 2 and "do not fit in one managed policy" in policy.notes[0]
-    assert policy.notes[1] == NO_BOUNDARY_NOTE  # BASE_YAML sets no iam_permissions_boundary
+    assert not unconditioned_writes_on_every_access_point(policy.document)
+    parts = policy_set([policy])
+    assert len(parts.documents) > 1
+    assert all(policy_size(d) <= MANAGED_POLICY_MAX_CHARS for d in parts.documents)
+    named = {r for d in parts.documents for s in allows(d) for r in _as_list(s["Resource"])}
+    assert {
+        f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/site-{i:04d}-access-point" for i in range(200)
+    } <= named
+    assert parts.notes[0] == NO_BOUNDARY_NOTE  # BASE_YAML sets no iam_permissions_boundary
+    assert "set access_point_prefix" in parts.notes[1]
+    assert "printed as" in parts.notes[-1]
+
+
+def test_with_a_prefix_the_policy_does_not_grow() -> None:
+    head = BASE_YAML.split("collaborators:\n")[0] + "access_point_prefix: onco-\ncollaborators:\n"
+
+    def size(count: int) -> int:
+        entries = "".join(
+            f"  - id: site-{i:04d}\n    iam_user: Site{i:04d}\n" for i in range(count)
+        )
+        return policy_size(tool_policy(config_from(head + entries), read_only=False).document)
+
+    assert size(10) == size(1000)
+    doc = tool_policy(config_from(head + "  - id: a\n    iam_user: A\n"), read_only=False).document
+    writes = next(s for s in doc["Statement"] if s["Sid"] == "ReconcilerManageAccessPoints")
+    assert writes["Resource"] == f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/onco-*"
+
+
+def unconditioned_writes_on_every_access_point(document: Mapping[str, Any]) -> list[str]:
+    """Sids of Allow statements that write to accesspoint/* without a condition on this
+    bucket's tag."""
+    return [
+        s["Sid"]
+        for s in allows(document)
+        if any(r.endswith(":accesspoint/*") for r in _as_list(s["Resource"]))
+        and [a for a in _as_list(s["Action"]) if not a.startswith(("s3:Get", "s3:List"))]
+        and "aws:ResourceTag/reconciler:bucket" not in json.dumps(s.get("Condition"))
+    ]
+
+
+def test_no_write_reaches_every_access_point(config: Config) -> None:
+    doc = tool_policy(config, read_only=False).document
+    assert unconditioned_writes_on_every_access_point(doc) == []
+    broken = {
+        **doc,
+        "Statement": [
+            *doc["Statement"],
+            {
+                **allows(doc)[0],
+                "Sid": "X",
+                "Action": ["s3:PutAccessPointPolicy"],
+                "Resource": f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/*",
+            },
+        ],
+    }
+    assert unconditioned_writes_on_every_access_point(broken) == ["X"]
+
+
+def allows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in document["Statement"] if s["Effect"] == "Allow"]
 
 
 def test_iam_policy_command_prints_json_offline(tmp_path: Path) -> None:

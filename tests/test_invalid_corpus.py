@@ -100,4 +100,4 @@ def test_libyaml_and_pure_python_record_the_same_positions(
     monkeypatch.setattr(yaml_source, "_FAST_LOADER", None)
     slow = yaml_source.parse(text, "c.yaml")
     assert fast == slow
-    assert len(fast.key_positions) == 21  # with iam_permissions_boundary
+    assert len(fast.key_positions) == 24  # with iam_permissions_boundary and the bucket baseline

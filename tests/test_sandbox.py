@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.aws.sandbox import DIR_ENV, DIR_NAME, INSTALL_HINT, STATE_FILE
+from reconciler.aws.sandbox import DIR_ENV, DIR_NAME, SANDBOX_REQUIREMENT, STATE_FILE, install_hint
 from tests.conftest import BASE_YAML
 from tests.e2e_support import reconcile_env, run_reconcile
 
@@ -72,7 +72,7 @@ def test_reset_empties_the_sandbox(repo: Path) -> None:
     reset = run(repo, "sandbox", "reset")
     assert (reset.returncode, reset.stdout) == (0, f"Sandbox emptied ({DIR_NAME}).\n")
     plan = run(repo, "plan", "--sandbox", "-q")
-    assert plan.stdout.startswith("Plan: 13 to create, 0 to update")
+    assert plan.stdout.startswith("Plan: 15 to create, 0 to update")
     run(repo, "sandbox", "reset")
     again = run(repo, "sandbox", "reset")
     assert again.stdout == f"Sandbox already empty ({DIR_NAME}).\n"
@@ -159,8 +159,16 @@ def test_without_moto_the_sandbox_says_how_to_install_it(repo: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 1
-    assert result.stderr == f"error: {INSTALL_HINT}\n"
-    assert "pip install 's3-collaborator-reconciler[sandbox]'" in INSTALL_HINT
+    assert result.stderr == f"error: {install_hint()}\n"
+    # the project is on no package index: the hint installs the extra's own requirement
+    assert f"{sys.executable} -m pip install '{SANDBOX_REQUIREMENT}'" in install_hint()
+
+
+def test_the_sandbox_requirement_is_the_extras() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["optional-dependencies"]["sandbox"] == [SANDBOX_REQUIREMENT]
 
 
 def test_moto_is_not_a_runtime_dependency() -> None:

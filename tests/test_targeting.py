@@ -100,6 +100,8 @@ def test_a_new_bucket_comes_with_the_first_targeted_collaborator() -> None:
         ResourceType.BUCKET_ENCRYPTION,
         ResourceType.BUCKET_PUBLIC_ACCESS_BLOCK,
         ResourceType.BUCKET_OWNERSHIP_CONTROLS,
+        ResourceType.BUCKET_VERSIONING,
+        ResourceType.BUCKET_LIFECYCLE,
         ResourceType.BUCKET_POLICY,
     }
     assert {c.collaborator for c in plan.changes} == {None, "bob"}

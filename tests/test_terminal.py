@@ -133,8 +133,8 @@ def many_collaborators_file(tmp_path: Path, count: int) -> Path:
 
 
 def test_long_apply_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
-    path = many_collaborators_file(tmp_path, 5)  # 5 bucket changes + 3 per collaborator
-    total = 5 + 3 * 5
+    path = many_collaborators_file(tmp_path, 5)  # 7 bucket changes + 3 per collaborator
+    total = 7 + 3 * 5
     assert total >= PROGRESS_BAR_MIN_CHANGES
     shown = click.unstyle(run_in_terminal("apply", "--sandbox", "--auto-approve", "-c", str(path)))
     assert f"Applying {total} changes" in shown
@@ -149,9 +149,9 @@ def test_json_on_a_terminal_gets_no_progress_bar(tmp_path: Path) -> None:
         "apply", "--sandbox", "--auto-approve", "--format", "json", "-c", str(path)
     )
     assert "Applying" not in shown
-    assert shown.count("applied: ") == 20  # progress lines go to stderr, the JSON stays whole
+    assert shown.count("applied: ") == 22  # progress lines go to stderr, the JSON stays whole
     document = json.loads(shown[shown.index("{\r\n") :].replace("\r\n", "\n"))
-    assert document["converged"] is True and len(document["applied"]) == 20
+    assert document["converged"] is True and len(document["applied"]) == 22
 
 
 def test_long_apply_in_a_pipe_logs_plain_lines(tmp_path: Path) -> None:
@@ -159,23 +159,23 @@ def test_long_apply_in_a_pipe_logs_plain_lines(tmp_path: Path) -> None:
     result = run_reconcile("apply", "--sandbox", "--auto-approve", "-c", str(path))
     assert result.returncode == 0, result.stderr
     assert "Applying" not in result.stdout
-    assert result.stdout.count("\napplied: ") == 20
+    assert result.stdout.count("\napplied: ") == 22
     assert "applied: + iam_user Site3" in result.stdout
 
 
 def test_short_apply_on_a_terminal_logs_lines() -> None:
     shown = click.unstyle(run_in_terminal("apply", "--sandbox", "--auto-approve"))
     assert "Applying" not in shown
-    assert shown.count("applied: ") == 13
+    assert shown.count("applied: ") == 15
 
 
 def test_quiet_apply_prints_only_the_summary() -> None:
     result = run_reconcile("apply", "--sandbox", "--auto-approve", "-q")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "Plan: 13 to create, 0 to update, 0 to replace, 0 to delete.\n"
+        "Plan: 15 to create, 0 to update, 0 to replace, 0 to delete.\n"
         "\n"
-        "Apply: 13 applied, 0 failed, 0 skipped.\n"
+        "Apply: 15 applied, 0 failed, 0 skipped.\n"
         "Converged: a fresh plan finds no changes.\n"
     )
     assert result.stderr == ""

@@ -45,8 +45,8 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_three_workflows_exist() -> None:
-    assert [f.name for f in FILES] == ["apply.yml", "ci.yml", "plan.yml"]
+def test_the_four_workflows_exist() -> None:
+    assert [f.name for f in FILES] == ["apply.yml", "ci.yml", "plan.yml", "release.yml"]
 
 
 # --- the two checks, and proof that they can fail ---------------------------------------------
@@ -197,7 +197,8 @@ def check_gathering_job(job: dict[str, Any], needs: list[str]) -> None:
 
 def test_plan_workflow() -> None:
     workflow = load("plan.yml")
-    assert workflow["on"] == {"pull_request": {"paths": ["collaborators.yaml", "shares/**"]}}
+    # no path filter: its last job is a required check (tests/test_workflow_triggers.py)
+    assert workflow["on"] == {"pull_request": None}
     assert list(workflow["jobs"]) == ["shares", "plan", "comment"]
     shares, plan, comment = workflow["jobs"].values()
     check_shares_job(shares)
@@ -221,8 +222,17 @@ def test_plan_workflow() -> None:
     upload = next(s for s in plan["steps"] if "upload-artifact" in s.get("uses", ""))
     assert upload["with"]["name"] == "reconciler-plan-${{ matrix.name }}"
     assert upload["with"]["path"] == "${{ runner.temp }}/reconciler-share/"
-    # one comment for every share, and what clashes across files
-    check_gathering_job(comment, ["shares", "plan"])
+    # one comment for every share, and what clashes across files; the required check: it
+    # always runs, and decides in its first step whether any share changed
+    assert comment["needs"] == ["shares", "plan"]
+    assert comment["if"] == "${{ !cancelled() }}"
+    changed = comment["steps"][0]
+    assert changed["id"] == "changed"
+    assert changed["env"]["CHANGED"] == (
+        "${{ needs.shares.result == 'success' && " + EMPTY_GUARD + " }}"
+    )
+    for step in comment["steps"][1:]:
+        assert "steps.changed.outputs.any == 'true'" in step["if"], step
     assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert action_steps(comment)["validate"]["with"]["args"] == (
         "${{ needs.shares.outputs.paths }}"
@@ -244,7 +254,11 @@ def test_apply_workflow() -> None:
     assert "concurrency" not in workflow
     assert list(workflow["jobs"]) == ["shares", "apply", "report"]
     shares, apply_job, report_job = workflow["jobs"].values()
-    assert shares["if"] == "github.ref_name == github.event.repository.default_branch"
+    # a schedule's payload has no `repository` (tests/test_workflow_triggers.py)
+    assert shares["if"] == (
+        "github.event_name == 'schedule' || "
+        "github.ref_name == github.event.repository.default_branch"
+    )
     check_shares_job(shares)
     matrix = run_step("apply.yml", "shares", "matrix")
     assert matrix["env"]["BEFORE"] == "${{ github.event.before }}"
@@ -384,6 +398,46 @@ def test_a_pull_request_that_changes_nothing_gives_the_empty_matrix(config_repo:
     git(config_repo, "add", "-A")
     git(config_repo, "commit", "-qm", "docs")
     assert matrix_of("plan.yml", config_repo, BASE_REF="main") == []
+
+
+@pytest.mark.parametrize(
+    ("shares", "changed", "code", "any_changed"),
+    [
+        ("success", "true", 0, "true"),
+        ("success", "false", 0, "false"),
+        ("skipped", "false", 1, None),  # a fork's pull request: not planned, not passed
+        ("failure", "false", 1, None),
+    ],
+)
+def test_the_required_check_decides_whether_any_share_changed(
+    tmp_path: Path, shares: str, changed: str, code: int, any_changed: str | None
+) -> None:
+    step = run_step("plan.yml", "comment", "changed")
+    out, summary = tmp_path / "output", tmp_path / "summary"
+    out.write_text("")
+    summary.write_text("")
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "GITHUB_OUTPUT": str(out),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "SHARES": shares,
+            "CHANGED": changed,
+            "PLANS": "success",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    if any_changed is None:
+        assert done.stdout.startswith("::error::the shares to plan were not found")
+        assert "from a fork is not planned" in done.stdout
+        return
+    assert f"any={any_changed}\n" in out.read_text()
+    no_change = "No share file changed: nothing to plan.\n"
+    assert (summary.read_text() == no_change) is (changed == "false")
 
 
 def test_a_merge_applies_the_shares_it_changed_and_nightly_every_share(config_repo: Path) -> None:

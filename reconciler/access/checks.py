@@ -98,6 +98,9 @@ class BucketCheckName(StrEnum):
     UPLOAD_ENCRYPTION = "upload-encryption"
     UNLISTED_ACCESS_POINTS = "unlisted-access-points"
     KMS_KEY_POLICY = "kms-key-policy"
+    # the bucket baseline (reconciler.access.baseline)
+    VERSIONING = "versioning"
+    LIFECYCLE = "lifecycle"
 
 
 @dataclass(frozen=True)
@@ -482,6 +485,8 @@ class Verifier:
     # --- bucket -------------------------------------------------------------------------
 
     def bucket_checks(self, outsiders: list[Subject]) -> list[BucketCheck]:
+        from reconciler.access.baseline import baseline_checks  # it builds on this module
+
         bucket = self.state.live.bucket
         if not bucket.exists:
             missing = f"bucket {bucket.name} does not exist"
@@ -498,6 +503,7 @@ class Verifier:
             self.upload_encryption(),
             self.unlisted_access_points(),
             *([self.key_policy(outsiders)] if self.state.key is not None else []),
+            *baseline_checks(self.config, self.state.live),
         ]
 
     def _not_denied(

@@ -11,7 +11,12 @@
   request ("Configuring IAM policies for using access points",
   https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html): the
   request is judged once against the access point (its policy, the access point ARN) and once
-  against the bucket (the bucket policy, the bucket ARN), each with the identity policy.
+  against the bucket (the bucket policy, the bucket ARN). The requester's identity policy is
+  judged against the request's resource, the access point ARN; a caller from another account
+  needs no identity grant on the bucket ARN (the page's cross-account examples grant the
+  requester only the access point ARN): the bucket only has to permit the request through its
+  policy. In the bucket's own account the bucket stage keeps the identity policy on the bucket
+  ARN as an alternative to the bucket policy.
 Anything that cannot be evaluated makes the decision UNKNOWN, with the reasons.
 """
 
@@ -172,12 +177,21 @@ def evaluate(
         stages.append(Stage(f"access point {request.access_point.name}", allowed))
         judged += [identity, point]
     resource = request.bucket_resource
-    identity = judge_identity(principal, action, resource, request)
     bucket = judge(bucket_policy, action, resource, principal, request)
-    allowed = _stage_allows(principal, request.bucket_account, identity, bucket)
+    if request.access_point is not None and _other_account(principal, request.bucket_account):
+        allowed = any_of((bucket.allow, bucket.allow_account))
+        judged += [bucket]
+    else:
+        identity = judge_identity(principal, action, resource, request)
+        allowed = _stage_allows(principal, request.bucket_account, identity, bucket)
+        judged += [identity, bucket]
     stages.append(Stage(f"bucket {request.bucket}", allowed))
-    judged += [identity, bucket]
     return combine(judged, stages, principal)
+
+
+def _other_account(principal: Principal, account: str) -> bool:
+    """A signed request from an account other than the resource's."""
+    return not principal.anonymous and principal.account != account
 
 
 def evaluate_kms(

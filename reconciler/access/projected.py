@@ -48,6 +48,8 @@ _BUCKET_FIELDS = {
     ResourceType.BUCKET_ENCRYPTION: "encryption",
     ResourceType.BUCKET_PUBLIC_ACCESS_BLOCK: "public_access_block",
     ResourceType.BUCKET_OWNERSHIP_CONTROLS: "ownership_controls",
+    ResourceType.BUCKET_VERSIONING: "versioning",
+    ResourceType.BUCKET_LIFECYCLE: "lifecycle",
     ResourceType.BUCKET_POLICY: "policy",
 }
 

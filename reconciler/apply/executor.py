@@ -233,6 +233,10 @@ def _dispatch(w: Writer, c: Change) -> None:
         w.put_public_access_block(c.id, c.after)
     elif t is ResourceType.BUCKET_OWNERSHIP_CONTROLS:
         w.put_ownership_controls(c.id, c.after)
+    elif t is ResourceType.BUCKET_VERSIONING:
+        w.enable_versioning(c.id)  # the only versioning change the planner makes
+    elif t is ResourceType.BUCKET_LIFECYCLE:
+        w.put_lifecycle(c.id, c.after)
     elif t is ResourceType.BUCKET_POLICY:
         w.put_bucket_policy(c.id, c.after)
     elif t is ResourceType.KMS_KEY_POLICY:

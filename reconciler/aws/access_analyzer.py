@@ -15,6 +15,7 @@ from typing import Any
 from botocore.config import Config as BotoConfig
 
 from reconciler.access.analyzer import AnalyzerFinding, PolicyToValidate
+from reconciler.aws.call_log import install_call_logging
 from reconciler.aws.errors import reading
 from reconciler.aws.session import Connection, open_session
 
@@ -24,7 +25,9 @@ def analyzer_client(connection: Connection) -> Any:
     options: dict[str, Any] = {
         "retries": {"mode": connection.retry_mode, "total_max_attempts": connection.max_attempts}
     }
-    return session.client("accessanalyzer", config=BotoConfig(**options))
+    client = session.client("accessanalyzer", config=BotoConfig(**options))
+    install_call_logging(client)
+    return client
 
 
 class AccessAnalyzer:

@@ -12,6 +12,8 @@ import logging
 import time
 from typing import Any
 
+from reconciler.aws.call_record import install_call_recording
+
 LOGGER = logging.getLogger("reconciler.aws.calls")
 _CONTEXT_KEY = "reconciler_call"
 RESOURCE_PARAMETERS = (
@@ -28,6 +30,7 @@ RESOURCE_PARAMETERS = (
 
 
 def install_call_logging(client: Any) -> None:
+    install_call_recording(client)  # for the tests only, off unless they set it
     events = client.meta.events
     events.register("before-parameter-build", _started)
     events.register("after-call", _finished)

@@ -32,6 +32,7 @@ class Discoverer:
             encryption=self.reader._encryption(bucket),
             access_points=self.access_points(bucket),
             users=self.users(),
+            versioning=self.reader._versioning(bucket),
         )
 
     def access_points(self, bucket: str) -> list[LiveAccessPoint]:

@@ -27,6 +27,7 @@ from reconciler.model import (
     LiveState,
     LiveUser,
     OwnershipProof,
+    canonical_lifecycle,
     canonical_policy,
     is_managed,
 )
@@ -44,6 +45,7 @@ _ABSENT = {
     "NoSuchAccessPointPolicy",
     "NoSuchAccessPoint",
     "NoSuchEntity",
+    "NoSuchLifecycleConfiguration",
 }
 
 
@@ -108,6 +110,8 @@ class AwsReader:
             ),
             ownership_controls=self._ownership(name),
             policy=self._policy(name),
+            versioning=self._versioning(name),
+            lifecycle=self._lifecycle(name),
         )
 
     @reading("the bucket (s3:HeadBucket)")
@@ -158,6 +162,23 @@ class AwsReader:
             return None
         rules = controls.get("Rules") or [{}]
         return dict(rules[0])
+
+    @reading("the bucket's versioning (s3:GetBucketVersioning)")
+    def _versioning(self, name: str) -> dict[str, Any] | None:
+        """{"Status": "Enabled" | "Suspended"}; None when versioning was never enabled (the
+        response then has no Status)."""
+        status = self.clients.s3.get_bucket_versioning(Bucket=name).get("Status")
+        return {"Status": str(status)} if status else None
+
+    @reading("the bucket's lifecycle configuration (s3:GetLifecycleConfiguration)")
+    def _lifecycle(self, name: str) -> dict[str, Any] | None:
+        try:
+            response = self.clients.s3.get_bucket_lifecycle_configuration(Bucket=name)
+        except ClientError as err:
+            if _absent(err):
+                return None
+            raise
+        return canonical_lifecycle(response)
 
     @reading("the bucket policy (s3:GetBucketPolicy)")
     def _policy(self, name: str) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ import fcntl
 import io
 import os
 import pickle
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +26,19 @@ from reconciler.errors import ReconcilerError
 DIR_NAME = ".reconcile-sandbox"
 DIR_ENV = "RECONCILE_SANDBOX_DIR"
 STATE_FILE = "state.pickle"
-INSTALL_HINT = (
-    "--sandbox needs the sandbox extra (an AWS emulator): "
-    "pip install 's3-collaborator-reconciler[sandbox]'"
-)
+# The sandbox extra is moto (pyproject.toml); installing it into the running environment is
+# what the extra would have done, and works however the tool was installed (the project is on
+# no package index until its first publication).
+SANDBOX_REQUIREMENT = "moto>=5.2.5,<5.3"
+
+
+def install_hint() -> str:
+    return (
+        "--sandbox needs the sandbox extra (moto, an AWS emulator), which this installation "
+        f"lacks: {sys.executable} -m pip install '{SANDBOX_REQUIREMENT}'"
+    )
+
+
 _FORMAT = 1
 
 # Placeholder values that moto accepts; they are not credentials for any real account.
@@ -106,7 +116,7 @@ def _mock_aws() -> Any:
     try:
         from moto import mock_aws
     except ImportError:
-        raise ReconcilerError(INSTALL_HINT) from None
+        raise ReconcilerError(install_hint()) from None
     return mock_aws
 
 

@@ -56,6 +56,18 @@ def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
+def lifecycle_request(value: Mapping[str, Any]) -> dict[str, Any]:
+    """canonical_lifecycle() form -> PutBucketLifecycleConfiguration parameters."""
+    rules = [
+        dict(rule) if rid.startswith("(no ID ") else {"ID": rid, **rule}
+        for rid, rule in value.get("Rules", {}).items()
+    ]
+    request: dict[str, Any] = {"LifecycleConfiguration": {"Rules": rules}}
+    if value.get("TransitionDefaultMinimumObjectSize"):
+        request["TransitionDefaultMinimumObjectSize"] = value["TransitionDefaultMinimumObjectSize"]
+    return request
+
+
 class AwsWriter:
     def __init__(
         self,
@@ -109,6 +121,16 @@ class AwsWriter:
         self.s3.put_bucket_ownership_controls(
             Bucket=bucket, OwnershipControls={"Rules": [dict(value)]}
         )
+
+    @writing
+    def enable_versioning(self, bucket: str) -> None:
+        """Only ever Enabled: the tool never suspends versioning (MFADelete is left as it is)."""
+        self.s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    @writing
+    def put_lifecycle(self, bucket: str, value: Mapping[str, Any]) -> None:
+        """The whole configuration (the planner merged the rules it keeps into `value`)."""
+        self.s3.put_bucket_lifecycle_configuration(Bucket=bucket, **lifecycle_request(value))
 
     @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:

@@ -9,7 +9,6 @@ import sys
 
 import click
 
-from reconciler import __version__
 from reconciler.cli.report import echo_config_error, error_document
 from reconciler.errors import ConfigError, ReconcilerError
 
@@ -53,8 +52,24 @@ def all_commands() -> dict[str, click.Command]:
     return dict(cli.commands)
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from reconciler.starter.build import this_build
+
+    click.echo(this_build().describe())
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="reconcile")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the commit it was built from, and exit.",
+)
 def cli() -> None:
     """GitOps for sharing one S3 bucket with research collaborators.
 

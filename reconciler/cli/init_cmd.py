@@ -24,8 +24,8 @@ from reconciler.starter.source import installed_action
     envvar="RECONCILE_ACTION",
     help="The reconciler's GitHub Action the workflows use, pinned to a full commit SHA "
     "(the commit of this version's tag). Default: the GitHub repository and commit this copy "
-    "was installed from (pip install git+https://github.com/OWNER/REPO@TAG). "
-    "Env: RECONCILE_ACTION.",
+    "was installed from (pip install 'git+https://github.com/OWNER/REPO@vX.Y.Z') or built "
+    "from (a release's wheel). Env: RECONCILE_ACTION.",
 )
 @click.option("--account-id", help="The AWS account of the bucket (12 digits).")
 @click.option("--region", help="The bucket's Region, e.g. eu-west-2.")
@@ -102,8 +102,8 @@ def _action(text: str | None) -> ActionRef:
     found = text or installed_action()
     if not found:
         raise click.UsageError(
-            "--action is needed: this copy was not installed from a GitHub commit, so init "
-            "cannot tell which commit of the reconciler's GitHub Action to pin "
+            "--action is needed: this copy was not installed from a GitHub commit or a release "
+            "wheel, so init cannot tell which commit of the reconciler's GitHub Action to pin "
             "(give --action OWNER/REPO@COMMIT)"
         )
     try:

@@ -12,7 +12,7 @@ from reconciler.config.cross_file import Share, cross_file_problems
 from reconciler.config.files import expand
 from reconciler.config.shares import load_shares
 from reconciler.errors import ConfigError, ConfigProblem
-from reconciler.plan.planner import boundary_warnings
+from reconciler.plan.planner import boundary_warnings, settings_warnings
 
 
 @cli.command()
@@ -61,7 +61,7 @@ def validate(paths: tuple[str, ...], config: str) -> None:
         name = share.doc.file
         if name in errors:
             continue
-        for warning in boundary_warnings(share.config):
+        for warning in [*boundary_warnings(share.config), *settings_warnings(share.config)]:
             echo_config_warning(name, warning)
         count = len(share.config.collaborators)
         click.echo(f"{name} is valid: {count} collaborator{'s' if count != 1 else ''}.")

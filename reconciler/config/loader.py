@@ -25,9 +25,11 @@ from reconciler.config.yaml_source import SourceDocument, check_size, decode, fa
 from reconciler.config.yaml_traps import ambiguous_problems
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.model import (
+    DEFAULT_ABORT_MULTIPART_DAYS,
     DEFAULT_LOCK_KEY,
     DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS,
     AccessLevel,
+    BucketLifecycleRules,
     BucketSpec,
     Collaborator,
     Config,
@@ -120,6 +122,8 @@ def to_config(data: dict[str, Any], source: str) -> Config:
                 "presigned_url_max_age_seconds", DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS
             ),
             manage_key_policy=bucket.get("manage_key_policy", False),
+            versioning=bucket.get("versioning", True),
+            lifecycle=_bucket_lifecycle(bucket.get("lifecycle") or {}),
         ),
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,
@@ -135,6 +139,15 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         iam_permissions_boundary=data.get("iam_permissions_boundary"),
         report=ReportSettings(**(data.get("report") or {})),
         access_point_prefix=prefix,
+    )
+
+
+def _bucket_lifecycle(entry: dict[str, Any]) -> BucketLifecycleRules:
+    return BucketLifecycleRules(
+        abort_incomplete_multipart_upload_days=entry.get(
+            "abort_incomplete_multipart_upload_days", DEFAULT_ABORT_MULTIPART_DAYS
+        ),
+        noncurrent_version_expiration_days=entry.get("noncurrent_version_expiration_days"),
     )
 
 

@@ -18,9 +18,12 @@ from typing import Any
 
 from reconciler.model import (
     BUCKET_TAG_KEY,
+    COLLABORATOR_TAG_KEY,
+    EXPIRES_TAG_KEY,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     POLICY_VERSION,
+    STATUS_TAG_KEY,
     Config,
 )
 
@@ -28,19 +31,30 @@ from reconciler.model import (
 # (IAM User Guide, "IAM and AWS STS quotas").
 MANAGED_POLICY_MAX_CHARS = 6144
 
-# Lists that support no resource-level permissions: "*" is the only valid resource.
+# Actions that support no resource-level permissions (the Service Authorization Reference lists
+# no resource type for them): "*" is the only valid resource.
 # GetAccountAuthorizationDetails reads every IAM user with its tags and inline policies in one
-# paginated call; ListAccessPoints finds the access points on the bucket.
-ACCOUNT_WIDE_READ = ("iam:GetAccountAuthorizationDetails", "s3:ListAccessPoints")
+# paginated call; ListAccessPoints finds the access points on the bucket; GetAccessPoint
+# describes one (apply, before tagging it). A statement naming an access point ARN would grant
+# GetAccessPoint nothing on AWS. It reveals an access point's configuration (bucket, network
+# origin), never its policy; ListAccessPoints on "*" already shows the same.
+ACCOUNT_WIDE_READ = (
+    "iam:GetAccountAuthorizationDetails",
+    "s3:GetAccessPoint",
+    "s3:ListAccessPoints",
+)
 # HeadBucket needs s3:ListBucket.
 BUCKET_READ = (
     "s3:GetBucketLocation",
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration",
     "s3:ListBucket",
 )
+VALIDATE_POLICY = ("access-analyzer:ValidatePolicy",)
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
 # `reconcile report` (the access review): credential metadata of the collaborators' IAM users,
 # never a secret (IAM API Reference: GetUser, GetLoginProfile, ListAccessKeys,
@@ -56,7 +70,9 @@ BUCKET_WRITE = (
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
 )
 # Everything the tool does to its own users, including the full teardown before DeleteUser.
 # No CreateAccessKey or CreateLoginProfile: the tool never creates credentials.
@@ -86,15 +102,28 @@ USER_WRITE = (
     "iam:UpdateAccessKey",
     "iam:UpdateUser",
 )
+# Tags written on users (CreateUser with tags needs iam:TagUser too) and on access points: only
+# the tool's own keys, and only with this bucket's name (see tag_denies).
+USER_TAGGING = ("iam:CreateUser", "iam:TagUser", "iam:UntagUser")
+ACCESS_POINT_TAGGING = ("s3:CreateAccessPoint", "s3:TagResource", "s3:UntagResource")
+# Every tag key the tool writes on users and access points (reconciler.plan.planner).
+OWN_TAG_KEYS = (
+    BUCKET_TAG_KEY,
+    COLLABORATOR_TAG_KEY,
+    EXPIRES_TAG_KEY,
+    MANAGED_TAG_KEY,
+    STATUS_TAG_KEY,
+)
 # Creating an access point with tags also needs s3:TagResource.
 ACCESS_POINT_WRITE = (
     "s3:CreateAccessPoint",
-    "s3:GetAccessPoint",
     "s3:PutAccessPointPolicy",
     "s3:TagResource",
     "s3:UntagResource",
 )
 ACCESS_POINT_REMOVE = ("s3:DeleteAccessPoint", "s3:DeleteAccessPointPolicy")
+OTHER_BUCKETS_DENY = "ReconcilerDenyTagsOfOtherBuckets"
+ACCESS_POINT_WRITES = "ReconcilerManageAccessPoints"  # the Sid of the statement that names them
 # The apply lock: one object, created with If-None-Match, read, deleted (HeadBucket first).
 LOCK_OBJECT = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 # A user the tool created for this bucket but that lives outside iam_path (iam_path was changed)
@@ -149,6 +178,9 @@ AUDIT_READ = ("s3:GetObject",)
 class ToolPolicy:
     document: dict[str, Any]
     notes: tuple[str, ...] = ()
+    # said when the exact access point ARNs make the policy need more managed policies than
+    # one accesspoint/<prefix>* pattern would (reconciler.documents.policy_set decides)
+    scope_note: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(self.document, indent=2) + "\n"
@@ -158,26 +190,26 @@ def tool_policy(config: Config, *, read_only: bool) -> ToolPolicy:
     statements = read_statements(config)
     notes: list[str] = []
     if not read_only:
-        statements += apply_statements(config, exact_access_points=True)
-        if policy_size(_document(statements)) > MANAGED_POLICY_MAX_CHARS:
-            statements = read_statements(config) + apply_statements(
-                config, exact_access_points=False
-            )
-            notes.append(
-                f"{len(config.collaborators)} exact access point ARNs do not fit in one managed "
-                f"policy ({MANAGED_POLICY_MAX_CHARS} characters): access point writes are "
-                f"scoped to {access_point_pattern(config)} instead"
-            )
+        statements += apply_statements(config)
+    else:
+        # `reconcile verify --access-analyzer` (the read-only role); the SAR lists no resource
+        # type for it
+        statements.append(_allow("ReconcilerValidatePolicies", VALIDATE_POLICY, "*"))
     if not read_only and not config.iam_permissions_boundary:
         notes.append(NO_BOUNDARY_NOTE)
-    document = _document(statements)
-    if policy_size(document) > MANAGED_POLICY_MAX_CHARS:
-        notes.append(
-            f"the policy has {policy_size(document)} characters, over the "
-            f"{MANAGED_POLICY_MAX_CHARS}-character limit of a managed policy: use it as an "
-            "inline role policy (10,240 characters) or split it"
-        )
-    return ToolPolicy(document, tuple(notes))
+    exact = not read_only and not config.access_point_prefix
+    scope_note = access_point_scope_note(config) if exact else None
+    return ToolPolicy(_document(statements), tuple(notes), scope_note)
+
+
+def access_point_scope_note(config: Config) -> str:
+    return (
+        "no access_point_prefix, so the apply role names each of the "
+        f"{len(config.collaborators)} access points by its exact ARN, and they take managed "
+        f"policies ({MANAGED_POLICY_MAX_CHARS} characters each) of their own; a wildcard "
+        "would reach every access point of the account, so the tool never uses one: set "
+        "access_point_prefix to scope them as accesspoint/<prefix>* (docs/ci-setup.md)"
+    )
 
 
 def policy_size(document: dict[str, Any]) -> int:
@@ -193,15 +225,13 @@ def bucket_arn(config: Config) -> str:
 
 
 def access_point_pattern(config: Config) -> str:
+    """Every access point of the account in the Region: only for reads (the read-only role
+    must find every access point on the bucket, also those no longer in the file)."""
     return config.access_point_arn("*")
 
 
 def users_under_path(config: Config) -> str:
     return f"arn:aws:iam::{config.account_id}:user{config.iam_path}*"
-
-
-def _access_point_arns(config: Config) -> list[str]:
-    return sorted({config.access_point_arn(c.access_point) for c in config.collaborators})
 
 
 # --- statements -------------------------------------------------------------------------------
@@ -283,7 +313,12 @@ def key_apply_statements(config: Config) -> list[dict[str, Any]]:
         }
         statements.append({**lock, "Condition": {**lock.get("Condition", {}), **conditions}})
     if config.bucket.manage_key_policy:
-        statements.append(key_statement(config, "ReconcilerManageKeyPolicy", ("kms:PutKeyPolicy",)))
+        # never with the lockout safety check turned off (the writer always sends False):
+        # kms:BypassPolicyLockoutSafetyCheck is listed for kms:PutKeyPolicy in the Service
+        # Authorization Reference ("Actions defined by AWS Key Management Service")
+        manage = key_statement(config, "ReconcilerManageKeyPolicy", ("kms:PutKeyPolicy",))
+        no_bypass = {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}}
+        statements.append({**manage, "Condition": {**manage.get("Condition", {}), **no_bypass}})
     return statements
 
 
@@ -300,16 +335,22 @@ def audit_read_statements(config: Config) -> list[dict[str, Any]]:
     ]
 
 
-def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[str, Any]]:
-    """What `reconcile apply` needs on top of the read statements."""
+def apply_statements(config: Config) -> list[dict[str, Any]]:
+    """What `reconcile apply` needs on top of the read statements. No statement reaches an
+    access point, IAM user, key or bucket of another share (docs/safety.md)."""
     account = config.account_id
-    writes = _access_point_arns(config) if exact_access_points else access_point_pattern(config)
     bounded = config.iam_permissions_boundary is not None
     user_write = _without(USER_WRITE, BOUNDED_USER_WRITE) if bounded else USER_WRITE
     user_move = _without(USER_MOVE, BOUNDED_USER_MOVE) if bounded else USER_MOVE
     statements = [
         _allow("ReconcilerManageBucket", BUCKET_WRITE, bucket_arn(config)),
-        _allow("ReconcilerManageCollaboratorUsers", user_write, users_under_path(config)),
+        # iam_path may be shared with other shares: a user tagged for another bucket is not
+        # ours (aws:ResourceTag is listed for the IAM `user` resource type); untagged users
+        # under the path are created or, with --adopt, taken over
+        {
+            **_allow("ReconcilerManageCollaboratorUsers", user_write, users_under_path(config)),
+            "Condition": _not_another_shares(config),
+        },
         {
             **_allow("ReconcilerMoveOwnUsersIntoPath", user_move, f"arn:aws:iam::{account}:user/*"),
             "Condition": {"StringEquals": _own_user_tags(config)},
@@ -324,10 +365,8 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
             ("iam:DeleteVirtualMFADevice",),
             f"arn:aws:iam::{account}:mfa/*",
         ),
-        _allow("ReconcilerManageAccessPoints", ACCESS_POINT_WRITE, writes),
-        # Removing a collaborator deletes its access point, whose name the YAML no longer holds.
-        # Deletes only ever remove access; the planner deletes only access points it tagged.
-        _allow("ReconcilerRemoveAccessPoints", ACCESS_POINT_REMOVE, access_point_pattern(config)),
+        *access_point_statements(config),
+        *tag_denies(config),
     ]
     statements += lock_statements(config)
     statements += key_apply_statements(config)
@@ -337,7 +376,75 @@ def apply_statements(config: Config, *, exact_access_points: bool) -> list[dict[
     return [s for s in statements if s["Resource"]]  # no access points named: nothing to write
 
 
+def access_point_resources(config: Config) -> list[str]:
+    """The access points this share may write: `accesspoint/<access_point_prefix>*` for the
+    default names when the file has a prefix, and the exact ARN of every other name the file
+    gives. Never `accesspoint/*`: that is every access point of the account in the Region."""
+    prefix = config.access_point_prefix
+    exact = {c.access_point for c in config.collaborators if not prefix}
+    exact |= {
+        c.access_point
+        for c in config.collaborators
+        if prefix and not c.access_point.startswith(prefix)
+    }
+    pattern = [config.access_point_arn(prefix + "*")] if prefix else []
+    return pattern + sorted(config.access_point_arn(name) for name in exact)
+
+
+def access_point_statements(config: Config) -> list[dict[str, Any]]:
+    """Writes on this share's access points (exact ARNs or the prefix); deletes of access points
+    tagged for this bucket (the names of removed collaborators are no longer in the file).
+    s3:DeleteAccessPoint and s3:DeleteAccessPointPolicy list aws:ResourceTag, and
+    s3:CreateAccessPoint and s3:TagResource list aws:RequestTag and aws:TagKeys in the Service
+    Authorization Reference ("Actions defined by Amazon S3"); s3:PutAccessPointPolicy lists no
+    tag key, so it is scoped by name only. The denies make every tag this role writes on an
+    access point one of the tool's keys, with this bucket's name: no other share's access point
+    can be marked as this share's (and so deleted by this role)."""
+    anywhere = config.access_point_arn("*")
+    return [
+        _allow(ACCESS_POINT_WRITES, ACCESS_POINT_WRITE, access_point_resources(config)),
+        {
+            **_allow("ReconcilerRemoveOwnAccessPoints", ACCESS_POINT_REMOVE, anywhere),
+            "Condition": {"StringEquals": _own_user_tags(config)},
+        },
+    ]
+
+
+def tag_denies(config: Config) -> list[dict[str, Any]]:
+    """Tags this role writes (on create, tag or untag) are only the tool's own keys, and those
+    that name a bucket name this one: no user or access point of another share can be marked
+    as this share's (and then changed or deleted by this role). As denies, so that no other
+    grant can lift them; `ForAnyValue:StringNotEquals aws:TagKeys` is the negation of
+    `ForAllValues:StringEquals` (IAM User Guide, "Set operators for multivalued context
+    keys"). aws:TagKeys is listed for all six actions, aws:RequestTag for the create and tag
+    actions (Service Authorization Reference, IAM and Amazon S3)."""
+    own_keys = {"aws:TagKeys": sorted(OWN_TAG_KEYS)}
+    tagging = USER_TAGGING + ACCESS_POINT_TAGGING
+    with_tags = tuple(a for a in tagging if ":Untag" not in a)
+    resource = [f"arn:aws:iam::{config.account_id}:user/*", config.access_point_arn("*")]
+    return [
+        {
+            **_deny(OTHER_BUCKETS_DENY, with_tags, resource),
+            "Condition": {
+                "StringNotEquals": {f"aws:RequestTag/{BUCKET_TAG_KEY}": [config.bucket.name]}
+            },
+        },
+        {
+            **_deny("ReconcilerDenyForeignTags", tagging, resource),
+            "Condition": {"ForAnyValue:StringNotEquals": own_keys},
+        },
+    ]
+
+
+def _not_another_shares(config: Config) -> dict[str, Any]:
+    """A user without the bucket tag passes (not created by any share, or being created);
+    one tagged for another bucket does not."""
+    return {"StringEqualsIfExists": {f"aws:ResourceTag/{BUCKET_TAG_KEY}": config.bucket.name}}
+
+
 def _own_user_tags(config: Config) -> dict[str, str]:
+    """The tags the tool puts on its users and access points for this bucket (as resource
+    tags in a condition)."""
     return {
         f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
         f"aws:ResourceTag/{BUCKET_TAG_KEY}": config.bucket.name,
@@ -403,7 +510,7 @@ def _allow(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dic
     }
 
 
-def _deny(sid: str, actions: tuple[str, ...], resource: str) -> dict[str, Any]:
+def _deny(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, Any]:
     return {**_allow(sid, actions, resource), "Effect": "Deny"}
 
 

@@ -126,13 +126,16 @@ SIGNATURE_AGE_KEY = "s3:signatureAge"
 # delimiter, which would show every key. It shows the bucket's top-level folder names.
 SID_CONSOLE_TOP_LEVEL = "ReconcilerConsoleTopLevel"
 CONSOLE_TOP_LEVEL_CONDITION = {"StringEquals": {"s3:prefix": "", "s3:delimiter": "/"}}
-# ...and the console lists buckets and access points before the user can pick one. Neither
-# action supports resource-level permissions ("*" is the only valid resource: Service
-# Authorization Reference for Amazon S3), so they show every bucket name in the account and every
-# access point name in the Region. The AWS CLI needs neither (docs/collaborators.md).
-CONSOLE_ACCOUNT_ACTIONS = ("s3:ListAccessPoints", "s3:ListAllMyBuckets")
+# ...and the console lists buckets and access points before the user can pick one, and
+# describes the access point it opens (s3:GetAccessPoint). None of the three supports
+# resource-level permissions: the Service Authorization Reference for Amazon S3 lists no
+# resource type for them, so "*" is the only resource that grants them (a statement naming the
+# access point ARN grants nothing on AWS; tests/test_sar_conformance.py). So they show every
+# bucket name in the account, and every access point's name and configuration (bucket, network
+# origin; never its policy) in the Region. The AWS CLI needs none of them
+# (docs/collaborators.md).
+CONSOLE_ACCOUNT_ACTIONS = ("s3:GetAccessPoint", "s3:ListAccessPoints", "s3:ListAllMyBuckets")
 SID_CONSOLE_LISTS = "ReconcilerConsoleListBucketsAndAccessPoints"
-SID_CONSOLE_OWN_ACCESS_POINT = "ReconcilerConsoleGetOwnAccessPoint"
 
 
 def access_sid(level: AccessLevel) -> str:
@@ -199,12 +202,6 @@ def identity_statements(config: Config, collaborator: Collaborator) -> list[dict
                 "Action": list(CONSOLE_ACCOUNT_ACTIONS),
                 "Resource": "*",
             },
-            {
-                "Sid": SID_CONSOLE_OWN_ACCESS_POINT,
-                "Effect": "Allow",
-                "Action": "s3:GetAccessPoint",
-                "Resource": config.access_point_arn(collaborator.access_point),
-            },
         ]
     return statements
 
@@ -226,8 +223,24 @@ def partner_identity_policy(config: Config, collaborator: Collaborator) -> dict[
     if collaborator.principal is None or not is_other_account(config, collaborator):
         return None
     kms = kms_statement(config, collaborator)
-    statements = [*level_statements(config, collaborator), *([kms] if kms else [])]
+    levels = [_with_bucket_resource(config, s) for s in level_statements(config, collaborator)]
+    statements = [*levels, *([kms] if kms else [])]
     return _document(statements) if statements else None
+
+
+def _with_bucket_resource(config: Config, statement: dict[str, Any]) -> dict[str, Any]:
+    """The statement on the access point ARN and on the same place in the bucket. AWS judges
+    the requester's identity policy against the access point ARN (S3 User Guide, "Configuring
+    IAM policies for using access points",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html, whose
+    cross-account examples grant only that); the bucket ARN makes the policy work under a
+    reading that also judges it against the bucket. Harmless: the bucket policy admits the
+    bucket's data only through this share's access points, whose policies name the principal."""
+    bucket = f"arn:aws:s3:::{config.bucket.name}"
+    resource = str(statement["Resource"])
+    _, _, key_pattern = resource.partition("/object/")
+    in_bucket = f"{bucket}/{key_pattern}" if key_pattern else bucket
+    return {**statement, "Resource": [resource, in_bucket]}
 
 
 def is_other_account(config: Config, collaborator: Collaborator) -> bool:

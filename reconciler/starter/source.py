@@ -8,6 +8,8 @@ import json
 import re
 from importlib import metadata
 
+from reconciler.starter.build import Build, this_build
+
 DISTRIBUTION = "s3-collaborator-reconciler"
 _GITHUB = re.compile(
     r"(?:git\+)?(?:https://|ssh://git@|git@)github\.com[/:]"
@@ -32,9 +34,20 @@ def action_from_direct_url(text: str) -> str | None:
 
 
 def installed_action() -> str | None:
-    """OWNER/REPO@COMMIT this copy was installed from, or None (PyPI, a local folder, editable)."""
+    """OWNER/REPO@COMMIT this copy was installed from (pip's record of a git+https install), or
+    built from (a release wheel or sdist built on GitHub from a clean checkout); None otherwise
+    (a local folder, an editable install, a build with uncommitted changes)."""
     try:
         text = metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
     except metadata.PackageNotFoundError:
+        text = None
+    found = action_from_direct_url(text) if text else None
+    return found or action_from_build(this_build())
+
+
+def action_from_build(build: Build) -> str | None:
+    """OWNER/REPO@COMMIT of a build recorded in the package, when it names both and the tree
+    was clean (a commit with uncommitted changes is not what the action would run)."""
+    if build.source != "build" or build.dirty or not build.repository or not build.commit:
         return None
-    return action_from_direct_url(text) if text else None
+    return f"{build.repository}@{build.commit}"

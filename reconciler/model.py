@@ -54,6 +54,7 @@ class ResourceType(StrEnum):
     BUCKET_LIFECYCLE = "bucket_lifecycle"
     LOG_BUCKET_POLICY = "log_bucket_policy"
     BUCKET_LOGGING = "bucket_logging"
+    TRAIL_EVENT_SELECTORS = "trail_event_selectors"
     IAM_USER = "iam_user"
     IAM_USER_POLICY = "iam_user_policy"
     IAM_ACCESS_KEY = "iam_access_key"
@@ -120,6 +121,9 @@ class BucketSpec:
     versioning: bool = True
     lifecycle: BucketLifecycleRules = field(default_factory=BucketLifecycleRules)
     access_logs: AccessLogs | None = None
+    # an existing CloudTrail trail (name, in this account and Region) that records the bucket's
+    # object-level reads and writes through one advanced event selector of the tool's
+    data_events_trail: str | None = None
 
     @property
     def kms(self) -> bool:
@@ -355,6 +359,19 @@ class LiveKey:
 
 
 @dataclass(frozen=True)
+class LiveTrail:
+    """The trail bucket.data_events_trail names, as GetEventSelectors found it. `arn` None: no
+    such trail (`problem` says why). Basic selectors (`event_selectors`) and advanced ones are
+    as CloudTrail returned them; a trail holds one kind or the other."""
+
+    name: str
+    arn: str | None = None
+    event_selectors: tuple[Mapping[str, Any], ...] = ()
+    advanced_event_selectors: tuple[Mapping[str, Any], ...] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class LiveState:
     """What the reader found. `users` holds every IAM user that is relevant to the config:
     all users under iam_path plus any user whose name the YAML uses, wherever it lives.
@@ -366,6 +383,8 @@ class LiveState:
     kms_key: LiveKey | None = None
     # the log bucket of bucket.access_logs (None: not configured, or not read)
     log_bucket: LiveLogBucket | None = None
+    # the trail of bucket.data_events_trail (None: not configured)
+    trail: LiveTrail | None = None
 
 
 def is_managed(tags: Mapping[str, str]) -> bool:

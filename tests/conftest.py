@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.aws.emulator import iam_boundaries
+from reconciler.aws.emulator import cloudtrail_selectors, iam_boundaries
 from reconciler.config.loader import load_config_text
 from reconciler.model import Config
 
@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # moto drops IAM users' permissions boundaries: every in-process moto and moto server in the
 # tests gets the project's faithful extension (as the sandbox does)
 iam_boundaries.install()
+# moto's CloudTrail keeps no default event selector and mixes basic and advanced ones
+cloudtrail_selectors.install()
 
 BASE_YAML = """\
 version: 1

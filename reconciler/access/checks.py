@@ -89,6 +89,7 @@ class BucketCheckName(StrEnum):
     VERSIONING = "versioning"
     LIFECYCLE = "lifecycle"
     ACCESS_LOGS = "access-logs"
+    DATA_EVENTS = "data-events"
 
 
 @dataclass(frozen=True)

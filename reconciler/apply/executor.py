@@ -237,6 +237,8 @@ def _dispatch(w: Writer, c: Change) -> None:
         w.enable_versioning(c.id)  # the only versioning change the planner makes
     elif t is ResourceType.BUCKET_LIFECYCLE:
         w.put_lifecycle(c.id, c.after)
+    elif t is ResourceType.TRAIL_EVENT_SELECTORS:
+        w.put_event_selectors(c.id, c.after["AdvancedEventSelectors"])
     elif t is ResourceType.BUCKET_LOGGING:
         w.put_bucket_logging(c.id, c.after)
     elif t in (ResourceType.BUCKET_POLICY, ResourceType.LOG_BUCKET_POLICY):

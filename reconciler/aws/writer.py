@@ -118,6 +118,13 @@ class AwsWriter:
         self.s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": enabled})
 
     @writing
+    def put_event_selectors(self, trail: str, selectors: list[Mapping[str, Any]]) -> None:
+        """The trail's advanced event selectors, all of them (the planner kept the others)."""
+        self._clients.cloudtrail.put_event_selectors(
+            TrailName=trail, AdvancedEventSelectors=[dict(s) for s in selectors]
+        )
+
+    @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))

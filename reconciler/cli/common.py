@@ -224,7 +224,15 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         wanted = {lock_bucket, config.audit.bucket, logs.bucket if logs else None}
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
         folder = state_dir(opts.config)
-        with sandbox(config.account_id, region, existing, sandbox_policies(config), folder=folder):
+        trail = config.bucket.data_events_trail
+        with sandbox(
+            config.account_id,
+            region,
+            existing,
+            sandbox_policies(config),
+            folder=folder,
+            trails=(trail,) if trail else (),
+        ):
             yield Clients(connection)
         return
     yield Clients(connection)

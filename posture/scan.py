@@ -500,17 +500,17 @@ def logged_errors(path: Path) -> list[str]:
 
 class EmulatorGaps(logging.Handler):
     """The AWS actions moto answered with "not implemented" while Prowler scanned (werkzeug
-    logs each as an error with its traceback)."""
+    logs each as an error, the traceback formatted into the message)."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.actions: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NotImplementedError):
-            match = re.search(r"The (\w+) action", str(error))
-            self.actions.add(match.group(1) if match else str(error))
+        self.actions.update(_NOT_IMPLEMENTED.findall(record.getMessage()))
+
+
+_NOT_IMPLEMENTED = re.compile(r"NotImplementedError: The (\w+) action has not been implemented")
 
 
 def prowler_hipaa(prowler: str) -> dict[str, tuple[str, ...]]:

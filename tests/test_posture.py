@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,9 +18,11 @@ from posture.scan import (
     ACCOUNT,
     COMPLIANCE_DOC,
     Collaborator,
+    EmulatorGaps,
     Share,
     logged_errors,
     prowler_command,
+    prowler_hipaa,
     shares,
     supported,
 )
@@ -314,3 +317,23 @@ def test_a_check_voided_by_an_error_inside_prowler_is_an_error_not_a_pass() -> N
     assert voided.outcome == "ERROR"
     [fine] = judge([finding(check, uid, "PASS")], [USER], [], ["kms_service: KeyError"])
     assert fine.outcome == "PASS"
+
+
+def test_actions_moto_does_not_implement_are_collected() -> None:
+    gaps = EmulatorGaps()
+    message = (
+        "Error on request:\nTraceback (most recent call last):\n  ...\nNotImplementedError: "
+        "The generate_service_last_accessed_details action has not been implemented"
+    )
+    gaps.handle(logging.LogRecord("werkzeug", logging.ERROR, "x", 1, message, None, None))
+    assert gaps.actions == {"generate_service_last_accessed_details"}
+
+
+def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: Path) -> None:
+    folder = tmp_path / "lib/python3.11/site-packages/prowler/compliance/aws"
+    folder.mkdir(parents=True)
+    requirement = {"Name": "164.312(b) Audit controls", "Checks": ["c"]}
+    (folder / "hipaa_aws.json").write_text(json.dumps({"Requirements": [requirement]}))
+    (tmp_path / "bin").mkdir()
+    assert prowler_hipaa(str(tmp_path / "bin" / "prowler")) == {"c": ("164.312(b)",)}
+    assert prowler_hipaa(str(tmp_path / "elsewhere" / "bin" / "prowler")) == {}

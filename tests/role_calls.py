@@ -255,10 +255,10 @@ def parse_documents(text: str) -> Iterator[dict[str, Any]]:
             index += 1
         values = value if isinstance(value, list) else [value]
         for doc in values:
-            if isinstance(doc, dict) and "Statement" not in doc:  # {name: policy, name: policy}
+            if isinstance(doc, dict) and "Statement" in doc:
+                yield doc
+            else:  # split: {"reconciler-apply-1": document, ...}, all attached to the role
                 yield from (v for v in doc.values() if isinstance(v, dict) and "Statement" in v)
-                continue
-            yield doc
 
 
 @dataclass
@@ -442,8 +442,14 @@ def _user(name: str, call: Call, world: World) -> tuple[str, Any, dict[str, Any]
 
 
 def _request_context(call: Call, action: str, world: World) -> dict[str, Any]:
-    """Tags in the request (aws:RequestTag, aws:TagKeys)."""
+    """Keys set from the request's parameters: tags (aws:RequestTag, aws:TagKeys), and
+    kms:BypassPolicyLockoutSafetyCheck (AWS KMS Developer Guide, "AWS KMS condition keys":
+    the value of that parameter of CreateKey / PutKeyPolicy)."""
     p = call.params
+    if "BypassPolicyLockoutSafetyCheck" in p:
+        return {
+            "kms:BypassPolicyLockoutSafetyCheck": str(p["BypassPolicyLockoutSafetyCheck"]).lower()
+        }
     tags = p.get("Tags")
     if isinstance(tags, list) and tags:
         pairs = {t["Key"]: t["Value"] for t in tags}

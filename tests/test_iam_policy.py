@@ -214,7 +214,13 @@ def test_evaluator_denies_what_it_should() -> None:
     outside = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
     assert not allowed(policy, "iam:UpdateUser", outside, {})
     assert allowed(policy, "iam:UpdateUser", outside, OUR_TAGS)
-    assert not allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+    # issue 22: a user tagged for this bucket is removed wherever it lives; an untagged one,
+    # under iam_path or not, never
+    assert allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+    assert not allowed(policy, "iam:DeleteUser", outside, {})
+    under_path = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Untagged"
+    assert not allowed(policy, "iam:DeleteUser", under_path, {})
+    assert not allowed(policy, "iam:DeleteAccessKey", under_path, {})
 
 
 # --- recording the calls ----------------------------------------------------------------------
@@ -555,8 +561,8 @@ def test_printed_policy_covers_every_recorded_call(
     for key in NOT_EXERCISED:
         for action, kind in REQUIRED[key]:
             assert kind == "user"
-            call = Call(key[0], key[1], {"UserName": "Bob"})
-            assert allowed(policy, action, resource_arn(kind, call, config, {}), {})
+            call = Call(key[0], key[1], {"UserName": "Bob"})  # a user the tool tagged
+            assert allowed(policy, action, resource_arn(kind, call, config, {}), OUR_TAGS)
     # every write the teardown does was recorded
     for operation in (
         "DeleteAccessKey",
@@ -701,3 +707,53 @@ def test_iam_policy_command_prints_json_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == tool_policy(config_from(BASE_YAML), read_only=True).document
     assert result.stderr == ""
+
+
+def _share(tmp: Path, name: str, bucket: str, prefix: str) -> None:
+    text = BASE_YAML.replace(BUCKET, bucket) + f"access_point_prefix: {prefix}\n"
+    text = text.replace("Alice", f"{name}a").replace("Bob", f"{name}b")
+    text += f"iam_permissions_boundary: arn:aws:iam::{ACCOUNT}:policy/{name}-boundary\n"
+    (tmp / f"{name}.yaml").write_text(text.replace("partner-site-ap", f"{prefix}partner"))
+
+
+def test_iam_policy_takes_a_folder_and_prints_one_policy_set(tmp_path: Path) -> None:
+    """Issue 22: one role for several shares of one account: unique Sids, one merged deny of
+    other boundaries (tests/test_safety_model.py asks the simulator what it allows)."""
+    _share(tmp_path, "onco", "onco-share", "onco-")
+    _share(tmp_path, "cardio", "cardio-share", "cardio-")
+    result = run_reconcile("iam-policy", str(tmp_path), "--split", env={"PATH": "/usr/bin"})
+    assert result.returncode == 0, result.stderr
+    documents = json.loads(result.stdout)
+    assert list(documents) == [f"reconciler-apply-{i}" for i in range(1, len(documents) + 1)]
+    statements = [s for d in documents.values() for s in d["Statement"]]
+    sids = [s["Sid"] for s in statements]
+    assert len(sids) == len(set(sids))
+    denies = [s for s in statements if s["Sid"].startswith("ReconcilerDenyOtherBoundaries")]
+    assert len(denies) == 1
+    assert denies[0]["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"] == [
+        f"arn:aws:iam::{ACCOUNT}:policy/cardio-boundary",
+        f"arn:aws:iam::{ACCOUNT}:policy/onco-boundary",
+    ]
+    writes = {
+        r
+        for s in statements
+        if s["Sid"].startswith("ReconcilerManageAccessPoints")
+        for r in _as_list(s["Resource"])
+    }
+    assert writes == {
+        f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/onco-*",
+        f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/cardio-*",
+    }
+    assert all(policy_size(d) <= MANAGED_POLICY_MAX_CHARS for d in documents.values())
+    part = run_reconcile("iam-policy", str(tmp_path), "--part", "1", env={"PATH": "/usr/bin"})
+    assert json.loads(part.stdout) == documents["reconciler-apply-1"]
+
+
+def test_iam_policy_refuses_shares_of_several_accounts(tmp_path: Path) -> None:
+    _share(tmp_path, "onco", "onco-share", "onco-")
+    other = BASE_YAML.replace(ACCOUNT, "210987654321").replace(BUCKET, "other-share")
+    (tmp_path / "other.yaml").write_text(other)
+    result = run_reconcile("iam-policy", str(tmp_path), env={"PATH": "/usr/bin"})
+    assert result.returncode != 0
+    assert "a role serves one account" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -11,6 +11,7 @@ so that the document cannot drift from the policies.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -541,3 +542,13 @@ def test_a_partner_cannot_reach_another_collaborators_access_point() -> None:
 def test_the_apply_policy_set_is_what_iam_policy_prints(shares: Path) -> None:
     merged = policy_set([tool_policy(config_from(ONCO), read_only=False)])
     assert printed(shares) == merged.documents
+
+
+def test_every_test_docs_safety_names_exists() -> None:
+    """docs/safety.md backs each "cannot" with a test it names: those tests exist."""
+    text = (ROOT / "docs" / "safety.md").read_text()
+    names = set(re.findall(r"(tests/[a-z_]+\.py)::([a-z_]+)", text))
+    names |= {("tests/test_safety_model.py", n) for n in re.findall(r"`(test_[a-z_]+)`", text)}
+    assert len(names) >= 7
+    for path, name in sorted(names):
+        assert f"\ndef {name}(" in (ROOT / path).read_text(), f"{path}::{name}"

@@ -23,8 +23,9 @@ from reconciler.plan.planner import boundary_warnings, settings_warnings
     "--config",
     default="collaborators.yaml",
     show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The desired-state file (when no PATHS are given).",
+    type=click.Path(),
+    help="The desired-state file, or a folder of them, as in every other command (when no "
+    "PATHS are given).",
 )
 def validate(paths: tuple[str, ...], config: str) -> None:
     """Check desired-state files offline: no credentials, no network.
@@ -43,6 +44,7 @@ def validate(paths: tuple[str, ...], config: str) -> None:
     Examples:
       reconcile validate
       reconcile validate -c deploy/collaborators.yaml
+      reconcile validate -c shares/
       reconcile validate shares/
       reconcile validate site-a.yaml site-b.yaml
     """

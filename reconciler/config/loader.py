@@ -58,6 +58,11 @@ def load_config_source(path: str | Path) -> tuple[Config, SourceDocument]:
         raw = path.read_bytes()
     except OSError as err:
         reason = err.strerror or str(err)
+        if isinstance(err, FileNotFoundError):
+            reason += (
+                " (give the desired-state file with -c FILE, or write a new config repository "
+                "with `reconcile init`)"
+            )
         raise ConfigError(
             name, [ConfigProblem(name, None, None, "", f"cannot read: {reason}")]
         ) from None

@@ -20,6 +20,7 @@ from posture.scan import (
     Collaborator,
     EmulatorGaps,
     Share,
+    install_emulator_extensions,
     logged_errors,
     prowler_command,
     prowler_hipaa,
@@ -337,3 +338,7 @@ def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: 
     (tmp_path / "bin").mkdir()
     assert prowler_hipaa(str(tmp_path / "bin" / "prowler")) == {"c": ("164.312(b)",)}
     assert prowler_hipaa(str(tmp_path / "elsewhere" / "bin" / "prowler")) == {}
+
+
+def test_the_scans_moto_gets_every_emulator_extension() -> None:
+    assert "iam_boundaries" in install_emulator_extensions()

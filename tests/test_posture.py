@@ -195,6 +195,9 @@ def test_a_trail_finding_counts_for_every_share_that_names_the_trail() -> None:
     managed = [Managed(uid, Kind.TRAIL, share) for share in ("a", "b") for uid in uids]
     no_trail = finding("cloudtrail_s3_dataevents_read_enabled", uids[1])  # Prowler's template
     assert sorted(v.managed.share for v in judge([no_trail], managed, [])) == ["a", "b"]
+    # Prowler reports a PASS per S3 data-event selector: the same finding twice is one line
+    one_per_share = judge([no_trail, no_trail], managed, [])
+    assert sorted(v.managed.share for v in one_per_share) == ["a", "b"]
 
 
 def test_a_check_that_reports_nothing_on_a_share_is_named() -> None:

@@ -57,6 +57,8 @@ class BuildInfoHook(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if version == "editable":
+            return  # runs from the checkout, where git itself says which commit it is
         info = build_info(self.root)
         if info is None:
             return  # built from an sdist: its build-info.json is already in the tree

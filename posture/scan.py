@@ -35,9 +35,11 @@ version's schema and every selected check reported on every share; 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
+import pkgutil
 import re
 import shutil
 import socket
@@ -235,15 +237,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def install_emulator_extensions() -> list[str]:
+    """Every faithful moto extension of reconciler/aws/emulator/ that has an `install()` (IAM
+    user boundaries, CloudTrail selectors, ...), as the tests' and the sandbox's moto get."""
+    import reconciler.aws.emulator as emulator
+
+    installed = []
+    for module in pkgutil.iter_modules(emulator.__path__):
+        extension = importlib.import_module(f"{emulator.__name__}.{module.name}")
+        if callable(getattr(extension, "install", None)):
+            extension.install()
+            installed.append(module.name)
+    return installed
+
+
 @contextmanager
 def moto_server() -> Iterator[tuple[str, EmulatorGaps]]:
     """A moto server on loopback, in this process, with the project's moto extensions (as
     the tests' server: tests/e2e_support.py)."""
     from moto.server import ThreadedMotoServer
 
-    from reconciler.aws.emulator import iam_boundaries
-
-    iam_boundaries.install()
+    install_emulator_extensions()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     werkzeug = logging.getLogger("werkzeug")
@@ -500,17 +514,17 @@ def logged_errors(path: Path) -> list[str]:
 
 class EmulatorGaps(logging.Handler):
     """The AWS actions moto answered with "not implemented" while Prowler scanned (werkzeug
-    logs each as an error with its traceback)."""
+    logs each as an error, the traceback formatted into the message)."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.actions: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NotImplementedError):
-            match = re.search(r"The (\w+) action", str(error))
-            self.actions.add(match.group(1) if match else str(error))
+        self.actions.update(_NOT_IMPLEMENTED.findall(record.getMessage()))
+
+
+_NOT_IMPLEMENTED = re.compile(r"NotImplementedError: The (\w+) action has not been implemented")
 
 
 def prowler_hipaa(prowler: str) -> dict[str, tuple[str, ...]]:

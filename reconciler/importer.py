@@ -21,11 +21,13 @@ import yaml
 
 from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.model import (
+    ABORT_MULTIPART_RULE_ID,
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
     EXPIRES_TAG_KEY,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
+    NONCURRENT_RULE_ID,
     STATUS_TAG_KEY,
     SUSPENDED_TAG_VALUE,
     AccessLevel,
@@ -64,6 +66,8 @@ class Discovery:
     users: Mapping[str, FoundUser]
     # the bucket baseline as found (the reader's values; None: not configured)
     versioning: Mapping[str, Any] | None = None
+    lifecycle: Mapping[str, Any] | None = None
+    logging: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -434,13 +438,37 @@ def _header(found: Discovery, iam_path: str | None, boundary: str | None = None)
 
 def _baseline_lines(found: Discovery) -> list[str]:
     """The bucket baseline as found, so that adopting the bucket changes none of it unasked."""
-    if (found.versioning or {}).get("Status") == "Enabled":
-        return ["  versioning: true"]
-    return [
-        "  # versioning is off on this bucket: true turns it on (it can never be turned off",
-        "  # again, only suspended); false leaves it as it is",
-        "  versioning: false",
+    lines = (
+        ["  versioning: true"]
+        if (found.versioning or {}).get("Status") == "Enabled"
+        else [
+            "  # versioning is off on this bucket: true turns it on (it can never be turned off",
+            "  # again, only suspended); false leaves it as it is",
+            "  versioning: false",
+        ]
+    )
+    lines += _lifecycle_lines(found.lifecycle)
+    if found.logging:
+        lines += [
+            "  access_logs:",
+            f"    bucket: {_scalar(found.logging['TargetBucket'])}",
+            f"    prefix: {_scalar(found.logging.get('TargetPrefix', ''))}",
+        ]
+    return lines
+
+
+def _lifecycle_lines(lifecycle: Mapping[str, Any] | None) -> list[str]:
+    """The tool's own rules as found (rules of others stay in AWS, untouched, and need no
+    line); without them the defaults apply, which add the abort rule."""
+    rules = (lifecycle or {}).get("Rules", {})
+    abort = rules.get(ABORT_MULTIPART_RULE_ID, {}).get("AbortIncompleteMultipartUpload", {})
+    noncurrent = rules.get(NONCURRENT_RULE_ID, {}).get("NoncurrentVersionExpiration", {})
+    fields = [
+        ("abort_incomplete_multipart_upload_days", abort.get("DaysAfterInitiation")),
+        ("noncurrent_version_expiration_days", noncurrent.get("NoncurrentDays")),
     ]
+    found = [f"    {name}: {days}" for name, days in fields if isinstance(days, int)]
+    return ["  lifecycle:", *found] if found else []
 
 
 def import_config(found: Discovery) -> Imported:

@@ -52,6 +52,9 @@ class ResourceType(StrEnum):
     BUCKET_OWNERSHIP_CONTROLS = "bucket_ownership_controls"
     BUCKET_VERSIONING = "bucket_versioning"
     BUCKET_LIFECYCLE = "bucket_lifecycle"
+    LOG_BUCKET_POLICY = "log_bucket_policy"
+    BUCKET_LOGGING = "bucket_logging"
+    TRAIL_EVENT_SELECTORS = "trail_event_selectors"
     IAM_USER = "iam_user"
     IAM_USER_POLICY = "iam_user_policy"
     IAM_ACCESS_KEY = "iam_access_key"
@@ -93,6 +96,17 @@ class BucketLifecycleRules:
 
 
 @dataclass(frozen=True)
+class AccessLogs:
+    """YAML `bucket.access_logs`: S3 server access logging into an existing log bucket of the
+    same account and Region."""
+
+    bucket: str
+    prefix: str
+    # keep this tool's Reconciler... statement for S3 log delivery in the log bucket's policy
+    manage_policy: bool = False
+
+
+@dataclass(frozen=True)
 class BucketSpec:
     name: str
     encryption: str = "AES256"
@@ -106,6 +120,10 @@ class BucketSpec:
     # versioning enabled and kept enabled; False: left as found (never suspended by the tool)
     versioning: bool = True
     lifecycle: BucketLifecycleRules = field(default_factory=BucketLifecycleRules)
+    access_logs: AccessLogs | None = None
+    # an existing CloudTrail trail (name, in this account and Region) that records the bucket's
+    # object-level reads and writes through one advanced event selector of the tool's
+    data_events_trail: str | None = None
 
     @property
     def kms(self) -> bool:
@@ -258,6 +276,20 @@ class LiveBucket:
     versioning: Mapping[str, Any] | None = None
     # canonical_lifecycle() of the lifecycle configuration; None: the bucket has none
     lifecycle: Mapping[str, Any] | None = None
+    # server access logging: {"TargetBucket", "TargetPrefix"}; None: off
+    logging: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LiveLogBucket:
+    """The log bucket bucket.access_logs names. `problem`: why it cannot be used as found (not
+    in this account, not readable); `policy` canonical, None when it has none."""
+
+    name: str
+    exists: bool
+    region: str | None = None
+    policy: Mapping[str, Any] | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -328,6 +360,19 @@ class LiveKey:
 
 
 @dataclass(frozen=True)
+class LiveTrail:
+    """The trail bucket.data_events_trail names, as GetEventSelectors found it. `arn` None: no
+    such trail (`problem` says why). Basic selectors (`event_selectors`) and advanced ones are
+    as CloudTrail returned them; a trail holds one kind or the other."""
+
+    name: str
+    arn: str | None = None
+    event_selectors: tuple[Mapping[str, Any], ...] = ()
+    advanced_event_selectors: tuple[Mapping[str, Any], ...] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class LiveState:
     """What the reader found. `users` holds every IAM user that is relevant to the config:
     all users under iam_path plus any user whose name the YAML uses, wherever it lives.
@@ -337,6 +382,10 @@ class LiveState:
     users: Mapping[str, LiveUser]
     access_points: Mapping[str, LiveAccessPoint]
     kms_key: LiveKey | None = None
+    # the log bucket of bucket.access_logs (None: not configured, or not read)
+    log_bucket: LiveLogBucket | None = None
+    # the trail of bucket.data_events_trail (None: not configured)
+    trail: LiveTrail | None = None
 
 
 def is_managed(tags: Mapping[str, str]) -> bool:

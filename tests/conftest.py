@@ -5,14 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.aws.emulator import iam_boundaries
+from reconciler.aws.emulator import access_point_arns, cloudtrail_selectors, iam_boundaries
 from reconciler.config.loader import load_config_text
 from reconciler.model import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 # moto drops IAM users' permissions boundaries: every in-process moto and moto server in the
-# tests gets the project's faithful extension (as the sandbox does)
+# tests gets the project's faithful extension (as the sandbox does); so does moto's access point
+# ARNs, which name us-east-1 whatever the access point's Region
 iam_boundaries.install()
+access_point_arns.install()
+# moto's CloudTrail keeps no default event selector and mixes basic and advanced ones
+cloudtrail_selectors.install()
 
 BASE_YAML = """\
 version: 1

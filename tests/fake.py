@@ -16,7 +16,9 @@ from reconciler.model import (
     LiveAccessPoint,
     LiveBucket,
     LiveKey,
+    LiveLogBucket,
     LiveState,
+    LiveTrail,
     LiveUser,
     canonical_policy,
 )
@@ -30,6 +32,8 @@ class FakeCloud:
     access_points: dict[str, dict[str, Any]] = field(default_factory=dict)
     # KMS keys by ARN: {"policy": dict, "aliases": [alias names], "state": "Enabled"}
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # CloudTrail trails by name: {"basic": [selectors], "advanced": [selectors]}
+    trails: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     fail: Callable[[str, tuple[Any, ...]], bool] | None = None
 
@@ -52,6 +56,7 @@ class FakeCloud:
                 policy=canonical_policy(b.get("policy")),
                 versioning=copy.deepcopy(b.get("versioning")),
                 lifecycle=copy.deepcopy(b.get("lifecycle")),
+                logging=copy.deepcopy(b.get("logging")),
             )
         )
         users = {
@@ -78,7 +83,44 @@ class FakeCloud:
             )
             for name, a in self.access_points.items()
         }
-        return LiveState(bucket=bucket, users=users, access_points=aps, kms_key=self._key(config))
+        return LiveState(
+            bucket=bucket,
+            users=users,
+            access_points=aps,
+            kms_key=self._key(config),
+            log_bucket=self._log_bucket(config),
+            trail=self._trail(config),
+        )
+
+    def _trail(self, config: Config) -> LiveTrail | None:
+        name = config.bucket.data_events_trail
+        if name is None:
+            return None
+        found = self.trails.get(name)
+        if found is None:
+            return LiveTrail(name, problem="was not found (TrailNotFoundException)")
+        return LiveTrail(
+            name,
+            arn=f"arn:aws:cloudtrail:us-east-1:{self.account_id}:trail/{name}",
+            event_selectors=tuple(copy.deepcopy(found.get("basic", []))),
+            advanced_event_selectors=tuple(copy.deepcopy(found.get("advanced", []))),
+        )
+
+    def _log_bucket(self, config: Config) -> LiveLogBucket | None:
+        logs = config.bucket.access_logs
+        if logs is None:
+            return None
+        found = self.buckets.get(logs.bucket)
+        if found is None:
+            return LiveLogBucket(name=logs.bucket, exists=False)
+        if found.get("account", self.account_id) != self.account_id:
+            return LiveLogBucket(name=logs.bucket, exists=True, problem="of another account")
+        return LiveLogBucket(
+            name=logs.bucket,
+            exists=True,
+            region=found["region"],
+            policy=canonical_policy(found.get("policy")),
+        )
 
     def _key(self, config: Config) -> LiveKey | None:
         """kms:DescribeKey then kms:GetKeyPolicy: a key ARN, or an alias of this account."""
@@ -125,6 +167,14 @@ class FakeCloud:
     def put_lifecycle(self, bucket: str, value: Mapping[str, Any]) -> None:
         self._call("put_lifecycle", bucket)
         self.buckets[bucket]["lifecycle"] = copy.deepcopy(dict(value))
+
+    def put_bucket_logging(self, bucket: str, value: Mapping[str, Any]) -> None:
+        self._call("put_bucket_logging", bucket)
+        self.buckets[bucket]["logging"] = dict(value)
+
+    def put_event_selectors(self, trail: str, selectors: list[Mapping[str, Any]]) -> None:
+        self._call("put_event_selectors", trail)
+        self.trails[trail] = {"basic": [], "advanced": copy.deepcopy([dict(s) for s in selectors])}
 
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         self._call("put_bucket_policy", bucket)

@@ -134,6 +134,9 @@ ACTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("kms", "PutKeyPolicy"): (("kms:PutKeyPolicy", "key"),),
     ("kms", "GetKeyRotationStatus"): (("kms:GetKeyRotationStatus", "key"),),
     ("kms", "EnableKeyRotation"): (("kms:EnableKeyRotation", "key"),),
+    # the trail of bucket.data_events_trail (SAR, AWS CloudTrail: resource type trail)
+    ("cloudtrail", "GetEventSelectors"): (("cloudtrail:GetEventSelectors", "trail"),),
+    ("cloudtrail", "PutEventSelectors"): (("cloudtrail:PutEventSelectors", "trail"),),
     ("accessanalyzer", "ValidatePolicy"): (("access-analyzer:ValidatePolicy", "*"),),
 }
 # S3 asks KMS on the requester's behalf when it writes or reads an object of an SSE-KMS bucket
@@ -255,9 +258,10 @@ def parse_documents(text: str) -> Iterator[dict[str, Any]]:
             index += 1
         values = value if isinstance(value, list) else [value]
         for doc in values:
-            if isinstance(doc, dict) and "Statement" not in doc:  # {"name": ..., "policy": ...}
-                doc = next(v for v in doc.values() if isinstance(v, dict) and "Statement" in v)
-            yield doc
+            if isinstance(doc, dict) and "Statement" in doc:
+                yield doc
+            else:  # split: {"reconciler-apply-1": document, ...}, all attached to the role
+                yield from (v for v in doc.values() if isinstance(v, dict) and "Statement" in v)
 
 
 @dataclass
@@ -419,6 +423,11 @@ def _resource(kind: str, call: Call, world: World) -> tuple[str, Any, dict[str, 
     if kind == "key":
         arn = world.aliases.get(p["KeyId"], p["KeyId"])
         return arn, world.key_policies.get(arn), {}
+    if kind == "trail":
+        name = p["TrailName"]
+        if name.startswith("arn:"):
+            return name, None, {}
+        return f"arn:aws:cloudtrail:{world.region}:{world.account}:trail/{name}", None, {}
     assert kind == "*", kind
     return "*", None, {}
 
@@ -441,14 +450,24 @@ def _user(name: str, call: Call, world: World) -> tuple[str, Any, dict[str, Any]
 
 
 def _request_context(call: Call, action: str, world: World) -> dict[str, Any]:
-    """Tags in the request (aws:RequestTag, aws:TagKeys)."""
+    """Keys set from the request's parameters: tags (aws:RequestTag, aws:TagKeys), and
+    kms:BypassPolicyLockoutSafetyCheck (AWS KMS Developer Guide, "AWS KMS condition keys":
+    the value of that parameter of CreateKey / PutKeyPolicy)."""
     p = call.params
+    if "BypassPolicyLockoutSafetyCheck" in p:
+        return {
+            "kms:BypassPolicyLockoutSafetyCheck": str(p["BypassPolicyLockoutSafetyCheck"]).lower()
+        }
     tags = p.get("Tags")
     if isinstance(tags, list) and tags:
         pairs = {t["Key"]: t["Value"] for t in tags}
         return {**_tags("aws:RequestTag", pairs), "aws:TagKeys": sorted(pairs)}
     if call.operation in ("UntagUser", "UntagResource"):
         return {"aws:TagKeys": sorted(p["TagKeys"])}
+    if call.operation == "PutKeyPolicy" and "BypassPolicyLockoutSafetyCheck" in p:
+        # a Bool key (AWS KMS Developer Guide, kms:BypassPolicyLockoutSafetyCheck)
+        bypass = str(p["BypassPolicyLockoutSafetyCheck"]).lower()
+        return {"kms:BypassPolicyLockoutSafetyCheck": bypass}
     return {}
 
 

@@ -212,4 +212,4 @@ def test_no_collaborators_still_checks_the_bucket() -> None:
 
     empty = config_from(BASE_YAML.split("collaborators:")[0] + "collaborators: []\n")
     report = verify(empty, desired(empty), source="desired")
-    assert report.ok and report.rows == () and len(report.bucket_checks) == 12
+    assert report.ok and report.rows == () and len(report.bucket_checks) == 14

@@ -201,3 +201,324 @@ def test_lifecycle_request_writes_foreign_rules_back_as_they_were() -> None:
         },
         "TransitionDefaultMinimumObjectSize": "varies_by_storage_class",
     }
+
+
+# --- server access logging --------------------------------------------------------------------
+
+LOG_BUCKET = "clinical-share-logs-123456789012"
+LOG_SID = "ReconcilerServerAccessLogsFromClinicalShare123456789012"
+FOREIGN_STATEMENT = {
+    "Sid": "AuditorsRead",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::123456789012:role/Auditor"},
+    "Action": "s3:GetObject",
+    "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*",
+}
+
+
+def logged(manage: bool, prefix: str = "clinical-share/") -> Config:
+    return with_bucket(
+        f"  access_logs:\n    bucket: {LOG_BUCKET}\n    prefix: {prefix}\n"
+        f"    manage_policy: {'true' if manage else 'false'}\n"
+    )
+
+
+def cloud_with_log_bucket(policy: dict[str, object] | None = None) -> FakeCloud:
+    cloud = FakeCloud()
+    cloud.buckets[LOG_BUCKET] = {"region": "us-east-1"}
+    if policy is not None:
+        cloud.buckets[LOG_BUCKET]["policy"] = policy
+    return cloud
+
+
+def test_access_logs_with_manage_policy_keep_their_statement_and_every_other() -> None:
+    config = logged(manage=True)
+    cloud = cloud_with_log_bucket({"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT]})
+    first = converge(config, cloud)
+    assert of_type(first, ResourceType.BUCKET_LOGGING) == [
+        ("create", None, {"TargetBucket": LOG_BUCKET, "TargetPrefix": "clinical-share/"})
+    ]
+    statements = {s["Sid"]: s for s in cloud.buckets[LOG_BUCKET]["policy"]["Statement"]}
+    assert statements["AuditorsRead"] == FOREIGN_STATEMENT
+    assert statements[LOG_SID] == {
+        "Sid": LOG_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{LOG_BUCKET}/clinical-share/*",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{BUCKET}"},
+            "StringEquals": {"aws:SourceAccount": "123456789012"},
+        },
+    }
+    assert check(config, cloud, BucketCheckName.ACCESS_LOGS)[0] is Status.OK
+    # logging turned off by hand, our statement removed by hand: both come back
+    del cloud.buckets[BUCKET]["logging"]
+    cloud.buckets[LOG_BUCKET]["policy"]["Statement"] = [FOREIGN_STATEMENT]
+    assert check(config, cloud, BucketCheckName.ACCESS_LOGS)[0] is Status.FAIL
+    drift = plan(config, cloud.read(config))
+    assert {c.type for c in drift.changes} == {
+        ResourceType.BUCKET_LOGGING,
+        ResourceType.LOG_BUCKET_POLICY,
+    }
+    converge(config, cloud)
+    assert len(cloud.buckets[LOG_BUCKET]["policy"]["Statement"]) == 2
+
+
+def test_access_logs_without_manage_policy_say_exactly_what_is_missing() -> None:
+    config = logged(manage=False)
+    cloud = cloud_with_log_bucket({"Version": "2012-10-17", "Statement": [FOREIGN_STATEMENT]})
+    result = plan(config, cloud.read(config))
+    [error] = result.errors
+    assert error.startswith(
+        f"bucket.access_logs: the policy of log bucket {LOG_BUCKET} does not let S3 deliver"
+    )
+    assert "logging.s3.amazonaws.com" in error and "manage_policy: true" in error
+    assert f'"Sid": "{LOG_SID}"' in error
+    assert not any(c.type is ResourceType.LOG_BUCKET_POLICY for c in result.changes)
+
+
+def statement_with(**changes: object) -> dict[str, object]:
+    base = {
+        "Sid": "S3ServerAccessLogsPolicy",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": ["s3:PutObject"],
+        "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+    }
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def test_a_log_bucket_policy_written_by_hand_is_recognised_only_when_it_suffices() -> None:
+    from reconciler.documents.log_delivery import allows_log_delivery
+
+    config = logged(manage=False)
+    ok = [
+        statement_with(),
+        statement_with(Condition={"ArnLike": {"aws:SourceArn": "arn:aws:s3:::clinical-*"}}),
+        statement_with(Resource=f"arn:aws:s3:::{LOG_BUCKET}/clinical-share/*", Action="s3:*"),
+    ]
+    not_enough = [
+        statement_with(Condition=None),  # any bucket of any account could log into it
+        statement_with(Condition={"StringEquals": {"aws:SourceAccount": "999999999999"}}),
+        statement_with(Resource=f"arn:aws:s3:::{LOG_BUCKET}/other/*"),
+        statement_with(Principal={"Service": "delivery.logs.amazonaws.com"}),
+        statement_with(Effect="Deny"),
+        statement_with(Action="s3:GetObject"),
+        statement_with(Condition={"Bool": {"aws:SecureTransport": "true"}}),
+    ]
+    for statement in ok:
+        assert allows_log_delivery({"Statement": [statement]}, config), statement
+    for statement in not_enough:
+        assert not allows_log_delivery({"Statement": [statement]}, config), statement
+    cloud = cloud_with_log_bucket({"Version": "2012-10-17", "Statement": [statement_with()]})
+    converge(config, cloud)  # no error, and the log bucket's policy is never written
+    assert all(args[0] != LOG_BUCKET for name, args in cloud.calls)
+
+
+def test_a_missing_or_foreign_log_bucket_is_a_plan_error() -> None:
+    config = logged(manage=True)
+    [missing] = plan(config, FakeCloud().read(config)).errors
+    assert missing.startswith(f"bucket.access_logs: log bucket {LOG_BUCKET} does not exist")
+    cloud = cloud_with_log_bucket()
+    cloud.buckets[LOG_BUCKET]["region"] = "eu-west-2"
+    [elsewhere] = plan(config, cloud.read(config)).errors
+    assert "is in Region eu-west-2" in elsewhere
+    cloud.buckets[LOG_BUCKET].update(region="us-east-1", account="999999999999")
+    [foreign] = plan(config, cloud.read(config)).errors
+    assert "of another account" in foreign
+
+
+def test_the_shared_bucket_cannot_be_its_own_log_bucket() -> None:
+    import pytest
+
+    from reconciler.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        with_bucket(f"  access_logs:\n    bucket: {BUCKET}\n")
+    assert "bucket.access_logs.bucket: is the shared bucket itself" in str(raised.value)
+
+
+def test_access_logs_prefix_defaults_to_the_bucket_name() -> None:
+    config = with_bucket(f"  access_logs:\n    bucket: {LOG_BUCKET}\n")
+    assert config.bucket.access_logs is not None
+    assert config.bucket.access_logs.prefix == f"{BUCKET}/"
+    assert config.bucket.access_logs.manage_policy is False
+
+
+def test_import_writes_lifecycle_and_access_logs_back() -> None:
+    found = discovery(
+        versioning={"Status": "Enabled"},
+        lifecycle={
+            "Rules": {ABORT: {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}}}
+        },
+        logging={"TargetBucket": LOG_BUCKET, "TargetPrefix": "logs/"},
+    )
+    config = config_from(import_config(found).text)
+    assert config.bucket.lifecycle.abort_incomplete_multipart_upload_days == 3
+    assert config.bucket.access_logs is not None
+    assert (config.bucket.access_logs.bucket, config.bucket.access_logs.prefix) == (
+        LOG_BUCKET,
+        "logs/",
+    )
+
+
+# --- CloudTrail data events -------------------------------------------------------------------
+
+TRAIL = "org-trail"
+OURS = {
+    "Name": f"reconciler:{BUCKET}",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{BUCKET}/"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    ],
+}
+LAMBDA_SELECTOR = {
+    "Name": "lambda invocations",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]},
+    ],
+}
+# what CloudTrail gives every trail created without event selectors
+DEFAULT_BASIC = {
+    "ReadWriteType": "All",
+    "IncludeManagementEvents": True,
+    "DataResources": [],
+    "ExcludeManagementEventSources": [],
+}
+TRAILED = with_bucket(f"  data_events_trail: {TRAIL}\n")
+
+
+def advanced(cloud: FakeCloud) -> list[dict[str, object]]:
+    return list(cloud.trails[TRAIL]["advanced"])
+
+
+def test_the_trail_gets_one_selector_for_the_bucket_and_keeps_the_others() -> None:
+    cloud = FakeCloud(trails={TRAIL: {"basic": [], "advanced": [LAMBDA_SELECTOR]}})
+    first = converge(TRAILED, cloud)
+    assert [
+        c.action.value for c in first.changes if c.type is ResourceType.TRAIL_EVENT_SELECTORS
+    ] == ["update"]
+    assert advanced(cloud) == [LAMBDA_SELECTOR, OURS]
+    assert check(TRAILED, cloud, BucketCheckName.DATA_EVENTS)[0] is Status.OK
+    # someone narrows ours to writes only: drift, put back in place
+    cloud.trails[TRAIL]["advanced"][1] = {
+        **OURS,
+        "FieldSelectors": [*OURS["FieldSelectors"], {"Field": "readOnly", "Equals": ["false"]}],
+    }
+    assert check(TRAILED, cloud, BucketCheckName.DATA_EVENTS)[0] is Status.FAIL
+    converge(TRAILED, cloud)
+    assert advanced(cloud) == [LAMBDA_SELECTOR, OURS]
+
+
+def test_a_new_trails_management_selector_becomes_its_exact_advanced_form() -> None:
+    cloud = FakeCloud(trails={TRAIL: {"basic": [DEFAULT_BASIC], "advanced": []}})
+    first = plan(TRAILED, cloud.read(TRAILED))
+    assert any("become the advanced selectors" in w for w in first.warnings)
+    converge(TRAILED, cloud)
+    management = {
+        "Name": "Management events",
+        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+    }
+    assert advanced(cloud) == [management, OURS]
+
+
+def test_basic_selectors_translate_only_where_the_translation_is_exact() -> None:
+    from reconciler.plan.baseline import translate_basic
+
+    write_only = {**DEFAULT_BASIC, "ReadWriteType": "WriteOnly"}
+    no_kms = {**DEFAULT_BASIC, "ExcludeManagementEventSources": ["kms.amazonaws.com"]}
+    assert translate_basic(write_only) == [
+        {
+            "Name": "Management events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "readOnly", "Equals": ["false"]},
+            ],
+        }
+    ]
+    assert translate_basic(no_kms) == [
+        {
+            "Name": "Management events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+            ],
+        }
+    ]
+    assert translate_basic({**DEFAULT_BASIC, "IncludeManagementEvents": False}) == []
+    with_data = {
+        **DEFAULT_BASIC,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::other/"]}],
+    }
+    assert translate_basic(with_data) is None
+
+
+def test_a_trail_with_basic_data_event_selectors_is_refused_not_rewritten() -> None:
+    with_data = {
+        **DEFAULT_BASIC,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::other/"]}],
+    }
+    cloud = FakeCloud(trails={TRAIL: {"basic": [with_data], "advanced": []}})
+    result = plan(TRAILED, cloud.read(TRAILED))
+    [error] = result.errors
+    assert error.startswith(f"bucket.data_events_trail: trail {TRAIL} uses basic event selectors")
+    assert "Switch to advanced event selectors" in error
+    assert not any(c.type is ResourceType.TRAIL_EVENT_SELECTORS for c in result.changes)
+
+
+def test_a_missing_trail_is_a_plan_error_with_the_reason() -> None:
+    [error] = plan(TRAILED, FakeCloud().read(TRAILED)).errors
+    assert error.startswith(f"bucket.data_events_trail: trail {TRAIL} was not found")
+    assert "us-east-1 of account 123456789012" in error and "never creates trails" in error
+
+
+def test_the_emulator_keeps_cloudtrails_rules_for_event_selectors() -> None:
+    """reconciler/aws/emulator/cloudtrail_selectors.py, installed by tests/conftest.py."""
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="trail-logs-123")
+        trails = boto3.client("cloudtrail", region_name="us-east-1")
+        trails.create_trail(Name=TRAIL, S3BucketName="trail-logs-123")
+        fresh = trails.get_event_selectors(TrailName=TRAIL)
+        assert fresh["EventSelectors"] == [DEFAULT_BASIC]
+        assert not fresh.get("AdvancedEventSelectors")
+        trails.put_event_selectors(TrailName=TRAIL, AdvancedEventSelectors=[OURS])
+        now = trails.get_event_selectors(TrailName=TRAIL)
+        assert not now.get("EventSelectors") and now["AdvancedEventSelectors"] == [OURS]
+        trails.put_event_selectors(TrailName=TRAIL, EventSelectors=[DEFAULT_BASIC])
+        assert not trails.get_event_selectors(TrailName=TRAIL).get("AdvancedEventSelectors")
+        refused = [
+            {"EventSelectors": [DEFAULT_BASIC], "AdvancedEventSelectors": [OURS]},
+            {"AdvancedEventSelectors": [{"FieldSelectors": [OURS["FieldSelectors"][1]]}]},
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "nonsense", "Equals": ["x"]},
+                        ]
+                    }
+                ]
+            },
+            {"EventSelectors": [DEFAULT_BASIC] * 6},
+        ]
+        for request in refused:
+            with pytest.raises(ClientError) as raised:
+                trails.put_event_selectors(TrailName=TRAIL, **request)
+            assert raised.value.response["Error"]["Code"] in {
+                "InvalidParameterCombinationException",
+                "InvalidEventSelectorsException",
+            }, request
+        with pytest.raises(ClientError) as missing:
+            trails.get_event_selectors(TrailName="no-such-trail")
+        assert missing.value.response["Error"]["Code"] == "TrailNotFoundException"

@@ -287,10 +287,32 @@ def with_boundary(arn: str | None) -> dict[str, str]:
 def test_apply_role_statements_bind_the_boundary(
     bounded: Config, action: str, resource: str, boundary: str | None, expected: str
 ) -> None:
+    """Every user in these rows carries this bucket's tags, as the tool's users do (teardown
+    actions need them, issue 22: test_untagged_users_are_never_torn_down)."""
     document = tool_policy(bounded, read_only=False).document
-    assert decide(document, action, resource, with_boundary(boundary) | sent_tags(action)) == (
-        expected
-    )
+    context = {**own_tags(bounded), **with_boundary(boundary), **sent_tags(action)}
+    assert decide(document, action, resource, context) == expected
+
+
+def own_tags(config: Config) -> dict[str, str]:
+    return {
+        "aws:ResourceTag/reconciler:managed-by": "s3-collaborator-reconciler",
+        "aws:ResourceTag/reconciler:bucket": config.bucket.name,
+    }
+
+
+@pytest.mark.parametrize(
+    "action", ["iam:DeleteUser", "iam:DeleteAccessKey", "iam:DetachUserPolicy"]
+)
+def test_untagged_users_are_never_torn_down(bounded: Config, action: str) -> None:
+    """Removing a user, its keys or policies needs this bucket's tags on it, under iam_path or
+    not (issue 22: a user tagged for this bucket is ours wherever it lives)."""
+    document = tool_policy(bounded, read_only=False).document
+    elsewhere = f"arn:aws:iam::{ACCOUNT}:user/old/Alice"
+    assert decide(document, action, ALICE, with_boundary(BOUNDARY)) == "implicit"
+    assert decide(document, action, elsewhere, own_tags(bounded)) == "allow"
+    other = {**own_tags(bounded), "aws:ResourceTag/reconciler:bucket": "another-bucket"}
+    assert decide(document, action, elsewhere, other) == "implicit"
 
 
 def sent_tags(action: str) -> dict[str, Any]:

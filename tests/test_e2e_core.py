@@ -51,7 +51,8 @@ def test_plan_apply_plan_is_empty_and_second_apply_changes_nothing(
     apply(moto_server, config_file)
     again = run_reconcile("plan", "-c", str(config_file), "--detailed-exitcode", server=moto_server)
     assert again.returncode == 0
-    assert again.stdout.strip() == "No changes. Live state matches collaborators.yaml."
+    # the file as given (issue 20: a share file is named, not always collaborators.yaml)
+    assert again.stdout.strip() == f"No changes. Live state matches {config_file}."
     second = run_reconcile("--apply", "-c", str(config_file), "--auto-approve", server=moto_server)
     assert second.returncode == 0
     assert "applied:" not in second.stdout

@@ -279,7 +279,7 @@ def test_import_of_the_blog_setup_validates_adopts_and_converges(
     assert "Converged" in applied.stdout
     empty = run(moto_server, "plan", "-c", str(config), "--detailed-exitcode")
     assert empty.returncode == 0, empty.stdout
-    assert empty.stdout.strip() == "No changes. Live state matches collaborators.yaml."
+    assert empty.stdout.strip() == f"No changes. Live state matches {config}."
 
     iam, s3 = moto_server.client("iam"), moto_server.client("s3")
     assert ap_tags(moto_server, ALICE_AP)["reconciler:managed-by"] == "s3-collaborator-reconciler"

@@ -55,8 +55,16 @@ OUR_TAGS = {
 AUDIT_BUCKET = "reconciler-test-audit"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 # bob opts in to the console, so that he has an inline policy to drift and to tear down
+# the log bucket of bucket.access_logs (issue 21), which must exist before the first apply
+LOG_BUCKET = "reconciler-test-access-logs"
+# the trail of bucket.data_events_trail (issue 21), also made before the first apply
+TRAIL = "reconciler-test-trail"
 SCENARIO_YAML = (
-    BASE_YAML.replace("list]\n", "list]\n    console: true\n")
+    BASE_YAML.replace("list]\n", "list]\n    console: true\n").replace(
+        f"  name: {BUCKET}\n",
+        f"  name: {BUCKET}\n  access_logs:\n    bucket: {LOG_BUCKET}\n    manage_policy: true\n"
+        f"  data_events_trail: {TRAIL}\n",
+    )
     + f"lock:\n  bucket: {LOCK_BUCKET}\n"
     + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
     + f"iam_permissions_boundary: {BOUNDARY}\n"
@@ -94,6 +102,10 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3", "PutBucketVersioning"): [("s3:PutBucketVersioning", "bucket")],
     ("s3", "GetBucketLifecycleConfiguration"): [("s3:GetLifecycleConfiguration", "bucket")],
     ("s3", "PutBucketLifecycleConfiguration"): [("s3:PutLifecycleConfiguration", "bucket")],
+    ("s3", "GetBucketLogging"): [("s3:GetBucketLogging", "bucket")],
+    ("s3", "PutBucketLogging"): [("s3:PutBucketLogging", "bucket")],
+    ("cloudtrail", "GetEventSelectors"): [("cloudtrail:GetEventSelectors", "trail")],
+    ("cloudtrail", "PutEventSelectors"): [("cloudtrail:PutEventSelectors", "trail")],
     ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
     ("s3", "GetObject"): [("s3:GetObject", "object")],
     ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
@@ -207,7 +219,13 @@ def test_evaluator_denies_what_it_should() -> None:
     outside = f"arn:aws:iam::{ACCOUNT}:user/admins/Root"
     assert not allowed(policy, "iam:UpdateUser", outside, {})
     assert allowed(policy, "iam:UpdateUser", outside, OUR_TAGS)
-    assert not allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+    # issue 22: a user tagged for this bucket is removed wherever it lives; an untagged one,
+    # under iam_path or not, never
+    assert allowed(policy, "iam:DeleteUser", outside, OUR_TAGS)
+    assert not allowed(policy, "iam:DeleteUser", outside, {})
+    under_path = f"arn:aws:iam::{ACCOUNT}:user/collaborators/Untagged"
+    assert not allowed(policy, "iam:DeleteUser", under_path, {})
+    assert not allowed(policy, "iam:DeleteAccessKey", under_path, {})
 
 
 # --- recording the calls ----------------------------------------------------------------------
@@ -270,6 +288,8 @@ def resource_arn(kind: str, call: Call, config: Config, user_paths: Mapping[str,
         return f"arn:aws:iam::{ACCOUNT}:group/{p['GroupName']}"
     if kind == "mfa":
         return p["SerialNumber"]
+    if kind == "trail":
+        return f"arn:aws:cloudtrail:{config.region}:{ACCOUNT}:trail/{p['TrailName']}"
     if kind == "keyowner":
         return f"arn:aws:iam::{ACCOUNT}:user{config.iam_path}Alice"
     assert kind == "*"
@@ -326,6 +346,10 @@ def drift_out_of_band(server: MotoServer) -> None:
     s3control.delete_access_point_policy(AccountId=ACCOUNT, Name="bob-access-point")
     s3control.create_access_point(AccountId=ACCOUNT, Name="legacy-ap", Bucket=BUCKET)
     s3.delete_bucket_encryption(Bucket=BUCKET)
+    # the bucket baseline (issue 21), changed by hand: put back by the next apply
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+    s3.put_bucket_logging(Bucket=BUCKET, BucketLoggingStatus={})
+    s3.delete_bucket_lifecycle(Bucket=BUCKET)
     iam.delete_user_permissions_boundary(UserName="Bob")  # by an administrator: put back
     # partner-site-ap, ours, now only reachable from a VPC: it must be replaced
     partner = "partner-site-ap"
@@ -376,6 +400,8 @@ def give_bob_every_credential(server: MotoServer) -> None:
 def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Call], Config]]:
     """Every run of the scenario: (command, calls logged by -v, the config in effect)."""
     moto_server.client("s3").create_bucket(Bucket=AUDIT_BUCKET)
+    moto_server.client("s3").create_bucket(Bucket=LOG_BUCKET)
+    moto_server.client("cloudtrail").create_trail(Name=TRAIL, S3BucketName=LOG_BUCKET)
     # administrators create the boundary once, before the first apply (docs/ci-setup.md)
     iam_boundaries.create_policies(
         moto_server.client("iam"), {BOUNDARY: boundary_policy(config_from(SCENARIO_YAML))}
@@ -506,7 +532,7 @@ def operations_in_code() -> set[tuple[str, str]]:
     words = set(re.findall(r"\b[a-z][a-z0-9_]+\b", source))
     session = botocore.session.get_session()
     found: dict[str, tuple[str, str]] = {}
-    for service in ("s3", "iam", "sts", "s3control"):
+    for service in ("s3", "iam", "sts", "s3control", "cloudtrail"):
         for operation in session.get_service_model(service).operation_names:
             name = xform_name(operation)
             if name in words:
@@ -543,8 +569,8 @@ def test_printed_policy_covers_every_recorded_call(
     for key in NOT_EXERCISED:
         for action, kind in REQUIRED[key]:
             assert kind == "user"
-            call = Call(key[0], key[1], {"UserName": "Bob"})
-            assert allowed(policy, action, resource_arn(kind, call, config, {}), {})
+            call = Call(key[0], key[1], {"UserName": "Bob"})  # a user the tool tagged
+            assert allowed(policy, action, resource_arn(kind, call, config, {}), OUR_TAGS)
     # every write the teardown does was recorded
     for operation in (
         "DeleteAccessKey",
@@ -591,7 +617,10 @@ def test_read_only_policy_has_no_write_action(config: Config) -> None:
 
 def test_only_unscopable_actions_use_a_wildcard_resource(config: Config) -> None:
     doc = tool_policy(config, read_only=False).document
-    star = [s["Action"] for s in doc["Statement"] if s["Resource"] == "*"]
+    # (denies may use "*": they only take away)
+    star = [
+        s["Action"] for s in doc["Statement"] if s["Resource"] == "*" and s["Effect"] == "Allow"
+    ]
     assert star == [
         [
             "iam:GetAccountAuthorizationDetails",
@@ -686,3 +715,53 @@ def test_iam_policy_command_prints_json_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == tool_policy(config_from(BASE_YAML), read_only=True).document
     assert result.stderr == ""
+
+
+def _share(tmp: Path, name: str, bucket: str, prefix: str) -> None:
+    text = BASE_YAML.replace(BUCKET, bucket) + f"access_point_prefix: {prefix}\n"
+    text = text.replace("Alice", f"{name}a").replace("Bob", f"{name}b")
+    text += f"iam_permissions_boundary: arn:aws:iam::{ACCOUNT}:policy/{name}-boundary\n"
+    (tmp / f"{name}.yaml").write_text(text.replace("partner-site-ap", f"{prefix}partner"))
+
+
+def test_iam_policy_takes_a_folder_and_prints_one_policy_set(tmp_path: Path) -> None:
+    """Issue 22: one role for several shares of one account: unique Sids, one merged deny of
+    other boundaries (tests/test_safety_model.py asks the simulator what it allows)."""
+    _share(tmp_path, "onco", "onco-share", "onco-")
+    _share(tmp_path, "cardio", "cardio-share", "cardio-")
+    result = run_reconcile("iam-policy", str(tmp_path), "--split", env={"PATH": "/usr/bin"})
+    assert result.returncode == 0, result.stderr
+    documents = json.loads(result.stdout)
+    assert list(documents) == [f"reconciler-apply-{i}" for i in range(1, len(documents) + 1)]
+    statements = [s for d in documents.values() for s in d["Statement"]]
+    sids = [s["Sid"] for s in statements]
+    assert len(sids) == len(set(sids))
+    denies = [s for s in statements if s["Sid"].startswith("ReconcilerDenyOtherBoundaries")]
+    assert len(denies) == 1
+    assert denies[0]["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"] == [
+        f"arn:aws:iam::{ACCOUNT}:policy/cardio-boundary",
+        f"arn:aws:iam::{ACCOUNT}:policy/onco-boundary",
+    ]
+    writes = {
+        r
+        for s in statements
+        if s["Sid"].startswith("ReconcilerManageAccessPoints")
+        for r in _as_list(s["Resource"])
+    }
+    assert writes == {
+        f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/onco-*",
+        f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/cardio-*",
+    }
+    assert all(policy_size(d) <= MANAGED_POLICY_MAX_CHARS for d in documents.values())
+    part = run_reconcile("iam-policy", str(tmp_path), "--part", "1", env={"PATH": "/usr/bin"})
+    assert json.loads(part.stdout) == documents["reconciler-apply-1"]
+
+
+def test_iam_policy_refuses_shares_of_several_accounts(tmp_path: Path) -> None:
+    _share(tmp_path, "onco", "onco-share", "onco-")
+    other = BASE_YAML.replace(ACCOUNT, "210987654321").replace(BUCKET, "other-share")
+    (tmp_path / "other.yaml").write_text(other)
+    result = run_reconcile("iam-policy", str(tmp_path), env={"PATH": "/usr/bin"})
+    assert result.returncode != 0
+    assert "a role serves one account" in result.stderr
+    assert "Traceback" not in result.stderr

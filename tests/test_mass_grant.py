@@ -108,3 +108,26 @@ def test_threshold_is_read_from_yaml_and_defaults_to_a_quarter() -> None:
     assert config_from(FIVE).safety.max_grant_fraction == 0.25
     config = config_from(FIVE + "safety:\n  max_grant_fraction: 0.9\n")
     assert config.safety.max_grant_fraction == 0.9
+
+
+def test_collaborators_an_interrupted_apply_created_count_as_new() -> None:
+    """Issue 22: an apply killed after creating users and access points but before writing their
+    policies leaves collaborators that own resources and have no access at all. They count as
+    new for max_grant_fraction, so the next (nightly) apply finishes the job without
+    --allow-mass-grant. (tests/test_e2e_recovery.py does it with a real kill.)"""
+    cloud = applied(config_from(FIVE))
+    for name in ("alice-access-point", "bob-access-point", "partner-site-ap", "site1-access-point"):
+        cloud.access_points[name]["policy"] = None  # created, policy not yet written
+    p = plan(config_from(FIVE), cloud.read(config_from(FIVE)))
+    assert {c.collaborator for c in p.access_changes} >= {"alice", "bob", "partner-site", "site1"}
+    assert set(p.without_access_before) == {"alice", "bob", "partner-site", "site1"}
+    assert widened_collaborators(p) == set()
+    check_mass_grant(p, max_fraction=0.0)
+
+
+def test_a_principal_changed_on_an_access_point_with_a_policy_is_not_new(cloud: FakeCloud) -> None:
+    """The access point granted someone before: pointing it at another principal widens."""
+    moved = FIVE.replace("role/Uploader", "role/SomeoneElse")
+    p = plan(config_from(moved), cloud.read(config_from(moved)))
+    assert "partner-site" not in p.without_access_before
+    assert widened_collaborators(p) == {"partner-site"}

@@ -137,15 +137,24 @@ def test_user_of_another_bucket_names_that_bucket_and_the_fix(config: Config) ->
     assert not [c for c in p.changes if c.id.startswith("Alice")]
 
 
-def test_user_tagged_for_this_bucket_outside_iam_path_is_never_deleted(cloud: FakeCloud) -> None:
-    """Another file's iam_path (or a user moved by hand) is not this file's to delete."""
+def test_user_tagged_for_this_bucket_outside_iam_path_is_deleted(cloud: FakeCloud) -> None:
+    """Issue 22: a user tagged as managed for this bucket is ours wherever it lives (iam_path
+    moved in the same change that removed the collaborator, or the user was moved by hand): a
+    collaborator no longer in the file loses it, as under the path (the expectation changed with
+    the issue; it used to be left alone with a warning)."""
     cloud.users["Bob"]["path"] = "/elsewhere/"
     p = plan(WITHOUT_BOB, cloud.read(WITHOUT_BOB))
+    assert ("delete", "iam_user", "Bob") in {
+        (c.action.value, c.type.value, c.id) for c in p.changes
+    }
+    assert not [w for w in p.warnings if "left alone" in w and "Bob" in w]
+
+
+def test_user_tagged_for_another_bucket_outside_iam_path_is_left_alone(cloud: FakeCloud) -> None:
+    cloud.users["Bob"]["path"] = "/elsewhere/"
+    cloud.users["Bob"]["tags"] = {**cloud.users["Bob"]["tags"], BUCKET_TAG_KEY: OTHER}
+    p = plan(WITHOUT_BOB, cloud.read(WITHOUT_BOB))
     assert not [c for c in p.changes if c.type.value.startswith("iam_user")]
-    assert (
-        "IAM user Bob is tagged as managed for this bucket but lives under path /elsewhere/, "
-        "outside iam_path /collaborators/: left alone"
-    ) in p.warnings
 
 
 def test_removing_a_user_that_is_in_a_group_is_a_plan_error(cloud: FakeCloud) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,9 +18,12 @@ from posture.scan import (
     ACCOUNT,
     COMPLIANCE_DOC,
     Collaborator,
+    EmulatorGaps,
     Share,
+    install_emulator_extensions,
     logged_errors,
     prowler_command,
+    prowler_hipaa,
     shares,
     supported,
 )
@@ -191,6 +195,9 @@ def test_a_trail_finding_counts_for_every_share_that_names_the_trail() -> None:
     managed = [Managed(uid, Kind.TRAIL, share) for share in ("a", "b") for uid in uids]
     no_trail = finding("cloudtrail_s3_dataevents_read_enabled", uids[1])  # Prowler's template
     assert sorted(v.managed.share for v in judge([no_trail], managed, [])) == ["a", "b"]
+    # Prowler reports a PASS per S3 data-event selector: the same finding twice is one line
+    one_per_share = judge([no_trail, no_trail], managed, [])
+    assert sorted(v.managed.share for v in one_per_share) == ["a", "b"]
 
 
 def test_a_check_that_reports_nothing_on_a_share_is_named() -> None:
@@ -314,3 +321,27 @@ def test_a_check_voided_by_an_error_inside_prowler_is_an_error_not_a_pass() -> N
     assert voided.outcome == "ERROR"
     [fine] = judge([finding(check, uid, "PASS")], [USER], [], ["kms_service: KeyError"])
     assert fine.outcome == "PASS"
+
+
+def test_actions_moto_does_not_implement_are_collected() -> None:
+    gaps = EmulatorGaps()
+    message = (
+        "Error on request:\nTraceback (most recent call last):\n  ...\nNotImplementedError: "
+        "The generate_service_last_accessed_details action has not been implemented"
+    )
+    gaps.handle(logging.LogRecord("werkzeug", logging.ERROR, "x", 1, message, None, None))
+    assert gaps.actions == {"generate_service_last_accessed_details"}
+
+
+def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: Path) -> None:
+    folder = tmp_path / "lib/python3.11/site-packages/prowler/compliance/aws"
+    folder.mkdir(parents=True)
+    requirement = {"Name": "164.312(b) Audit controls", "Checks": ["c"]}
+    (folder / "hipaa_aws.json").write_text(json.dumps({"Requirements": [requirement]}))
+    (tmp_path / "bin").mkdir()
+    assert prowler_hipaa(str(tmp_path / "bin" / "prowler")) == {"c": ("164.312(b)",)}
+    assert prowler_hipaa(str(tmp_path / "elsewhere" / "bin" / "prowler")) == {}
+
+
+def test_the_scans_moto_gets_every_emulator_extension() -> None:
+    assert "iam_boundaries" in install_emulator_extensions()

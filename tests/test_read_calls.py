@@ -27,9 +27,9 @@ ACCOUNT = "123456789012"
 BUCKET = "clinical-share-123456789012"
 N = 30
 # HeadBucket, GetBucketLocation, encryption, public access block, ownership controls, bucket
-# policy, versioning, lifecycle, one GetAccountAuthorizationDetails page and one ListAccessPoints
-# page
-FIXED_READS = 10
+# policy, versioning, lifecycle, logging, one GetAccountAuthorizationDetails page and one
+# ListAccessPoints page
+FIXED_READS = 11
 
 
 class CallLog:

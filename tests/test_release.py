@@ -306,3 +306,36 @@ def test_a_version_missing_from_the_changelog_is_not_released(tmp_path: Path) ->
     done = check_tag(f"v{__version__}", repo, tmp_path)
     assert done.returncode == 1
     assert f"CHANGELOG.md has no section '## [{__version__}]'" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("build", "why"),
+    [
+        (
+            Build(__version__, COMMIT, True, REPOSITORY, "build"),
+            "was built from commit 0123456789ab with uncommitted changes",
+        ),
+        (
+            Build(__version__, COMMIT, False, None, "build"),
+            "was built from commit 0123456789ab outside GitHub (no repository known)",
+        ),
+    ],
+    ids=["dirty", "no-repository"],
+)
+def test_init_says_why_a_wheel_cannot_name_its_action(
+    build: Build, why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reconciler.cli.init_cmd as init_cmd
+    import reconciler.starter.source as source
+
+    monkeypatch.setattr(init_cmd, "this_build", lambda: build)
+    monkeypatch.setattr(source, "this_build", lambda: build)
+    monkeypatch.delenv("RECONCILE_ACTION", raising=False)
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert f"Error: --action is needed: this copy {why}, so init cannot tell" in result.output
+    clean = Build(__version__, COMMIT, False, REPOSITORY, "build")
+    monkeypatch.setattr(source, "this_build", lambda: clean)
+    done = CliRunner().invoke(cli, ["init", str(tmp_path / "y")])
+    assert done.exit_code == 0, done.output
+    assert f"(workflows use {REPOSITORY}@{COMMIT} # v{__version__})" in done.output

@@ -7,8 +7,9 @@ KMS calls S3 makes for the lock object, the bucket policy and the key policy as 
 policies (tests/role_calls.py does the mapping). Zero denials.
 
 The share is the one issue 22's "Done when" names: SSE-KMS with the key policy managed by the
-tool, a permissions boundary, partners in another account, console users and an audit trail;
-it applies, converges (the second plan is empty) and verifies.
+tool, a permissions boundary, an access point prefix (every access point is trial1-...),
+partners in other accounts, console users and an audit trail; it applies, converges (the
+second plan is empty) and verifies (test_the_done_when_share_applies_converges_and_verifies).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ bucket:
   kms_key_id: {key_arn}
   manage_key_policy: true
 iam_path: /collaborators/
+access_point_prefix: trial1-
 iam_permissions_boundary: {BOUNDARY}
 audit:
   bucket: {AUDIT_BUCKET}
@@ -73,12 +75,10 @@ collaborators:
     principal: arn:aws:iam::111122223333:role/Uploader
     prefix: partner-site/
     access: [write, list]
-    access_point: partner-site-ap
   - id: partner-lab
     principal: arn:aws:iam::444455556666:role/Reader
     prefix: partner-lab/
     access: [read, list]
-    access_point: partner-lab-ap
 """
 
 
@@ -148,7 +148,46 @@ def scenario(server: MotoServer, tmp: Path) -> list[role_calls.Run]:
     rec.run("apply", "--auto-approve", expect=(1, 3))
     rec.run("unlock", "--force")
     rec.run("import", "--bucket", BUCKET, "--account", ACCOUNT, "--region", REGION)
+    # Carol (with an access key) removed in the same change that moves iam_path: her user lives
+    # outside the new path and is torn down on the strength of its tags
+    iam.create_access_key(UserName="Carol")
+    carol_entry = "  - id: carol\n    iam_user: Carol\n    prefix: Carol/\n" + carol
+    moved = without_bob.replace(carol_entry, "").replace("/collaborators/", "/research/")
+    assert moved != without_bob.replace(carol_entry, "")
+    config_file.write_text(moved)
+    rec.run("apply", "--auto-approve")
+    rec.run("plan", "--detailed-exitcode", expect=(0,))
+    users = {u["UserName"]: u["Path"] for u in iam.list_users()["Users"]}
+    assert users == {"Alice": "/research/"}
     return rec.runs
+
+
+def test_the_done_when_share_applies_converges_and_verifies(
+    recorded: list[role_calls.Run],
+) -> None:
+    """Issue 22, "Done when": plan shows changes, apply succeeds, the second plan is empty
+    (exit 0 with --detailed-exitcode) and verify passes (exit 0): the exit codes are asserted
+    as the scenario runs; here, that those runs happened in that order, and what they made."""
+    commands = [r.command for r in recorded]
+    assert commands[:4] == [
+        "plan --detailed-exitcode",
+        "apply --auto-approve",
+        "plan --detailed-exitcode",
+        "verify",
+    ]
+    made = {
+        c.params["Name"]
+        for r in recorded[:2]
+        for c in r.calls
+        if c.operation == "CreateAccessPoint"
+    }
+    assert made == {
+        "trial1-alice-access-point",
+        "trial1-bob-access-point",
+        "trial1-carol-access-point",
+        "trial1-partner-site-access-point",
+        "trial1-partner-lab-access-point",
+    }
 
 
 def test_every_call_of_every_command_is_allowed_by_its_role(
@@ -172,6 +211,7 @@ def test_every_call_of_every_command_is_allowed_by_its_role(
         ("s3", "PutBucketPolicy"),
         ("s3control", "GetAccessPoint"),
         ("iam", "UpdateAccessKey"),
+        ("iam", "DeleteAccessKey"),
     ):
         assert needed in seen
     # the lock object lives in the SSE-KMS bucket: S3's KMS calls were judged too

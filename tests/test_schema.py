@@ -49,8 +49,9 @@ def test_schema_is_valid_draft_2020_12_and_is_the_file_in_the_repository() -> No
 
 def test_every_object_is_closed() -> None:
     objects = [w for w, n in subschemas(schema()) if n.get("type") == "object"]
-    # top level, bucket, bucket.lifecycle, safety, lock, lifecycle, report, audit, collaborator
-    assert len(objects) == 9
+    # top level, bucket, bucket.lifecycle, bucket.access_logs, safety, lock, lifecycle, report,
+    # audit, collaborator
+    assert len(objects) == 10
     for where, node in subschemas(schema()):
         if node.get("type") == "object":
             assert node.get("additionalProperties") is False, where

@@ -52,15 +52,38 @@ def test_the_four_workflows_exist() -> None:
 # --- the two checks, and proof that they can fail ---------------------------------------------
 
 
-def test_workflows_match_githubs_schema() -> None:
+@pytest.fixture(scope="module", params=["project", "init"])
+def workflow_folder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The project's .github/workflows (release.yml included), and the workflows every
+    `reconcile init` template writes into a config repository."""
+    if request.param == "project":
+        return WORKFLOWS
+    from reconciler.starter import ActionRef, config_repository
+
+    root = tmp_path_factory.mktemp("init-repo")
+    action = ActionRef.parse("my-org/s3-collaborator-reconciler@" + "0" * 40)
+    for path, text in config_repository(action).items():
+        if path.startswith(".github/workflows/"):
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+    return root / ".github" / "workflows"
+
+
+def test_workflows_match_githubs_schema(workflow_folder: Path) -> None:
+    files = sorted(workflow_folder.glob("*.yml"))
+    assert files
     result = run_tool(
-        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, FILES)
+        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, files)
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_zizmor_finds_nothing() -> None:
-    result = run_tool("zizmor", "--offline", "--persona=pedantic", "--format=json", str(WORKFLOWS))
+def test_zizmor_finds_nothing(workflow_folder: Path) -> None:
+    result = run_tool(
+        "zizmor", "--offline", "--persona=pedantic", "--format=json", str(workflow_folder)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout) == []
 

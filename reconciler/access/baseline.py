@@ -6,12 +6,19 @@ the file leaves alone is reported as n/a with what was found."""
 from __future__ import annotations
 
 from reconciler.access.checks import BucketCheck, BucketCheckName, Status
+from reconciler.documents.log_delivery import allows_log_delivery
 from reconciler.model import Config, LiveState
+from reconciler.plan.baseline import canonical_selector, data_events_selector, logging_value
 from reconciler.plan.planner import lifecycle_rules
 
 
 def baseline_checks(config: Config, live: LiveState) -> list[BucketCheck]:
-    return [_versioning(config, live), _lifecycle(config, live)]
+    return [
+        _versioning(config, live),
+        _lifecycle(config, live),
+        _access_logs(config, live),
+        _data_events(config, live),
+    ]
 
 
 def _versioning(config: Config, live: LiveState) -> BucketCheck:
@@ -42,3 +49,43 @@ def _lifecycle(config: Config, live: LiveState) -> BucketCheck:
             f"; noncurrent versions expire after {settings.noncurrent_version_expiration_days} days"
         )
     return BucketCheck(name, Status.OK, detail)
+
+
+def _access_logs(config: Config, live: LiveState) -> BucketCheck:
+    name = BucketCheckName.ACCESS_LOGS
+    found = live.bucket.logging
+    where = f"into {found.get('TargetBucket')}/{found.get('TargetPrefix')}" if found else "off"
+    wanted = logging_value(config)
+    if wanted is None:
+        return BucketCheck(name, Status.NA, f"server access logging {where}; access_logs not set")
+    if found != wanted:
+        return BucketCheck(name, Status.FAIL, f"server access logging {where}")
+    log_bucket = live.log_bucket
+    if log_bucket is None or not allows_log_delivery(log_bucket.policy, config):
+        return BucketCheck(
+            name,
+            Status.FAIL,
+            f"logging {where}, but the policy of {wanted['TargetBucket']} does not let S3 "
+            "deliver the logs",
+        )
+    return BucketCheck(name, Status.OK, f"server access logs {where}")
+
+
+def _data_events(config: Config, live: LiveState) -> BucketCheck:
+    """Our advanced selector is in the trail, as written. Other selectors of the trail may
+    record the bucket's data events too; this check vouches only for the tool's own."""
+    name = BucketCheckName.DATA_EVENTS
+    trail_name = config.bucket.data_events_trail
+    if trail_name is None:
+        return BucketCheck(name, Status.NA, "data_events_trail not set")
+    trail = live.trail
+    if trail is None or trail.arn is None:
+        return BucketCheck(name, Status.FAIL, f"trail {trail_name} not found")
+    ours = data_events_selector(config)
+    if any(canonical_selector(s) == ours for s in trail.advanced_event_selectors):
+        return BucketCheck(
+            name, Status.OK, f"trail {trail_name} records object reads and writes ({ours['Name']})"
+        )
+    return BucketCheck(
+        name, Status.FAIL, f"trail {trail_name} has no selector {ours['Name']} for this bucket"
+    )

@@ -9,7 +9,7 @@ from dataclasses import replace
 from reconciler.access.evaluator import Decision
 from reconciler.access.logic import Tri
 from reconciler.access.requests import LEVEL_ACTIONS, Identity, Principal
-from reconciler.access.state import LISTING, OBJECT, AccessState, Target
+from reconciler.access.state import LISTING, OBJECT, AccessState, Target, allow_statements
 from reconciler.access.subjects import (
     Subject,
     anonymous_subject,
@@ -29,13 +29,25 @@ Grants = dict[tuple[str, str, str | None], Tri]
 def access_changes(
     config: Config, before: AccessState, after: AccessState
 ) -> tuple[AccessChange, ...]:
+    return access_changes_and_newcomers(config, before, after)[0]
+
+
+def access_changes_and_newcomers(
+    config: Config, before: AccessState, after: AccessState
+) -> tuple[tuple[AccessChange, ...], frozenset[str]]:
+    """The access changes, and the collaborators among those whose access changes that had no
+    access at all before (nothing allowed, nothing unknown): new in all but name, such as those
+    whose user and access point an interrupted apply created before it wrote any policy."""
     changes: list[AccessChange] = []
+    newcomers: set[str] = set()
     for sid, old, new in _subject_pairs(config, before, after):
         pairs = ((old, before), (new, after))
         if _decided_alike(pairs):
             continue
         probes, alike = _probes(before, pairs)
         was, now = _grants(old, before, probes), _grants(new, after, probes)
+        if _had_nothing(old, before, was):
+            newcomers.add(sid)
         before.forget()  # one collaborator's evaluations are not needed for the next
         after.forget()
         for key in sorted(was.keys() | now.keys(), key=_order):
@@ -49,7 +61,16 @@ def access_changes(
                         sid, level, prefix, via, _DECISION[a].value, _DECISION[b].value, more
                     )
                 )
-    return tuple(sorted(changes, key=lambda c: c.collaborator))
+    return tuple(sorted(changes, key=lambda c: c.collaborator)), frozenset(newcomers)
+
+
+def _had_nothing(old: Subject, before: AccessState, was: Grants) -> bool:
+    """Nothing allowed it (or might have) before, and its access point allowed no one: a
+    collaborator whose principal changes from one that had access is not new."""
+    if any(v is not Tri.NO for v in was.values()):
+        return False
+    point = before.points.get(old.home or "")
+    return point is None or next(allow_statements(point.policy), None) is None
 
 
 def _decided_alike(pairs: tuple[tuple[Subject, AccessState], ...]) -> bool:

@@ -101,6 +101,8 @@ class BucketCheckName(StrEnum):
     # the bucket baseline (reconciler.access.baseline)
     VERSIONING = "versioning"
     LIFECYCLE = "lifecycle"
+    ACCESS_LOGS = "access-logs"
+    DATA_EVENTS = "data-events"
 
 
 @dataclass(frozen=True)

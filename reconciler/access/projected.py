@@ -28,8 +28,19 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
     users = dict(live.users)
     points = dict(live.access_points)
     key = live.kms_key
+    log_bucket = live.log_bucket
+    trail = live.trail
     for change in plan.changes:
-        if change.type is ResourceType.KMS_KEY_POLICY:
+        if change.type is ResourceType.TRAIL_EVENT_SELECTORS:
+            selectors = tuple(change.after["AdvancedEventSelectors"])
+            trail = (
+                replace(trail, event_selectors=(), advanced_event_selectors=selectors)
+                if trail
+                else None
+            )
+        elif change.type is ResourceType.LOG_BUCKET_POLICY:
+            log_bucket = replace(log_bucket, policy=change.after) if log_bucket else None
+        elif change.type is ResourceType.KMS_KEY_POLICY:
             key = replace(key, policy=change.after) if key is not None else None
         elif change.type is ResourceType.BUCKET and change.action is Action.CREATE:
             bucket = replace(bucket, exists=True, region=change.after["region"])
@@ -41,7 +52,14 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
             continue  # keys decide who can sign requests, not what policies allow
         else:
             _project_access_point(config, points, change)
-    return LiveState(bucket=bucket, users=users, access_points=points, kms_key=key)
+    return LiveState(
+        bucket=bucket,
+        users=users,
+        access_points=points,
+        kms_key=key,
+        log_bucket=log_bucket,
+        trail=trail,
+    )
 
 
 _BUCKET_FIELDS = {
@@ -50,6 +68,7 @@ _BUCKET_FIELDS = {
     ResourceType.BUCKET_OWNERSHIP_CONTROLS: "ownership_controls",
     ResourceType.BUCKET_VERSIONING: "versioning",
     ResourceType.BUCKET_LIFECYCLE: "lifecycle",
+    ResourceType.BUCKET_LOGGING: "logging",
     ResourceType.BUCKET_POLICY: "policy",
 }
 

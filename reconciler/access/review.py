@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import date
 
-from reconciler.access.changes import access_changes
+from reconciler.access.changes import access_changes_and_newcomers
 from reconciler.access.checks import access_state, verify_state
 from reconciler.access.gate import gate
 from reconciler.access.key_checks import key_gaps
@@ -32,11 +32,12 @@ def review(config: Config, live: LiveState, plan: Plan) -> Plan:
     before = access_state(config, live)
     after = access_state(config, project(config, live, plan), before.prefixes, like=before)
     before.extend_prefixes(after.prefixes)
-    changes = access_changes(config, before, after)
+    changes, newcomers = access_changes_and_newcomers(config, before, after)
     refusals, doubts = gate(verify_state(config, after, source="plan"))
     return replace(
         plan,
         access_changes=changes,
+        without_access_before=tuple(sorted(newcomers & set(plan.managed_collaborators))),
         refusals=refusals,
         warnings=tuple(sorted(set(plan.warnings) | set(doubts) | set(key_gaps(config, after)))),
     )

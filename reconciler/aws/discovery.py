@@ -33,6 +33,8 @@ class Discoverer:
             access_points=self.access_points(bucket),
             users=self.users(),
             versioning=self.reader._versioning(bucket),
+            lifecycle=self.reader._lifecycle(bucket),
+            logging=self.reader._logging(bucket),
         )
 
     def access_points(self, bucket: str) -> list[LiveAccessPoint]:

@@ -24,7 +24,9 @@ from reconciler.model import (
     Config,
     LiveAccessPoint,
     LiveBucket,
+    LiveLogBucket,
     LiveState,
+    LiveTrail,
     LiveUser,
     OwnershipProof,
     canonical_lifecycle,
@@ -86,6 +88,8 @@ class AwsReader:
             bucket = pool.submit(self.read_bucket, config.bucket.name)
             users = pool.submit(self.read_users, config)
             key = pool.submit(read_key, self.clients, config)
+            log_bucket = pool.submit(self.read_log_bucket, config)
+            trail = pool.submit(self.read_trail, config)
             listing = pool.submit(self._submit_access_points, config, pool)
             access_points = {ap.name: ap for ap in gather(listing.result())}
             return LiveState(
@@ -93,6 +97,8 @@ class AwsReader:
                 users=users.result(),
                 access_points=access_points,
                 kms_key=key.result(),
+                log_bucket=log_bucket.result(),
+                trail=trail.result(),
             )
 
     # --- bucket ---------------------------------------------------------------------------
@@ -112,6 +118,7 @@ class AwsReader:
             policy=self._policy(name),
             versioning=self._versioning(name),
             lifecycle=self._lifecycle(name),
+            logging=self._logging(name),
         )
 
     @reading("the bucket (s3:HeadBucket)")
@@ -179,6 +186,65 @@ class AwsReader:
                 return None
             raise
         return canonical_lifecycle(response)
+
+    @reading("the bucket's server access logging (s3:GetBucketLogging)")
+    def _logging(self, name: str) -> dict[str, Any] | None:
+        enabled = self.clients.s3.get_bucket_logging(Bucket=name).get("LoggingEnabled")
+        if not enabled:
+            return None
+        return {k: enabled.get(k, "") for k in ("TargetBucket", "TargetPrefix")}
+
+    def read_log_bucket(self, config: Config) -> LiveLogBucket | None:
+        """The log bucket of bucket.access_logs: does it exist in this account (HeadBucket with
+        ExpectedBucketOwner), where, and its policy."""
+        logs = config.bucket.access_logs
+        if logs is None:
+            return None
+        name = logs.bucket
+        problem = self._log_bucket_problem(name, config.account_id)
+        if problem == "absent":
+            return LiveLogBucket(name=name, exists=False)
+        if problem:
+            return LiveLogBucket(name=name, exists=True, problem=problem)
+        return LiveLogBucket(
+            name=name, exists=True, region=self._bucket_region(name), policy=self._policy(name)
+        )
+
+    @reading("the trail's event selectors (cloudtrail:GetEventSelectors)")
+    def read_trail(self, config: Config) -> LiveTrail | None:
+        """The trail of bucket.data_events_trail, by name in the configured Region (a trail's
+        selectors can only be changed in its home Region)."""
+        name = config.bucket.data_events_trail
+        if name is None:
+            return None
+        try:
+            found = self.clients.cloudtrail.get_event_selectors(TrailName=name)
+        except ClientError as err:
+            if error_code(err) in {"TrailNotFoundException", "InvalidTrailNameException"}:
+                return LiveTrail(name, problem=f"was not found ({error_code(err)})")
+            raise
+        return LiveTrail(
+            name,
+            arn=str(found.get("TrailARN") or ""),
+            event_selectors=tuple(found.get("EventSelectors") or ()),
+            advanced_event_selectors=tuple(found.get("AdvancedEventSelectors") or ()),
+        )
+
+    @reading("the log bucket (s3:HeadBucket)")
+    def _log_bucket_problem(self, name: str, account_id: str) -> str:
+        try:
+            self.clients.s3.head_bucket(Bucket=name, ExpectedBucketOwner=account_id)
+        except ClientError as err:
+            if _absent(err):
+                return "absent"
+            if error_code(err) in {"403", "AccessDenied", "Forbidden"}:
+                return (
+                    f"it is not a bucket of account {account_id} (or this role may not read "
+                    "it): S3 delivers server access logs only to a bucket of the source "
+                    "bucket's own account"
+                )
+            raise
+        return ""
 
     @reading("the bucket policy (s3:GetBucketPolicy)")
     def _policy(self, name: str) -> dict[str, Any] | None:

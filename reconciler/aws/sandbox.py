@@ -14,7 +14,7 @@ import io
 import os
 import pickle
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -57,9 +57,9 @@ def state_dir(config_path: str) -> Path:
     return Path(override) if override else Path(config_path).resolve().parent / DIR_NAME
 
 
-def reset(folder: Path) -> bool:
+def reset(folder: Path, *, on_wait: Callable[[], None] | None = None) -> bool:
     """Forget everything the sandbox holds; True if there was something to forget."""
-    with _locked(folder):
+    with _locked(folder, on_wait):
         state = folder / STATE_FILE
         if not state.exists():
             return False
@@ -75,24 +75,29 @@ def sandbox(
     policies: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     folder: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+    trails: tuple[str, ...] = (),
 ) -> Iterator[None]:
     """`buckets` are created up front if missing: those the config expects to exist already
     (the lock's); so are the managed `policies` (ARN -> document) it expects, e.g. the users'
     permissions boundary that administrators create once. With `folder`, the state is loaded
     from it and saved back on the way out, whatever the command's outcome (AWS keeps what a
-    failed apply did, too)."""
+    failed apply did, too). Another command holding the folder's sandbox is waited for; `on_wait`
+    is called first, so the caller can say that it waits."""
     import boto3
 
     mock_aws = _mock_aws()
-    from reconciler.aws.emulator import iam_boundaries
+    from reconciler.aws.emulator import access_point_arns, cloudtrail_selectors, iam_boundaries
 
     iam_boundaries.install()  # moto drops IAM users' permissions boundaries
+    access_point_arns.install()  # moto names every access point's Region us-east-1
+    cloudtrail_selectors.install()  # moto's trails start without their default selector
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
     env["MOTO_ACCOUNT_ID"] = account_id
     env["AWS_DEFAULT_REGION"] = region
     with (
-        _locked(folder),
+        _locked(folder, on_wait),
         mock.patch.dict(os.environ, env, clear=True),
         mock_aws(),
         tls_aware_bucket_policies(),
@@ -106,10 +111,26 @@ def sandbox(
                 if name not in existing:
                     _create_bucket(s3, name, region)
             iam_boundaries.create_policies(boto3.client("iam"), policies or {})
+            _create_trails(s3, boto3.client("cloudtrail", region_name=region), account_id, trails)
             yield
         finally:
             if folder is not None:
                 _save(folder / STATE_FILE)
+
+
+def _create_trails(s3: Any, cloudtrail: Any, account_id: str, trails: tuple[str, ...]) -> None:
+    """The CloudTrail trails the config expects (bucket.data_events_trail), as an account's
+    administrators would have made them: new trails, logging management events, delivering
+    into a bucket of their own."""
+    existing = {t["Name"] for t in cloudtrail.list_trails().get("Trails", [])}
+    missing = [name for name in trails if name not in existing]
+    if not missing:
+        return
+    log_bucket = f"sandbox-cloudtrail-logs-{account_id}"
+    if log_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        _create_bucket(s3, log_bucket, cloudtrail.meta.region_name)
+    for name in missing:
+        cloudtrail.create_trail(Name=name, S3BucketName=log_bucket)
 
 
 def _mock_aws() -> Any:
@@ -128,14 +149,19 @@ def _create_bucket(s3: Any, name: str, region: str) -> None:
 
 
 @contextmanager
-def _locked(folder: Path | None) -> Iterator[None]:
-    """One sandbox command at a time per state folder (a second one waits)."""
+def _locked(folder: Path | None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """One sandbox command at a time per state folder (a second one waits, after `on_wait`)."""
     if folder is None:
         yield
         return
     _prepare(folder)
     with open(folder / "lock", "w", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:

@@ -133,6 +133,21 @@ class AwsWriter:
         self.s3.put_bucket_lifecycle_configuration(Bucket=bucket, **lifecycle_request(value))
 
     @writing
+    def put_bucket_logging(self, bucket: str, value: Mapping[str, Any]) -> None:
+        """Server access logging into value's TargetBucket/TargetPrefix (no target grants: the
+        log bucket's policy grants the logging service, S3 User Guide, "Enabling Amazon S3
+        server access logging")."""
+        enabled = {"TargetBucket": value["TargetBucket"], "TargetPrefix": value["TargetPrefix"]}
+        self.s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": enabled})
+
+    @writing
+    def put_event_selectors(self, trail: str, selectors: list[Mapping[str, Any]]) -> None:
+        """The trail's advanced event selectors, all of them (the planner kept the others)."""
+        self._clients.cloudtrail.put_event_selectors(
+            TrailName=trail, AdvancedEventSelectors=[dict(s) for s in selectors]
+        )
+
+    @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,17 +53,36 @@ class Options:
         return {"workers": self.workers, "verify_tags": self.verify_tags}
 
 
+class ConfigPath(click.Path):
+    """-c of a command that works on one share: a folder is a mistake that says which file to
+    give (validate and matrix take folders)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        text = os.fsdecode(path)
+        if os.path.isdir(text):
+            shares = sorted(name for name in os.listdir(text) if name.endswith((".yaml", ".yml")))
+            example = os.path.join(text, shares[0] if shares else "NAME.yaml")
+            self.fail(
+                f"{text} is a folder: this command takes one share file, e.g. -c {example} "
+                "(`reconcile validate` and `reconcile matrix` take folders)",
+                param,
+                ctx,
+            )
+        return path
+
+
 config_option = click.option(
     "-c",
     "--config",
     default="collaborators.yaml",
     show_default=True,
-    type=click.Path(dir_okay=False),
+    type=ConfigPath(),
     help="The desired-state file.",
 )
-
-
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 
 
 def _check_endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -80,13 +98,16 @@ def _check_endpoint(ctx: click.Context, param: click.Parameter, value: str | Non
     return value
 
 
-def _check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not _REGION.match(value):
-        raise click.BadParameter(
-            f"{value!r} is not an AWS Region name (e.g. us-east-1, eu-west-2)",
-            ctx=ctx,
-            param=param,
-        )
+def check_region(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--region: a Region of botocore's partition data (the standard aws partition), with a
+    suggestion when it is close to one."""
+    if value is None:
+        return None
+    from reconciler.aws.regions import region_problem
+
+    problem = region_problem(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
     return value
 
 
@@ -127,7 +148,7 @@ sandbox_option = click.option(
 
 
 def region_option(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option("--region", callback=_check_region, help=text)
+    return click.option("--region", callback=check_region, help=text)
 
 
 def aws_options(
@@ -219,13 +240,39 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         from reconciler.aws.sandbox import sandbox, state_dir
 
         lock_bucket = os.environ.get("RECONCILE_LOCK_BUCKET") or config.lock_bucket
-        wanted = {lock_bucket, config.audit.bucket}  # buckets the config expects to exist
+        logs = config.bucket.access_logs
+        # buckets the config expects to exist already
+        wanted = {lock_bucket, config.audit.bucket, logs.bucket if logs else None}
         existing = tuple(sorted(b for b in wanted if b and b != config.bucket.name))
         folder = state_dir(opts.config)
-        with sandbox(config.account_id, region, existing, sandbox_policies(config), folder=folder):
+        policies = sandbox_policies(config)
+        waiting = sandbox_waiting(folder)
+        trail = config.bucket.data_events_trail
+        with sandbox(
+            config.account_id,
+            region,
+            existing,
+            policies,
+            folder=folder,
+            on_wait=waiting,
+            trails=(trail,) if trail else (),
+        ):
             yield Clients(connection)
         return
     yield Clients(connection)
+
+
+def sandbox_waiting(folder: Any) -> Callable[[], None]:
+    """What a command says when another one is using the same sandbox (it waits its turn)."""
+
+    def say() -> None:
+        click.echo(
+            f"note: waiting for another reconcile command using the sandbox in {folder} "
+            "(one command at a time; it goes on when that one ends)",
+            err=True,
+        )
+
+    return say
 
 
 def sandbox_policies(config: Config) -> dict[str, Any]:
@@ -293,7 +340,7 @@ def read_and_plan(
         workers=workers,
         verify_tags=verify_tags or adopt,
     )
-    plan = make_plan(config, live, today=day, adopt=adopt, only=only)
+    plan = replace(make_plan(config, live, today=day, adopt=adopt, only=only), source=config.source)
     return plan if labels is None else labels.label(plan, config, live, day)
 
 

@@ -15,6 +15,7 @@ from reconciler.cli.common import (
     profile_option,
     region_option,
     sandbox_option,
+    sandbox_waiting,
 )
 from reconciler.errors import AccountMismatchError, ReconcilerError
 from reconciler.importer import Imported
@@ -112,7 +113,8 @@ def _from_sandbox(bucket: str, account: str | None, region: str | None) -> Impor
 
     account = account or SANDBOX_ACCOUNT
     region = region or "us-east-1"
-    with sandbox(account, region, folder=state_dir("collaborators.yaml")):
+    folder = state_dir("collaborators.yaml")
+    with sandbox(account, region, folder=folder, on_wait=sandbox_waiting(folder)):
         return _discover_and_import(bucket, account, region, None, None)
 
 

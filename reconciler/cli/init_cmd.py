@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from reconciler.cli.app import cli
+from reconciler.cli.common import check_region
 from reconciler.config.contract import accepts
 from reconciler.config.loader import load_config_text
 from reconciler.errors import ReconcilerError
 from reconciler.starter import Account, ActionRef, config_repository
+from reconciler.starter.build import this_build
 from reconciler.starter.source import installed_action
 
 
@@ -28,7 +30,7 @@ from reconciler.starter.source import installed_action
     "from (a release's wheel). Env: RECONCILE_ACTION.",
 )
 @click.option("--account-id", help="The AWS account of the bucket (12 digits).")
-@click.option("--region", help="The bucket's Region, e.g. eu-west-2.")
+@click.option("--region", callback=check_region, help="The bucket's Region, e.g. eu-west-2.")
 @click.option("--bucket", help="The shared bucket's name (default clinical-share-ACCOUNT_ID).")
 def init_command(
     directory: str,
@@ -102,14 +104,22 @@ def _action(text: str | None) -> ActionRef:
     found = text or installed_action()
     if not found:
         raise click.UsageError(
-            "--action is needed: this copy was not installed from a GitHub commit or a release "
-            "wheel, so init cannot tell which commit of the reconciler's GitHub Action to pin "
-            "(give --action OWNER/REPO@COMMIT)"
+            f"--action is needed: this copy {_why_no_action()}, so init cannot tell which "
+            "commit of the reconciler's GitHub Action to pin (give --action OWNER/REPO@COMMIT)"
         )
     try:
         return ActionRef.parse(found)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="'--action'") from None
+
+
+def _why_no_action() -> str:
+    build = this_build()
+    if build.source == "build" and build.commit and build.dirty:
+        return f"was built from commit {build.commit[:12]} with uncommitted changes"
+    if build.source == "build" and build.commit and not build.repository:
+        return f"was built from commit {build.commit[:12]} outside GitHub (no repository known)"
+    return "was not installed from a GitHub commit or a release wheel"
 
 
 def _count(n: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date
 from typing import Any
@@ -157,6 +158,25 @@ def plan_command(
         sys.exit(EXIT_CHANGES)
 
 
+def _check_checksum(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A plan checksum is a SHA-256: 64 hexadecimal characters. Anything else is a mistake in
+    the command, not a plan that changed since it was reviewed."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if not _CHECKSUM.fullmatch(text):
+        raise click.BadParameter(
+            f"{value!r} is not a plan checksum: 64 hexadecimal characters (a SHA-256), as "
+            '`reconcile plan --format json` prints in "checksum"; copy it whole',
+            ctx=ctx,
+            param=param,
+        )
+    return text
+
+
+_CHECKSUM = re.compile(r"[0-9a-f]{64}")
+
+
 @cli.command("apply")
 @aws_options
 @output_options
@@ -166,7 +186,13 @@ def plan_command(
     type=click.Path(exists=True, dir_okay=False),
     help="Apply only if a fresh plan equals this reviewed plan (from `plan --out`).",
 )
-@click.option("--checksum", help="Apply only if a fresh plan has this checksum.")
+@click.option(
+    "--checksum",
+    callback=_check_checksum,
+    metavar="SHA256",
+    help="Apply only if a fresh plan has this checksum (the 64 hexadecimal characters of "
+    "`checksum` in `plan --format json`, or the action's `checksum` output).",
+)
 @click.option(
     "--out",
     type=OutputPath(),
@@ -207,7 +233,7 @@ def apply_command(
     Examples:
       reconcile apply --sandbox --auto-approve
       reconcile plan --out plan.json && reconcile apply --plan-file plan.json --auto-approve
-      reconcile apply --checksum 3f1c...e9 --auto-approve
+      reconcile apply --checksum "$(jq -r .checksum plan.json)" --auto-approve
       reconcile apply --auto-approve --out apply.json   # also save the JSON report
       reconcile apply --lock-timeout 600    # wait up to 10 minutes for another apply
       reconcile apply --auto-approve --format markdown >> "$GITHUB_STEP_SUMMARY"

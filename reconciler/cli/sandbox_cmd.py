@@ -9,7 +9,7 @@ import click
 from reconciler.aws.sandbox import reset, state_dir
 from reconciler.aws.sandbox_drift import KINDS
 from reconciler.cli.app import cli
-from reconciler.cli.common import Options, aws_session, config_option
+from reconciler.cli.common import Options, aws_session, config_option, sandbox_waiting
 from reconciler.config import load_config
 from reconciler.config.messages import did_you_mean
 from reconciler.errors import ReconcilerError
@@ -43,7 +43,7 @@ def reset_command(config: str) -> None:
     """
     folder = state_dir(config)
     shown = folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder
-    if reset(folder):
+    if reset(folder, on_wait=sandbox_waiting(shown)):
         click.echo(f"Sandbox emptied ({shown}).")
     else:
         click.echo(f"Sandbox already empty ({shown}).")

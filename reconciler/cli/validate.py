@@ -11,6 +11,7 @@ from reconciler.cli.report import echo_config_error, echo_config_warning
 from reconciler.config.cross_file import Share, cross_file_problems
 from reconciler.config.files import expand
 from reconciler.config.shares import load_shares
+from reconciler.documents.policy_set import access_point_scope_warnings
 from reconciler.errors import ConfigError, ConfigProblem
 from reconciler.plan.planner import boundary_warnings, settings_warnings
 
@@ -22,8 +23,9 @@ from reconciler.plan.planner import boundary_warnings, settings_warnings
     "--config",
     default="collaborators.yaml",
     show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The desired-state file (when no PATHS are given).",
+    type=click.Path(),
+    help="The desired-state file, or a folder of them, as in every other command (when no "
+    "PATHS are given).",
 )
 def validate(paths: tuple[str, ...], config: str) -> None:
     """Check desired-state files offline: no credentials, no network.
@@ -42,6 +44,7 @@ def validate(paths: tuple[str, ...], config: str) -> None:
     Examples:
       reconcile validate
       reconcile validate -c deploy/collaborators.yaml
+      reconcile validate -c shares/
       reconcile validate shares/
       reconcile validate site-a.yaml site-b.yaml
     """
@@ -61,7 +64,11 @@ def validate(paths: tuple[str, ...], config: str) -> None:
         name = share.doc.file
         if name in errors:
             continue
-        for warning in [*boundary_warnings(share.config), *settings_warnings(share.config)]:
+        for warning in [
+            *boundary_warnings(share.config),
+            *settings_warnings(share.config),
+            *access_point_scope_warnings(share.config),
+        ]:
             echo_config_warning(name, warning)
         count = len(share.config.collaborators)
         click.echo(f"{name} is valid: {count} collaborator{'s' if count != 1 else ''}.")

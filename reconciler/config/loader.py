@@ -29,6 +29,7 @@ from reconciler.model import (
     DEFAULT_LOCK_KEY,
     DEFAULT_PRESIGNED_URL_MAX_AGE_SECONDS,
     AccessLevel,
+    AccessLogs,
     BucketLifecycleRules,
     BucketSpec,
     Collaborator,
@@ -57,6 +58,11 @@ def load_config_source(path: str | Path) -> tuple[Config, SourceDocument]:
         raw = path.read_bytes()
     except OSError as err:
         reason = err.strerror or str(err)
+        if isinstance(err, FileNotFoundError):
+            reason += (
+                " (give the desired-state file with -c FILE, or write a new config repository "
+                "with `reconcile init`)"
+            )
         raise ConfigError(
             name, [ConfigProblem(name, None, None, "", f"cannot read: {reason}")]
         ) from None
@@ -124,6 +130,8 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             manage_key_policy=bucket.get("manage_key_policy", False),
             versioning=bucket.get("versioning", True),
             lifecycle=_bucket_lifecycle(bucket.get("lifecycle") or {}),
+            access_logs=_access_logs(bucket),
+            data_events_trail=bucket.get("data_events_trail"),
         ),
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,
@@ -139,6 +147,17 @@ def to_config(data: dict[str, Any], source: str) -> Config:
         iam_permissions_boundary=data.get("iam_permissions_boundary"),
         report=ReportSettings(**(data.get("report") or {})),
         access_point_prefix=prefix,
+    )
+
+
+def _access_logs(bucket: dict[str, Any]) -> AccessLogs | None:
+    entry = bucket.get("access_logs")
+    if entry is None:
+        return None
+    return AccessLogs(
+        bucket=entry["bucket"],
+        prefix=entry.get("prefix", f"{bucket['name']}/"),
+        manage_policy=bool(entry.get("manage_policy", False)),
     )
 
 

@@ -60,6 +60,7 @@ def semantic_problems(doc: SourceDocument) -> list[ConfigProblem]:
         *_tool_keys_reachable(doc, field_names(entries, "prefix", "{}/")),
         *_quotas(doc, entries),
         *_boundary_account(doc),
+        *_log_bucket(doc),
     ]
 
 
@@ -99,6 +100,23 @@ def _boundary_account(doc: SourceDocument) -> Iterator[ConfigProblem]:
             f"is a policy of account {owner}, but the users live in account {account}: "
             f"use a managed policy of account {account} (create it from "
             "`reconcile iam-policy --boundary`)",
+        )
+
+
+def _log_bucket(doc: SourceDocument) -> Iterator[ConfigProblem]:
+    """Server access logs of a bucket delivered into itself would log their own delivery, a
+    log record for every log object, without end (S3 User Guide, "Enabling Amazon S3 server
+    access logging": the destination must be another bucket)."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    bucket = data.get("bucket")
+    if not isinstance(bucket, dict):
+        return
+    logs = bucket.get("access_logs")
+    if isinstance(logs, dict) and logs.get("bucket") == bucket.get("name"):
+        yield doc.problem(
+            ("bucket", "access_logs", "bucket"),
+            "is the shared bucket itself: server access logs must go to another bucket of the "
+            "same account and Region (a log bucket)",
         )
 
 

@@ -16,6 +16,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.documents.baseline_policy import (
+    baseline_apply_statements,
+    baseline_read_statements,
+)
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -49,6 +53,7 @@ BUCKET_READ = (
     "s3:GetBucketOwnershipControls",
     "s3:GetBucketPolicy",
     "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketLogging",
     "s3:GetBucketVersioning",
     "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration",
@@ -70,6 +75,7 @@ BUCKET_WRITE = (
     "s3:PutBucketOwnershipControls",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketLogging",
     "s3:PutBucketVersioning",
     "s3:PutEncryptionConfiguration",
     "s3:PutLifecycleConfiguration",
@@ -126,10 +132,32 @@ OTHER_BUCKETS_DENY = "ReconcilerDenyTagsOfOtherBuckets"
 ACCESS_POINT_WRITES = "ReconcilerManageAccessPoints"  # the Sid of the statement that names them
 # The apply lock: one object, created with If-None-Match, read, deleted (HeadBucket first).
 LOCK_OBJECT = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+# Removing a user: its credentials and policies first, then the user. Only ever for a user that
+# carries this bucket's tags (the planner deletes no other), wherever it lives: a collaborator
+# removed in the same change that moves iam_path loses her user, keys and password as she would
+# under the path. So these are allowed only with aws:ResourceTag conditions, which the Service
+# Authorization Reference lists for the IAM user resource type (every action on a user).
+USER_TEARDOWN = (
+    "iam:DeactivateMFADevice",
+    "iam:DeleteAccessKey",
+    "iam:DeleteLoginProfile",
+    "iam:DeleteServiceSpecificCredential",
+    "iam:DeleteSigningCertificate",
+    "iam:DeleteSSHPublicKey",
+    "iam:DeleteUser",
+    "iam:DetachUserPolicy",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+    "iam:ListMFADevices",
+    "iam:ListServiceSpecificCredentials",
+    "iam:ListSigningCertificates",
+    "iam:ListSSHPublicKeys",
+    "iam:ListUserPolicies",
+)
 # A user the tool created for this bucket but that lives outside iam_path (iam_path was changed)
 # is moved back into it; until then its ARN is outside users_under_path(), so these calls are
 # allowed on any user that carries the tool's tags for this bucket (IAM supports
-# aws:ResourceTag conditions on users).
+# aws:ResourceTag conditions on users). Its access keys are listed by ReconcilerReadOwnUsersKeys.
 USER_MOVE = (
     "iam:DeleteUserPolicy",
     "iam:GetUser",
@@ -264,6 +292,7 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
         _allow("ReconcilerReadCollaboratorCredentials", CREDENTIALS_READ, users_under_path(config)),
         *audit_read_statements(config),
         *key_read_statements(config),
+        *baseline_read_statements(config),
     ]
 
 
@@ -340,8 +369,10 @@ def apply_statements(config: Config) -> list[dict[str, Any]]:
     access point, IAM user, key or bucket of another share (docs/safety.md)."""
     account = config.account_id
     bounded = config.iam_permissions_boundary is not None
-    user_write = _without(USER_WRITE, BOUNDED_USER_WRITE) if bounded else USER_WRITE
+    user_write = _without(USER_WRITE, USER_TEARDOWN)
+    user_write = _without(user_write, BOUNDED_USER_WRITE) if bounded else user_write
     user_move = _without(USER_MOVE, BOUNDED_USER_MOVE) if bounded else USER_MOVE
+    own_users = tuple(sorted({*user_move, *USER_TEARDOWN}))
     statements = [
         _allow("ReconcilerManageBucket", BUCKET_WRITE, bucket_arn(config)),
         # iam_path may be shared with other shares: a user tagged for another bucket is not
@@ -352,7 +383,7 @@ def apply_statements(config: Config) -> list[dict[str, Any]]:
             "Condition": _not_another_shares(config),
         },
         {
-            **_allow("ReconcilerMoveOwnUsersIntoPath", user_move, f"arn:aws:iam::{account}:user/*"),
+            **_allow("ReconcilerManageOwnTaggedUsers", own_users, f"arn:aws:iam::{account}:user/*"),
             "Condition": {"StringEquals": _own_user_tags(config)},
         },
         *boundary_statements(config),
@@ -370,6 +401,7 @@ def apply_statements(config: Config) -> list[dict[str, Any]]:
     ]
     statements += lock_statements(config)
     statements += key_apply_statements(config)
+    statements += baseline_apply_statements(config)
     if config.audit.bucket:
         objects = f"arn:aws:s3:::{config.audit.bucket}/{config.audit.prefix}*"
         statements.append(_allow("ReconcilerWriteAuditRecords", AUDIT_WRITE, objects))
@@ -421,7 +453,7 @@ def tag_denies(config: Config) -> list[dict[str, Any]]:
     own_keys = {"aws:TagKeys": sorted(OWN_TAG_KEYS)}
     tagging = USER_TAGGING + ACCESS_POINT_TAGGING
     with_tags = tuple(a for a in tagging if ":Untag" not in a)
-    resource = [f"arn:aws:iam::{config.account_id}:user/*", config.access_point_arn("*")]
+    resource = "*"  # a deny: wider than the users and access points costs nothing
     return [
         {
             **_deny(OTHER_BUCKETS_DENY, with_tags, resource),
@@ -470,7 +502,7 @@ def boundary_statements(config: Config) -> list[dict[str, Any]]:
             **_allow(
                 "ReconcilerUsersOnlyWithBoundary", BOUNDED_USER_WRITE, users_under_path(config)
             ),
-            "Condition": {"StringEquals": with_boundary},
+            "Condition": {"StringEquals": with_boundary, **_not_another_shares(config)},
         },
         {
             **_allow("ReconcilerMoveOwnUsersOnlyWithBoundary", BOUNDED_USER_MOVE, all_users),

@@ -21,8 +21,9 @@ from reconciler.documents.iam_policy import (
     OTHER_BUCKETS_DENY,
     ToolPolicy,
     policy_size,
+    tool_policy,
 )
-from reconciler.model import POLICY_VERSION
+from reconciler.model import POLICY_VERSION, Config
 
 # IAM User Guide, "IAM and AWS STS quotas": managed policies attached to a role (default,
 # adjustable to 20)
@@ -80,6 +81,14 @@ def policy_set(policies: Sequence[ToolPolicy], *, label_notes: Sequence[str] = (
             "so that the access points are named by one pattern, or ask AWS for a higher quota"
         )
     return PolicySet(tuple(documents), tuple(dict.fromkeys(notes)))
+
+
+def access_point_scope_warnings(config: Config) -> list[str]:
+    """For `validate`: the apply role's policy would be smaller with access_point_prefix."""
+    policy = tool_policy(config, read_only=False)
+    if policy.scope_note and _exact_names_cost_a_policy(policy):
+        return [policy.scope_note]
+    return []
 
 
 def _exact_names_cost_a_policy(policy: ToolPolicy) -> bool:
@@ -151,33 +160,47 @@ def split_statements(
     statements: Sequence[Statement], *, limit: int = MANAGED_POLICY_MAX_CHARS
 ) -> list[dict[str, Any]]:
     """Managed policy documents of at most `limit` characters each, statements in order (each
-    goes into the first document with room for it)."""
+    goes into the first document with room for it). Sizes are added up, not re-measured: a
+    document is the empty one plus its statements and the commas between them."""
+    empty = policy_size(_document([]))
     parts: list[list[Statement]] = []
+    sizes: list[int] = []
     for statement in (piece for s in statements for piece in _pieces(s, limit)):
-        for part in parts:
-            if policy_size(_document([*part, statement])) <= limit:
+        size = _size(statement)
+        for index, part in enumerate(parts):
+            if sizes[index] + 1 + size <= limit:
                 part.append(statement)
+                sizes[index] += 1 + size
                 break
         else:
             parts.append([statement])
+            sizes.append(empty + size)
     return [_document(part) for part in parts] or [_document([])]
+
+
+def _size(statement: Statement) -> int:
+    return len(json.dumps(statement, separators=(",", ":")))
 
 
 def _pieces(statement: Statement, limit: int) -> list[Statement]:
     """A statement that fits, or its resource list cut into statements that do."""
-    if policy_size(_document([statement])) <= limit:
+    empty = policy_size(_document([]))
+    if empty + _size(statement) <= limit:
         return [statement]
     resources = _as_list(statement["Resource"])
     assert len(resources) > 1, f"{statement['Sid']} alone is over {limit} characters"
+    # a piece: the statement with a list of one resource, plus each further resource and comma
+    base = empty + _size(_piece(statement, ["", ""], 99)) - 2 * len('""') - 1
     pieces: list[Statement] = []
     current: list[str] = []
+    size = base
     for resource in resources:
-        candidate = _piece(statement, [*current, resource], len(pieces) + 1)
-        if current and policy_size(_document([candidate])) > limit:
+        grow = len(json.dumps(resource)) + (1 if current else 0)
+        if current and size + grow > limit:
             pieces.append(_piece(statement, current, len(pieces) + 1))
-            current = [resource]
-        else:
-            current.append(resource)
+            current, size, grow = [], base, len(json.dumps(resource))
+        current.append(resource)
+        size += grow
     pieces.append(_piece(statement, current, len(pieces) + 1))
     return pieces
 

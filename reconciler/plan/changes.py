@@ -139,6 +139,10 @@ class Plan:
     # collaborators that own resources in AWS today (from our tags): the base of the mass guard
     managed_collaborators: tuple[str, ...] = ()
     access_changes: tuple[AccessChange, ...] = ()
+    # managed collaborators that had no access at all before this plan (their user or access
+    # point exists, e.g. made by an interrupted apply, but nothing grants them anything yet):
+    # new collaborators for the mass-grant guard (reconciler.plan.safety)
+    without_access_before: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()  # why the security gate refuses this plan (empty: it does not)
     events: tuple[CollaboratorEvent, ...] = ()
     # display only: why changes are labelled as they are (e.g. "the file has not changed since
@@ -146,6 +150,8 @@ class Plan:
     origin_basis: str = ""
     scope: tuple[str, ...] = ()
     not_planned: int = 0
+    # display only: the desired-state file planned ("Live state matches shares/x.yaml")
+    source: str = "collaborators.yaml"
 
     @classmethod
     def build(

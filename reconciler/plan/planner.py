@@ -47,6 +47,7 @@ from reconciler.model import (
     is_our_statement,
 )
 from reconciler.plan import kms, lifecycle
+from reconciler.plan.baseline import plan_baseline
 from reconciler.plan.changes import (
     Action,
     Change,
@@ -197,6 +198,10 @@ def plan(
     _plan_access_points(resolved, live, builder)
     _plan_bucket_policy(resolved, live, builder)
     _plan_key_policy(resolved, live, builder)
+    baseline = plan_baseline(resolved, live)
+    builder.changes.extend(baseline.changes)
+    builder.errors.extend(baseline.errors)
+    builder.warnings.extend(baseline.warnings)
     return Plan.build(
         builder.changes,
         warnings=[
@@ -391,12 +396,8 @@ def _plan_users(config: Config, live: LiveState, b: _Builder) -> None:
     for user in sorted(live.users.values(), key=lambda u: u.name):
         if user.name.lower() in wanted or not _owned_user(config, user):
             continue
-        if user.path != config.iam_path:
-            b.warnings.append(
-                f"IAM user {user.name} is tagged as managed for this bucket but lives under "
-                f"path {user.path}, outside iam_path {config.iam_path}: left alone"
-            )
-            continue
+        # tagged for this bucket: ours wherever it lives (iam_path may have moved in the same
+        # change that removed the collaborator); deleted like a user under iam_path
         owner = user.tags.get(COLLABORATOR_TAG_KEY)
         if user.groups:
             b.errors.append(grouped_user_error(owner, user.name, user.groups))

@@ -49,11 +49,19 @@ def check_mass_change(plan: Plan, *, max_fraction: float, desired_count: int) ->
 _WIDER = {"deny": 0, "unknown": 1, "allow": 2}
 
 
+def existing_collaborators(plan: Plan) -> set[str]:
+    """Collaborators that own resources today and had some access before the plan. One whose
+    user or access point exists but that nothing grants anything yet (an apply was interrupted
+    after creating them, before writing their policies) is new: had it never been created, it
+    would be new, and a nightly apply must finish what the interrupted one began."""
+    return set(plan.managed_collaborators) - set(plan.without_access_before)
+
+
 def widened_collaborators(plan: Plan) -> set[str]:
-    """Existing collaborators (owning resources today) whose access the plan's access changes
-    widen: a level, a folder or a principal that was denied and may be allowed after (an
-    unknown counts: it may be an allow). New collaborators do not count."""
-    existing = set(plan.managed_collaborators)
+    """Existing collaborators (owning resources and some access today) whose access the plan's
+    access changes widen: a level, a folder or a principal that was denied and may be allowed
+    after (an unknown counts: it may be an allow). New collaborators do not count."""
+    existing = existing_collaborators(plan)
     return {
         c.collaborator
         for c in plan.access_changes
@@ -65,7 +73,7 @@ def check_mass_grant(plan: Plan, *, max_fraction: float) -> None:
     """Refuse (exit 3) a plan that widens the access of more than max_fraction of the existing
     collaborators (a bad edit giving everyone `delete`, say). Widening a single collaborator is
     always allowed, as removing one is. Override: --allow-mass-grant."""
-    managed = len(plan.managed_collaborators)
+    managed = len(existing_collaborators(plan))
     widened = widened_collaborators(plan)
     if managed == 0 or len(widened) < 2:
         return

@@ -30,7 +30,6 @@ DEFAULT_MAX_CHARS = 60_000
 _NOTE_RESERVE = 600
 TITLE = "### Reconciler plan"
 APPLY_TITLE = "### Reconciler apply"
-NO_DRIFT = "Live state matches collaborators.yaml; nothing changed."
 _ACTIONS = tuple(Action)
 
 
@@ -238,7 +237,8 @@ def render_apply_markdown(
     if (result is None or plan.is_empty) and plan.scope:
         return f"{APPLY_TITLE}\n\n**{summary_line(plan)}** {scope_note(plan)}\n"
     if result is None or plan.is_empty:
-        return f"{APPLY_TITLE}\n\n**No drift.** {NO_DRIFT}\n"
+        matches = f"Live state matches {plan.source}; nothing changed."
+        return f"{APPLY_TITLE}\n\n**No drift.** {matches}\n"
     outcome = [
         f"**{len(result.applied)} applied, {len(result.failures)} failed, "
         f"{len(result.skipped)} skipped.** "

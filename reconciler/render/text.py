@@ -20,7 +20,7 @@ def summary_line(plan: Plan) -> str:
     if plan.is_empty and plan.scope:  # the rest was not planned: it may well differ
         return f"No changes for {', '.join(plan.scope)}."
     if plan.is_empty:
-        return "No changes. Live state matches collaborators.yaml."
+        return f"No changes. Live state matches {plan.source}."
     s = plan.summary()
     return (
         f"Plan: {s['create']} to create, {s['update']} to update, "

@@ -17,6 +17,12 @@ from reconciler.access.checks import (
 
 FORMAT_VERSION = 1
 _SEED_NUMBER = {check: index for index, check in enumerate(SEED_CHECKS, start=1)}
+# What the checks are, in the reader's words: 1-5 are what one would try by hand, signed in as
+# the collaborator; the others go further.
+CHECKS_INTRO = (
+    "What each check tests, for every collaborator (1-5: what you would try by hand, signed in "
+    "as the collaborator):"
+)
 _CELL = {Status.OK: "ok", Status.FAIL: "FAIL", Status.UNKNOWN: "unknown", Status.NA: "n/a"}
 _MARK = {Status.FAIL: "FAIL", Status.UNKNOWN: "UNKNOWN"}
 
@@ -64,7 +70,7 @@ def render_verify_text(report: VerifyReport, *, quiet: bool = False) -> str:
         [row.collaborator, *(_CELL[status] for _, status in row.cells)] for row in report.rows
     ]
     lines += _table(table)
-    lines += ["", "Checks 1-5 are the seed's console tests, run for every collaborator:"]
+    lines += ["", CHECKS_INTRO]
     lines += [f"  {header(c):<15} {text}" for c, text in SEED_CHECKS.items()]
     lines += [f"  {header(c):<15} {text}" for c, text in MORE_CHECKS.items()]
     problems = [f for f in report.findings if f.status in _MARK]
@@ -177,7 +183,7 @@ def render_verify_markdown(report: VerifyReport) -> str:
         f"| {row.collaborator} | " + " | ".join(_md_cell(s) for _, s in row.cells) + " |"
         for row in report.rows
     ]
-    lines += ["", "Checks 1-5 are the seed's console tests, run for every collaborator:", ""]
+    lines += ["", CHECKS_INTRO, ""]
     lines += [
         f"{n}. `{c.value}`: {text}" for c, text in SEED_CHECKS.items() for n in (_SEED_NUMBER[c],)
     ]

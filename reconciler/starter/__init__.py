@@ -89,6 +89,14 @@ class Account:
     def bucket_name(self) -> str:
         return self.bucket or f"clinical-share-{self.account_id}"
 
+    @property
+    def access_point_prefix(self) -> str:
+        """The bucket name's first word (at most 10 characters) and '-': the apply role's
+        access point writes are then scoped to accesspoint/<prefix>* (docs/safety.md), and a
+        collaborator id of up to 27 characters still gives a default name within AWS's 50."""
+        word = re.sub(r"[^a-z0-9]", "", self.bucket_name.split("-")[0].lower())[:10]
+        return f"{word or 'share'}-"
+
 
 def config_repository(action: ActionRef, account: Account | None = None) -> dict[str, str]:
     """Every file of a new config repository: path -> content."""
@@ -97,6 +105,7 @@ def config_repository(action: ActionRef, account: Account | None = None) -> dict
         "@@ACCOUNT_ID@@": account.account_id,
         "@@REGION@@": account.region,
         "@@BUCKET@@": account.bucket_name,
+        "@@ACCESS_POINT_PREFIX@@": account.access_point_prefix,
         "@@ACTION@@": action.uses,
         "@@HOME@@": action.home,
         "@@INSTALL@@": f"git+{action.home}@{action.commit}",

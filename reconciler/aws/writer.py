@@ -144,6 +144,12 @@ class AwsWriter:
             )
         )
 
+    @writing
+    def enable_key_rotation(self, key_arn: str) -> None:
+        """Automatic yearly rotation of the key material (AWS KMS API Reference,
+        EnableKeyRotation); never turned off by this tool."""
+        self.kms.enable_key_rotation(KeyId=key_arn)
+
     # --- IAM users ------------------------------------------------------------------------
 
     @writing

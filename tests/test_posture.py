@@ -19,12 +19,14 @@ from posture.scan import (
     COMPLIANCE_DOC,
     Collaborator,
     EmulatorGaps,
+    Scan,
     Share,
     install_emulator_extensions,
     logged_errors,
     prowler_command,
     prowler_hipaa,
     shares,
+    summary,
     supported,
 )
 from posture.selection import (
@@ -195,6 +197,9 @@ def test_a_trail_finding_counts_for_every_share_that_names_the_trail() -> None:
     managed = [Managed(uid, Kind.TRAIL, share) for share in ("a", "b") for uid in uids]
     no_trail = finding("cloudtrail_s3_dataevents_read_enabled", uids[1])  # Prowler's template
     assert sorted(v.managed.share for v in judge([no_trail], managed, [])) == ["a", "b"]
+    # Prowler reports a PASS per S3 data-event selector: the same finding twice is one line
+    one_per_share = judge([no_trail, no_trail], managed, [])
+    assert sorted(v.managed.share for v in one_per_share) == ["a", "b"]
 
 
 def test_a_check_that_reports_nothing_on_a_share_is_named() -> None:
@@ -342,3 +347,16 @@ def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: 
 
 def test_the_scans_moto_gets_every_emulator_extension() -> None:
     assert "iam_boundaries" in install_emulator_extensions()
+
+
+def test_the_scan_is_ok_only_without_fail_missing_setting_or_silent_check() -> None:
+    allow = parse(table("| `s3_bucket_object_lock` | every share | a | b |"))
+    scan = Scan([], [], [], 1.0, ["prowler"])
+    allowed = judge([finding("s3_bucket_object_lock", BUCKET.uid)], [BUCKET], allow)
+    failed = judge([finding("s3_bucket_object_versioning", BUCKET.uid)], [BUCKET], allow)
+    text, ok = summary(allowed, scan, [], [], 2)
+    assert ok and text.endswith("posture: OK") and "1 ALLOWED" in text
+    text, ok = summary(failed, scan, [], [], 2)
+    assert not ok and f"s3_bucket_object_versioning  {BUCKET.uid}" in text
+    assert not summary(allowed, scan, [], ["bucket.versioning"], 2)[1]
+    assert not summary(allowed, scan, [("s3_bucket_object_lock", "kms")], [], 2)[1]

@@ -63,12 +63,14 @@ VALIDATE_POLICY = ("access-analyzer:ValidatePolicy",)
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
 # `reconcile report` (the access review): credential metadata of the collaborators' IAM users,
 # never a secret (IAM API Reference: GetUser, GetLoginProfile, ListAccessKeys,
-# GetAccessKeyLastUsed; the Service Authorization Reference scopes all four to the user).
+# GetAccessKeyLastUsed, ListMFADevices for console users (issue 21); the Service Authorization
+# Reference scopes all five to the user).
 CREDENTIALS_READ = (
     "iam:GetAccessKeyLastUsed",
     "iam:GetLoginProfile",
     "iam:GetUser",
     "iam:ListAccessKeys",
+    "iam:ListMFADevices",
 )
 BUCKET_WRITE = (
     "s3:CreateBucket",

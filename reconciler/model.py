@@ -62,6 +62,7 @@ class ResourceType(StrEnum):
     ACCESS_POINT_POLICY = "access_point_policy"
     BUCKET_POLICY = "bucket_policy"
     KMS_KEY_POLICY = "kms_key_policy"
+    KMS_KEY_ROTATION = "kms_key_rotation"
 
     @property
     def rank(self) -> int:
@@ -349,6 +350,9 @@ class LiveKey:
     policy: Mapping[str, Any] | None = None
     problem: str | None = None
     policy_problem: str | None = None
+    # automatic key rotation (kms:GetKeyRotationStatus); None: not read (`rotation_problem`)
+    rotation_enabled: bool | None = None
+    rotation_problem: str | None = None
 
     @property
     def region(self) -> str:

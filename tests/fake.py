@@ -135,6 +135,7 @@ class FakeCloud:
                     arn=arn,
                     state=key.get("state", "Enabled"),
                     policy=copy.deepcopy(key["policy"]),
+                    rotation_enabled=key.get("rotation", False),
                 )
         return LiveKey(requested, problem=f"NotFoundException: Alias {requested} is not found.")
 
@@ -179,6 +180,10 @@ class FakeCloud:
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         self._call("put_bucket_policy", bucket)
         self.buckets[bucket]["policy"] = copy.deepcopy(dict(document))
+
+    def enable_key_rotation(self, key_arn: str) -> None:
+        self._call("enable_key_rotation", key_arn)
+        self.keys[key_arn]["rotation"] = True
 
     def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None:
         self._call("put_key_policy", key_arn)

@@ -522,3 +522,65 @@ def test_the_emulator_keeps_cloudtrails_rules_for_event_selectors() -> None:
         with pytest.raises(ClientError) as missing:
             trails.get_event_selectors(TrailName="no-such-trail")
         assert missing.value.response["Error"]["Code"] == "TrailNotFoundException"
+
+
+# --- KMS key rotation -------------------------------------------------------------------------
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def kms_config(manage: bool) -> Config:
+    return with_bucket(
+        f"  encryption: aws:kms\n  kms_key_id: {KEY}\n"
+        f"  manage_key_policy: {'true' if manage else 'false'}\n"
+    )
+
+
+def key_cloud(rotation: bool) -> FakeCloud:
+    from reconciler.access.desired import default_key_policy
+
+    policy = default_key_policy("123456789012")
+    return FakeCloud(keys={KEY: {"policy": policy, "rotation": rotation}})
+
+
+def test_with_manage_key_policy_rotation_is_turned_on_and_kept_on() -> None:
+    config = kms_config(manage=True)
+    cloud = key_cloud(rotation=False)
+    first = converge(config, cloud)
+    assert [
+        (c.action.value, c.id, c.after)
+        for c in first.changes
+        if c.type is ResourceType.KMS_KEY_ROTATION
+    ] == [("update", KEY, {"KeyRotationEnabled": True})]
+    assert cloud.keys[KEY]["rotation"] is True
+    assert check(config, cloud, BucketCheckName.KMS_ROTATION) == (
+        Status.OK,
+        "automatic rotation on",
+    )
+
+
+def test_without_manage_key_policy_rotation_off_is_a_warning_only() -> None:
+    config = kms_config(manage=False)
+    cloud = key_cloud(rotation=False)
+    result = plan(config, cloud.read(config))
+    assert not any(c.type is ResourceType.KMS_KEY_ROTATION for c in result.changes)
+    assert any(w.startswith(f"automatic rotation of KMS key {KEY} is off") for w in result.warnings)
+    converge(config, cloud)
+    assert cloud.keys[KEY]["rotation"] is False
+    assert check(config, cloud, BucketCheckName.KMS_ROTATION)[0] is Status.NA
+    on = key_cloud(rotation=True)
+    assert not any("automatic rotation" in w for w in plan(config, on.read(config)).warnings)
+
+
+def test_the_read_only_role_reads_rotation_and_only_the_apply_role_enables_it() -> None:
+    from reconciler.documents.iam_policy import tool_policy
+
+    for manage in (True, False):
+        config = kms_config(manage)
+        read = tool_policy(config, read_only=True).document["Statement"]
+        apply = tool_policy(config, read_only=False).document["Statement"]
+        [reading] = [s for s in read if "kms:GetKeyRotationStatus" in s["Action"]]
+        assert reading["Resource"] == KEY
+        enabling = [s for s in apply if "kms:EnableKeyRotation" in s["Action"]]
+        assert [s["Resource"] for s in enabling] == ([KEY] if manage else [])
+        assert not any("kms:EnableKeyRotation" in s["Action"] for s in read)

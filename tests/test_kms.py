@@ -203,7 +203,9 @@ def test_without_manage_key_policy_the_key_policy_is_never_written_and_the_gap_r
     before = copy.deepcopy(cloud.keys)
     result = plan(config, cloud.read(config))
     assert not any(c.type is ResourceType.KMS_KEY_POLICY for c in result.changes)
-    gaps = [w for w in result.warnings if "KMS key" in w]
+    gaps = [w for w in result.warnings if "KMS key" in w and "automatic rotation" not in w]
+    # issue 21: the key's automatic rotation is off, and only reported without manage_key_policy
+    assert any(w.startswith(f"automatic rotation of KMS key {KEY} is off") for w in result.warnings)
     assert len(gaps) == 1 and gaps[0].startswith(
         f"collaborator partner-site: KMS key {KEY} does not let {PARTNER} use "
         "kms:Decrypt, kms:GenerateDataKey through S3"
@@ -335,7 +337,7 @@ def test_read_only_role_reads_the_key_and_its_policy() -> None:
     assert statements["ReconcilerReadBucketKey"] == {
         "Sid": "ReconcilerReadBucketKey",
         "Effect": "Allow",
-        "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"],
+        "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"],
         "Resource": KEY,
     }
     assert "ReconcilerApplyLockBucketKey" not in statements

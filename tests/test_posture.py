@@ -19,12 +19,14 @@ from posture.scan import (
     COMPLIANCE_DOC,
     Collaborator,
     EmulatorGaps,
+    Scan,
     Share,
     install_emulator_extensions,
     logged_errors,
     prowler_command,
     prowler_hipaa,
     shares,
+    summary,
     supported,
 )
 from posture.selection import (
@@ -345,3 +347,16 @@ def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: 
 
 def test_the_scans_moto_gets_every_emulator_extension() -> None:
     assert "iam_boundaries" in install_emulator_extensions()
+
+
+def test_the_scan_is_ok_only_without_fail_missing_setting_or_silent_check() -> None:
+    allow = parse(table("| `s3_bucket_object_lock` | every share | a | b |"))
+    scan = Scan([], [], [], 1.0, ["prowler"])
+    allowed = judge([finding("s3_bucket_object_lock", BUCKET.uid)], [BUCKET], allow)
+    failed = judge([finding("s3_bucket_object_versioning", BUCKET.uid)], [BUCKET], allow)
+    text, ok = summary(allowed, scan, [], [], 2)
+    assert ok and text.endswith("posture: OK") and "1 ALLOWED" in text
+    text, ok = summary(failed, scan, [], [], 2)
+    assert not ok and f"s3_bucket_object_versioning  {BUCKET.uid}" in text
+    assert not summary(allowed, scan, [], ["bucket.versioning"], 2)[1]
+    assert not summary(allowed, scan, [("s3_bucket_object_lock", "kms")], [], 2)[1]

@@ -18,6 +18,7 @@ def baseline_checks(config: Config, live: LiveState) -> list[BucketCheck]:
         _lifecycle(config, live),
         _access_logs(config, live),
         _data_events(config, live),
+        *([_key_rotation(config, live)] if config.bucket.kms else []),
     ]
 
 
@@ -88,4 +89,19 @@ def _data_events(config: Config, live: LiveState) -> BucketCheck:
         )
     return BucketCheck(
         name, Status.FAIL, f"trail {trail_name} has no selector {ours['Name']} for this bucket"
+    )
+
+
+def _key_rotation(config: Config, live: LiveState) -> BucketCheck:
+    name = BucketCheckName.KMS_ROTATION
+    key = live.kms_key
+    if key is None or key.rotation_enabled is None:
+        problem = key.rotation_problem if key is not None else None
+        return BucketCheck(name, Status.UNKNOWN, problem or "the key's rotation was not read")
+    if key.rotation_enabled:
+        return BucketCheck(name, Status.OK, "automatic rotation on")
+    if config.bucket.manage_key_policy:
+        return BucketCheck(name, Status.FAIL, "automatic rotation off")
+    return BucketCheck(
+        name, Status.NA, "automatic rotation off; manage_key_policy: false leaves it (plan warns)"
     )

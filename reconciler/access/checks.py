@@ -103,6 +103,7 @@ class BucketCheckName(StrEnum):
     LIFECYCLE = "lifecycle"
     ACCESS_LOGS = "access-logs"
     DATA_EVENTS = "data-events"
+    KMS_ROTATION = "kms-rotation"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
     log_bucket = live.log_bucket
     trail = live.trail
     for change in plan.changes:
-        if change.type is ResourceType.TRAIL_EVENT_SELECTORS:
+        if change.type is ResourceType.KMS_KEY_ROTATION:
+            key = replace(key, rotation_enabled=True) if key is not None else None
+        elif change.type is ResourceType.TRAIL_EVENT_SELECTORS:
             selectors = tuple(change.after["AdvancedEventSelectors"])
             trail = (
                 replace(trail, event_selectors=(), advanced_event_selectors=selectors)

@@ -243,6 +243,8 @@ def _dispatch(w: Writer, c: Change) -> None:
         w.put_bucket_logging(c.id, c.after)
     elif t in (ResourceType.BUCKET_POLICY, ResourceType.LOG_BUCKET_POLICY):
         w.put_bucket_policy(c.id, c.after)  # the log bucket's: only with manage_policy
+    elif t is ResourceType.KMS_KEY_ROTATION:
+        w.enable_key_rotation(c.id)  # only ever enabled
     elif t is ResourceType.KMS_KEY_POLICY:
         w.put_key_policy(c.id, c.after)  # only ever updated: keys are never created or deleted
     elif t is ResourceType.IAM_USER:

@@ -174,6 +174,12 @@ class AwsWriter:
                 error_code(err), rejected_principals(document, error_message(err)), request_id(err)
             ) from err
 
+    @writing
+    def enable_key_rotation(self, key_arn: str) -> None:
+        """Automatic yearly rotation of the key material (AWS KMS API Reference,
+        EnableKeyRotation); never turned off by this tool."""
+        self.kms.enable_key_rotation(KeyId=key_arn)
+
     # --- IAM users ------------------------------------------------------------------------
 
     @writing

@@ -42,6 +42,7 @@ def plan_baseline(config: Config, live: LiveState) -> Part:
     part = Part()
     _plan_access_logs(config, live, part)
     _plan_data_events(config, live, part)
+    _plan_key_rotation(config, live, part)
     return part
 
 
@@ -245,3 +246,41 @@ def _plan_data_events(config: Config, live: LiveState, part: Part) -> None:
             "advanced selectors that record exactly the same events, since a trail cannot "
             "hold both kinds"
         )
+
+
+# --- KMS key rotation ---------------------------------------------------------------------------
+
+
+def _plan_key_rotation(config: Config, live: LiveState, part: Part) -> None:
+    """With manage_key_policy the tool turns automatic rotation on (AWS KMS Developer Guide,
+    "Rotating AWS KMS keys": the key material is replaced yearly, old material kept for
+    decryption); otherwise the plan only says that it is off."""
+    key = live.kms_key
+    if not config.bucket.kms or key is None or key.arn is None:
+        return
+    if key.rotation_enabled is None:
+        if key.rotation_problem:
+            part.warnings.append(
+                f"the automatic rotation of KMS key {key.arn} could not be read: "
+                f"{key.rotation_problem}"
+            )
+        return
+    if key.rotation_enabled:
+        return
+    if config.bucket.manage_key_policy and key.account == config.account_id:
+        part.changes.append(
+            Change(
+                Action.UPDATE,
+                ResourceType.KMS_KEY_ROTATION,
+                key.arn,
+                None,
+                {"KeyRotationEnabled": False},
+                {"KeyRotationEnabled": True},
+            )
+        )
+        return
+    part.warnings.append(
+        f"automatic rotation of KMS key {key.arn} is off: turn it on (aws kms "
+        f"enable-key-rotation --key-id {key.arn}), or set bucket.manage_key_policy: true "
+        "and the tool keeps it on"
+    )

@@ -121,6 +121,37 @@ def test_prefix_paths_and_names_keep_shares_apart(tmp_path: Path) -> None:
     )
 
 
+def test_a_prefix_may_not_reach_another_shares_access_points(tmp_path: Path) -> None:
+    """Issue 22: the apply role of a file with access_point_prefix writes
+    accesspoint/<prefix>*: no other share of the account and Region may name an access point
+    so (here: its own prefix starts with the first one's)."""
+    write(
+        tmp_path,
+        {
+            "shares/a.yaml": share("a-share", extra="iam_path: /a/\naccess_point_prefix: onco-\n"),
+            "shares/b.yaml": share(
+                "b-share", users="Bob", extra="iam_path: /b/\naccess_point_prefix: onco-x-\n"
+            ),
+            "shares/c.yaml": share(
+                "c-share",
+                region="eu-west-2",
+                users="Carl",
+                extra="iam_path: /c/\naccess_point_prefix: onco-x-\n",
+            ),
+        },
+    )
+    result = reconcile("validate", "shares/", cwd=tmp_path)
+    assert result.returncode == 1
+    problems = [line for line in result.stderr.splitlines() if "starts with" in line]
+    assert problems == [
+        f"shares/b.yaml:{line}:5: collaborators[{i}].id: access point 'onco-x-{cid}-access-point' "
+        "(the default, from id) starts with access_point_prefix 'onco-' of shares/a.yaml:8:1: "
+        "that share's apply role may write every access point named so; give this file an "
+        "access_point_prefix (or access_point:) that does not start with it"
+        for i, (line, cid) in enumerate(((10, "site-a"), (13, "partner")))
+    ]
+
+
 def test_the_same_bucket_in_two_files_is_an_error(tmp_path: Path) -> None:
     write(
         tmp_path,

@@ -7,7 +7,10 @@ Each file is valid on its own; together they can still clash where AWS names are
 - an IAM user name used twice in one account (IAM: unique regardless of case, IAM User Guide,
   "IAM identifiers");
 - two files with IAM users whose `iam_path`s overlap in one account: each file reads, and its
-  apply role may change, every user under its path, so one share could touch the other's users.
+  apply role may change, every user under its path, so one share could touch the other's users;
+- an access point of one file whose name starts with another file's `access_point_prefix` in
+  the same account and Region: that file's apply role writes `accesspoint/<prefix>*`, so it
+  could rewrite the other share's access point policy.
 
 Every clash is reported in both files, each problem naming the other place (file:line:column).
 """
@@ -57,6 +60,7 @@ def cross_file_problems(shares: Sequence[Share]) -> list[ConfigProblem]:
         *_clashes(_access_point_uses(shares), "access point", _ACCESS_POINT_WHY),
         *_clashes(_user_uses(shares), "IAM user", _USER_WHY),
         *_path_overlaps(shares),
+        *_prefix_reaches(shares),
     ]
 
 
@@ -151,3 +155,29 @@ def _path_overlaps(shares: Sequence[Share]) -> Iterator[ConfigProblem]:
 
 def _nested(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
+
+
+def _prefix_reaches(shares: Sequence[Share]) -> Iterator[ConfigProblem]:
+    """The apply role of a file with access_point_prefix writes accesspoint/<prefix>* (see
+    reconciler.documents.iam_policy.access_point_resources): no other share's access point in
+    that account and Region may carry a name that starts with it."""
+    for share in shares:
+        prefix = share.config.access_point_prefix
+        if not prefix:
+            continue
+        for other in shares:
+            if other is share or (other.config.account_id, other.config.region) != (
+                share.config.account_id,
+                share.config.region,
+            ):
+                continue
+            entries = collaborator_entries(other.doc.data)
+            for name in field_names(entries, "access_point", access_point_format(other.doc.data)):
+                if name.value.startswith(prefix):
+                    yield _Use(other, name.path, name.label()).problem(
+                        f"access point {name.label()} starts with access_point_prefix "
+                        f"{prefix!r} of {_Use(share, ('access_point_prefix',), '').where()}: "
+                        "that share's apply role may write every access point named so; give "
+                        "this file an access_point_prefix (or access_point:) that does not "
+                        "start with it"
+                    )

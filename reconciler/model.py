@@ -244,7 +244,8 @@ class Config:
     iam_permissions_boundary: str | None = None
     report: ReportSettings = field(default_factory=ReportSettings)
     # YAML `access_point_prefix`: put before every default access point name; the apply role's
-    # access point writes are scoped to `accesspoint/<prefix>*` with it
+    # access point writes are scoped to `accesspoint/<prefix>*` with it, and the bucket policy
+    # delegates to that pattern (reconciler.documents.policies.delegated_access_points)
     access_point_prefix: str = ""
 
     @property

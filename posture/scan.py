@@ -617,7 +617,12 @@ def hipaa_summary(verdicts: Sequence[Verdict], hipaa: Mapping[str, tuple[str, ..
         f"\nChecks in Prowler's HIPAA framework (hipaa_aws) that reported on the tool's "
         f"resources: {len(mapped)}; passing on every share: {len(mapped) - len(failing)}"
     )
-    return text + "".join(f"\n  not passing: {check}" for check in failing)
+    allowed = sorted({v.finding.check for v in verdicts if v.outcome == "ALLOWED"} & mapped)
+    return (
+        text
+        + "".join(f"\n  not passing: {check}" for check in failing)
+        + "".join(f"\n  allow-listed, and in the framework: {check}" for check in allowed)
+    )
 
 
 def _clean_checks(verdicts: Sequence[Verdict]) -> set[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +22,7 @@ from posture.scan import (
     EmulatorGaps,
     Scan,
     Share,
+    hipaa_summary,
     install_emulator_extensions,
     logged_errors,
     prowler_command,
@@ -74,7 +76,7 @@ def test_the_documented_reasons_are_there() -> None:
     assert "s3_bucket_cross_region_replication" in entries
     assert "person" in entries["iam_user_hardware_mfa_enabled"].reason
     cross = entries["s3_bucket_cross_account_access"].reason
-    assert "false positive" in cross and "s3:DataAccessPointAccount" in cross
+    assert "false positive" in cross and "s3:DataAccessPointArn" in cross
 
 
 def test_a_setting_scoped_entry_covers_only_resources_with_that_setting() -> None:
@@ -360,3 +362,30 @@ def test_the_scan_is_ok_only_without_fail_missing_setting_or_silent_check() -> N
     assert not ok and f"s3_bucket_object_versioning  {BUCKET.uid}" in text
     assert not summary(allowed, scan, [], ["bucket.versioning"], 2)[1]
     assert not summary(allowed, scan, [("s3_bucket_object_lock", "kms")], [], 2)[1]
+
+
+def test_the_hipaa_summary_names_mapped_checks_that_do_not_pass() -> None:
+    allow = parse(table("| `s3_bucket_object_lock` | every share | a | b |"))
+    verdicts = judge(
+        [
+            finding("s3_bucket_object_lock", BUCKET.uid),
+            finding("s3_bucket_object_versioning", BUCKET.uid, "PASS"),
+        ],
+        [BUCKET],
+        allow,
+    )
+    hipaa = {"s3_bucket_object_lock": ("164.312(c)(1)",), "s3_bucket_object_versioning": ()}
+    text = hipaa_summary(verdicts, hipaa)
+    assert "reported on the tool's resources: 2; passing on every share: 1" in text
+    assert "not passing: s3_bucket_object_lock" in text
+    assert "allow-listed, and in the framework: s3_bucket_object_lock" in text
+    assert "not found" in hipaa_summary(verdicts, {})
+
+
+def test_the_documented_check_list_is_the_scans() -> None:
+    text = COMPLIANCE_DOC.read_text()
+    section = text[text.index("### The checks") : text.index("## Results")]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    documented = {name for row in rows for name in re.findall(r"`([a-z0-9_]+)`", row)}
+    documented -= {"CHECKS", "data_events_trail"}
+    assert documented == set(CHECKS)

@@ -584,3 +584,15 @@ def test_the_read_only_role_reads_rotation_and_only_the_apply_role_enables_it() 
         enabling = [s for s in apply if "kms:EnableKeyRotation" in s["Action"]]
         assert [s["Resource"] for s in enabling] == ([KEY] if manage else [])
         assert not any("kms:EnableKeyRotation" in s["Action"] for s in read)
+
+
+def test_operators_returned_empty_plan_nothing() -> None:
+    from reconciler.plan.baseline import canonical_selector
+
+    returned = {
+        **OURS,
+        "FieldSelectors": [
+            {**f, "NotEquals": [], "EndsWith": []} for f in reversed(OURS["FieldSelectors"])
+        ],
+    }
+    assert canonical_selector(returned) == OURS

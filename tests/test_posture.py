@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -379,3 +380,12 @@ def test_the_hipaa_summary_names_mapped_checks_that_do_not_pass() -> None:
     assert "not passing: s3_bucket_object_lock" in text
     assert "allow-listed, and in the framework: s3_bucket_object_lock" in text
     assert "not found" in hipaa_summary(verdicts, {})
+
+
+def test_the_documented_check_list_is_the_scans() -> None:
+    text = COMPLIANCE_DOC.read_text()
+    section = text[text.index("### The checks") : text.index("## Results")]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    documented = {name for row in rows for name in re.findall(r"`([a-z0-9_]+)`", row)}
+    documented -= {"CHECKS", "data_events_trail"}
+    assert documented == set(CHECKS)

@@ -143,9 +143,9 @@ def canonical_selector(selector: Mapping[str, Any]) -> dict[str, Any]:
     """Field selectors in Field order, each operator's values sorted: CloudTrail ANDs the
     field selectors and ORs the values, so neither order means anything."""
     fields = [
-        {k: sorted(v) if isinstance(v, list) else v for k, v in sorted(f.items())}
+        {k: sorted(v) if isinstance(v, list) else v for k, v in sorted(f.items()) if v != []}
         for f in selector.get("FieldSelectors", [])
-    ]
+    ]  # an operator with no values (as an SDK may return it) says nothing
     result: dict[str, Any] = {}
     if selector.get("Name"):
         result["Name"] = selector["Name"]

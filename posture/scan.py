@@ -35,9 +35,11 @@ version's schema and every selected check reported on every share; 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
+import pkgutil
 import re
 import shutil
 import socket
@@ -235,15 +237,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def install_emulator_extensions() -> list[str]:
+    """Every faithful moto extension of reconciler/aws/emulator/ that has an `install()` (IAM
+    user boundaries, CloudTrail selectors, ...), as the tests' and the sandbox's moto get."""
+    import reconciler.aws.emulator as emulator
+
+    installed = []
+    for module in pkgutil.iter_modules(emulator.__path__):
+        extension = importlib.import_module(f"{emulator.__name__}.{module.name}")
+        if callable(getattr(extension, "install", None)):
+            extension.install()
+            installed.append(module.name)
+    return installed
+
+
 @contextmanager
 def moto_server() -> Iterator[tuple[str, EmulatorGaps]]:
     """A moto server on loopback, in this process, with the project's moto extensions (as
     the tests' server: tests/e2e_support.py)."""
     from moto.server import ThreadedMotoServer
 
-    from reconciler.aws.emulator import iam_boundaries
-
-    iam_boundaries.install()
+    install_emulator_extensions()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     werkzeug = logging.getLogger("werkzeug")
@@ -603,7 +617,12 @@ def hipaa_summary(verdicts: Sequence[Verdict], hipaa: Mapping[str, tuple[str, ..
         f"\nChecks in Prowler's HIPAA framework (hipaa_aws) that reported on the tool's "
         f"resources: {len(mapped)}; passing on every share: {len(mapped) - len(failing)}"
     )
-    return text + "".join(f"\n  not passing: {check}" for check in failing)
+    allowed = sorted({v.finding.check for v in verdicts if v.outcome == "ALLOWED"} & mapped)
+    return (
+        text
+        + "".join(f"\n  not passing: {check}" for check in failing)
+        + "".join(f"\n  allow-listed, and in the framework: {check}" for check in allowed)
+    )
 
 
 def _clean_checks(verdicts: Sequence[Verdict]) -> set[str]:

@@ -193,13 +193,15 @@ def judge(
     resources = list(managed)
     entries = list(allow)
     void = voided(errors)
-    verdicts = []
+    verdicts: dict[tuple[Finding, str, str], Verdict] = {}  # a trail's two selectors: one line
     for finding in findings:
         kind = CHECKS.get(finding.check)
         for owner in (m for m in resources if m.kind is kind and m.owns(finding.resource)):
             allowed = _allowed(finding, owner, entries)
-            verdicts.append(Verdict(finding, owner, allowed, finding.check in void))
-    return verdicts
+            verdicts[finding, owner.uid, owner.share] = Verdict(
+                finding, owner, allowed, finding.check in void
+            )
+    return list(verdicts.values())
 
 
 def voided(errors: Iterable[str]) -> set[str]:

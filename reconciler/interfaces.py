@@ -33,6 +33,12 @@ class Writer(Protocol):
     def put_bucket_logging(self, bucket: str, value: Mapping[str, Any]) -> None:
         """Server access logging on ({"TargetBucket", "TargetPrefix"}); never turned off."""
 
+    def put_event_selectors(self, trail: str, selectors: list[Mapping[str, Any]]) -> None:
+        """Every advanced event selector of the trail (the planner kept the others)."""
+
+    def enable_key_rotation(self, key_arn: str) -> None:
+        """Automatic rotation of the KMS key (never turned off)."""
+
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None: ...
 
     def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None: ...

@@ -54,6 +54,7 @@ class ResourceType(StrEnum):
     BUCKET_LIFECYCLE = "bucket_lifecycle"
     LOG_BUCKET_POLICY = "log_bucket_policy"
     BUCKET_LOGGING = "bucket_logging"
+    TRAIL_EVENT_SELECTORS = "trail_event_selectors"
     IAM_USER = "iam_user"
     IAM_USER_POLICY = "iam_user_policy"
     IAM_ACCESS_KEY = "iam_access_key"
@@ -61,6 +62,7 @@ class ResourceType(StrEnum):
     ACCESS_POINT_POLICY = "access_point_policy"
     BUCKET_POLICY = "bucket_policy"
     KMS_KEY_POLICY = "kms_key_policy"
+    KMS_KEY_ROTATION = "kms_key_rotation"
 
     @property
     def rank(self) -> int:
@@ -120,6 +122,9 @@ class BucketSpec:
     versioning: bool = True
     lifecycle: BucketLifecycleRules = field(default_factory=BucketLifecycleRules)
     access_logs: AccessLogs | None = None
+    # an existing CloudTrail trail (name, in this account and Region) that records the bucket's
+    # object-level reads and writes through one advanced event selector of the tool's
+    data_events_trail: str | None = None
 
     @property
     def kms(self) -> bool:
@@ -239,7 +244,8 @@ class Config:
     iam_permissions_boundary: str | None = None
     report: ReportSettings = field(default_factory=ReportSettings)
     # YAML `access_point_prefix`: put before every default access point name; the apply role's
-    # access point writes are scoped to `accesspoint/<prefix>*` with it
+    # access point writes are scoped to `accesspoint/<prefix>*` with it, and the bucket policy
+    # delegates to that pattern (reconciler.documents.policies.delegated_access_points)
     access_point_prefix: str = ""
 
     @property
@@ -344,6 +350,9 @@ class LiveKey:
     policy: Mapping[str, Any] | None = None
     problem: str | None = None
     policy_problem: str | None = None
+    # automatic key rotation (kms:GetKeyRotationStatus); None: not read (`rotation_problem`)
+    rotation_enabled: bool | None = None
+    rotation_problem: str | None = None
 
     @property
     def region(self) -> str:
@@ -352,6 +361,19 @@ class LiveKey:
     @property
     def account(self) -> str:
         return self.arn.split(":")[4] if self.arn else ""
+
+
+@dataclass(frozen=True)
+class LiveTrail:
+    """The trail bucket.data_events_trail names, as GetEventSelectors found it. `arn` None: no
+    such trail (`problem` says why). Basic selectors (`event_selectors`) and advanced ones are
+    as CloudTrail returned them; a trail holds one kind or the other."""
+
+    name: str
+    arn: str | None = None
+    event_selectors: tuple[Mapping[str, Any], ...] = ()
+    advanced_event_selectors: tuple[Mapping[str, Any], ...] = ()
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +388,8 @@ class LiveState:
     kms_key: LiveKey | None = None
     # the log bucket of bucket.access_logs (None: not configured, or not read)
     log_bucket: LiveLogBucket | None = None
+    # the trail of bucket.data_events_trail (None: not configured)
+    trail: LiveTrail | None = None
 
 
 def is_managed(tags: Mapping[str, str]) -> bool:

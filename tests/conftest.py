@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.aws.emulator import access_point_arns, iam_boundaries
+from reconciler.aws.emulator import access_point_arns, cloudtrail_selectors, iam_boundaries
 from reconciler.config.loader import load_config_text
 from reconciler.model import Config
 
@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # ARNs, which name us-east-1 whatever the access point's Region
 iam_boundaries.install()
 access_point_arns.install()
+# moto's CloudTrail keeps no default event selector and mixes basic and advanced ones
+cloudtrail_selectors.install()
 
 BASE_YAML = """\
 version: 1

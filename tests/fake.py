@@ -18,6 +18,7 @@ from reconciler.model import (
     LiveKey,
     LiveLogBucket,
     LiveState,
+    LiveTrail,
     LiveUser,
     canonical_policy,
 )
@@ -31,6 +32,8 @@ class FakeCloud:
     access_points: dict[str, dict[str, Any]] = field(default_factory=dict)
     # KMS keys by ARN: {"policy": dict, "aliases": [alias names], "state": "Enabled"}
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # CloudTrail trails by name: {"basic": [selectors], "advanced": [selectors]}
+    trails: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     fail: Callable[[str, tuple[Any, ...]], bool] | None = None
 
@@ -86,6 +89,21 @@ class FakeCloud:
             access_points=aps,
             kms_key=self._key(config),
             log_bucket=self._log_bucket(config),
+            trail=self._trail(config),
+        )
+
+    def _trail(self, config: Config) -> LiveTrail | None:
+        name = config.bucket.data_events_trail
+        if name is None:
+            return None
+        found = self.trails.get(name)
+        if found is None:
+            return LiveTrail(name, problem="was not found (TrailNotFoundException)")
+        return LiveTrail(
+            name,
+            arn=f"arn:aws:cloudtrail:us-east-1:{self.account_id}:trail/{name}",
+            event_selectors=tuple(copy.deepcopy(found.get("basic", []))),
+            advanced_event_selectors=tuple(copy.deepcopy(found.get("advanced", []))),
         )
 
     def _log_bucket(self, config: Config) -> LiveLogBucket | None:
@@ -117,6 +135,7 @@ class FakeCloud:
                     arn=arn,
                     state=key.get("state", "Enabled"),
                     policy=copy.deepcopy(key["policy"]),
+                    rotation_enabled=key.get("rotation", False),
                 )
         return LiveKey(requested, problem=f"NotFoundException: Alias {requested} is not found.")
 
@@ -154,9 +173,17 @@ class FakeCloud:
         self._call("put_bucket_logging", bucket)
         self.buckets[bucket]["logging"] = dict(value)
 
+    def put_event_selectors(self, trail: str, selectors: list[Mapping[str, Any]]) -> None:
+        self._call("put_event_selectors", trail)
+        self.trails[trail] = {"basic": [], "advanced": copy.deepcopy([dict(s) for s in selectors])}
+
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         self._call("put_bucket_policy", bucket)
         self.buckets[bucket]["policy"] = copy.deepcopy(dict(document))
+
+    def enable_key_rotation(self, key_arn: str) -> None:
+        self._call("enable_key_rotation", key_arn)
+        self.keys[key_arn]["rotation"] = True
 
     def put_key_policy(self, key_arn: str, document: Mapping[str, Any]) -> None:
         self._call("put_key_policy", key_arn)

@@ -134,6 +134,9 @@ ACTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("kms", "PutKeyPolicy"): (("kms:PutKeyPolicy", "key"),),
     ("kms", "GetKeyRotationStatus"): (("kms:GetKeyRotationStatus", "key"),),
     ("kms", "EnableKeyRotation"): (("kms:EnableKeyRotation", "key"),),
+    # the trail of bucket.data_events_trail (SAR, AWS CloudTrail: resource type trail)
+    ("cloudtrail", "GetEventSelectors"): (("cloudtrail:GetEventSelectors", "trail"),),
+    ("cloudtrail", "PutEventSelectors"): (("cloudtrail:PutEventSelectors", "trail"),),
     ("accessanalyzer", "ValidatePolicy"): (("access-analyzer:ValidatePolicy", "*"),),
 }
 # S3 asks KMS on the requester's behalf when it writes or reads an object of an SSE-KMS bucket
@@ -420,6 +423,11 @@ def _resource(kind: str, call: Call, world: World) -> tuple[str, Any, dict[str, 
     if kind == "key":
         arn = world.aliases.get(p["KeyId"], p["KeyId"])
         return arn, world.key_policies.get(arn), {}
+    if kind == "trail":
+        name = p["TrailName"]
+        if name.startswith("arn:"):
+            return name, None, {}
+        return f"arn:aws:cloudtrail:{world.region}:{world.account}:trail/{name}", None, {}
     assert kind == "*", kind
     return "*", None, {}
 

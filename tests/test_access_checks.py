@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from reconciler.access.checks import BucketCheckName, Check, Status, VerifyReport, verify
-from reconciler.model import Config
+from reconciler.model import Config, LiveState
 from tests.access_support import (
     SEED_IDENTITY_POLICY,
     bucket_policy_of,
@@ -139,9 +139,10 @@ def test_seed_identity_policy_lets_users_list_the_bucket_directly(config: Config
     assert "identity policy Alice/seed statement #1" in direct.statements
 
 
-def test_unmanaged_access_point_admitting_a_collaborator_is_another_access_point(
-    config: Config,
-) -> None:
+UNLISTED = BucketCheckName.UNLISTED_ACCESS_POINTS
+
+
+def _legacy_access_point(config: Config) -> LiveState:
     state = desired(config)
     legacy = replace(
         state.access_points["alice-access-point"],
@@ -160,12 +161,53 @@ def test_unmanaged_access_point_admitting_a_collaborator_is_another_access_point
             ],
         },
     )
-    state = replace(state, access_points={**state.access_points, "legacy-ap": legacy})
+    return replace(state, access_points={**state.access_points, "legacy-ap": legacy})
+
+
+def test_an_access_point_not_in_the_file_reaches_nothing_and_is_reported(
+    config: Config,
+) -> None:
+    """Issue 22: the bucket delegates only to this share's access points
+    (s3:DataAccessPointArn), so another access point on the bucket, whatever its policy, gets
+    nothing from the bucket; verify names it (before, it admitted Alice: other-ap failed)."""
+    state = _legacy_access_point(config)
     report = verify(config, state)
+    assert failing(report) == set()
+    check = next(
+        b for b in report.bucket_checks if b.name is BucketCheckName.UNLISTED_ACCESS_POINTS
+    )
+    assert check.status is Status.OK
+    assert "legacy-ap" in check.detail and "reach nothing" in check.detail
+
+
+def test_an_access_point_not_in_the_file_that_the_bucket_delegates_to_fails(
+    config: Config,
+) -> None:
+    """A bucket-policy statement delegating to every access point of the account (the old
+    form, or a person's) lets it in: other-ap fails and unlisted-access-points names it."""
+    state = _legacy_access_point(config)
+    policy = bucket_policy_of(state)
+    policy["Statement"].append(
+        {
+            "Sid": "OldDelegation",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            "Condition": {"StringEquals": {"s3:DataAccessPointAccount": ACCOUNT}},
+        }
+    )
+    report = verify(config, edit_bucket_policy(state, policy))
     assert failing(report) == {("alice", "other-ap")}
     assert any(
         "access point policy legacy-ap statement Old" in f.statements for f in report.findings
     )
+    check = next(
+        b for b in report.bucket_checks if b.name is BucketCheckName.UNLISTED_ACCESS_POINTS
+    )
+    assert check.status is Status.FAIL
+    assert "legacy-ap" in check.detail and "delegates to them" in check.detail
+    assert not report.ok
 
 
 def test_identity_policies_the_tool_cannot_read_make_checks_unknown(config: Config) -> None:
@@ -249,7 +291,9 @@ def test_public_bucket_statement_fails_anonymous_and_public_checks(config: Confi
     )
     report = verify(config, edit_bucket_policy(state, policy))
     assert bucket_check(report, BucketCheckName.NO_PUBLIC_ACCESS) is Status.FAIL
-    assert all(cells(report, c)[Check.ANONYMOUS] is Status.FAIL for c in ("alice", "bob"))
+    # issue 22: an unsigned request has no s3:signatureversion, so ReconcilerDenySignatureVersion2
+    # denies anonymous callers whatever another statement allows; other accounts still get in
+    assert all(cells(report, c)[Check.ANONYMOUS] is Status.OK for c in ("alice", "bob"))
     assert all(cells(report, c)[Check.OTHER_ACCOUNT] is Status.FAIL for c in ("alice", "bob"))
     # a same-account user with no identity grant gets it too: a direct read by Alice
     assert cells(report, "alice")[Check.DIRECT] is Status.FAIL

@@ -38,7 +38,14 @@ import pytest
 from reconciler.access import evaluator
 from reconciler.access.evaluator import Decision, evaluate
 from reconciler.access.policy import PolicyRef, compile_policy
-from reconciler.access.requests import AccessPointRef, Identity, Principal, Request, role_session
+from reconciler.access.requests import (
+    AccessPointRef,
+    Details,
+    Identity,
+    Principal,
+    Request,
+    role_session,
+)
 from reconciler.documents.policies import partner_identity_policy
 from tests.access_support import desired
 from tests.conftest import BASE_YAML, ROOT, config_from
@@ -51,6 +58,27 @@ OWNER, PARTNER, OTHER = "123456789012", "111122223333", "444455556666"
 BUCKET = "clinical-share-123456789012"
 REGION = "us-east-1"
 V = "2012-10-17"
+KMS_KEY = f"arn:aws:kms:{REGION}:{OWNER}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+FOREIGN_KEY = f"arn:aws:kms:{REGION}:{OTHER}:key/99999999-12ab-34cd-56ef-1234567890ab"
+# how requests are made: signature and TLS versions, and an upload's encryption headers
+DETAILS = (
+    *[Details()] * 40,
+    Details(signature_version="AWS"),
+    Details(tls_version="1.0"),
+    Details(tls_version="1.3"),
+)
+UPLOAD_DETAILS = (
+    *[Details()] * 30,
+    Details(sse="AES256"),
+    Details(sse="aws:kms"),
+    Details(sse="aws:kms", sse_kms_key_id=KMS_KEY),
+    Details(sse="aws:kms", sse_kms_key_id=FOREIGN_KEY),
+    Details(sse="aws:kms", sse_kms_key_id="1234abcd-12ab-34cd-56ef-1234567890ab"),
+    Details(sse="aws:kms:dsse", sse_kms_key_id=KMS_KEY),
+    Details(sse_kms_key_id=FOREIGN_KEY),
+    Details(sse_customer_algorithm="AES256"),
+    Details(signature_version="AWS", sse="AES256"),
+)
 ALLOW_ALL = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 KEYS = (
@@ -193,6 +221,28 @@ CONDITION_CHOICES: tuple[dict[str, Any], ...] = (
     {"NumericLessThanEquals": {"s3:signatureAge": ["1000", "3600000"]}},
     {"NumericGreaterThanIfExists": {"s3:signatureAge": "3600000"}},
     {"NumericNotEquals": {"s3:signatureAge": "1000"}},
+    # issue 22: the data-path statements and their keys
+    {"ArnLike": {"s3:DataAccessPointArn": [point_arn("alice-access-point"), point_arn("bob-*")]}},
+    {"StringNotEquals": {"s3:signatureversion": "AWS4-HMAC-SHA256"}},
+    {"StringEquals": {"s3:signatureversion": "AWS"}},
+    {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+    {"NumericGreaterThanEquals": {"s3:TlsVersion": "1.3"}},
+    {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+    {
+        "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "Null": {"s3:x-amz-server-side-encryption": "false"},
+    },
+    {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}},
+    {
+        "ArnNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KMS_KEY},
+        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+    },
+    {
+        "Null": {
+            "s3:x-amz-server-side-encryption": "false",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": "true",
+        }
+    },
     {"StringEquals": {"s3:ExistingObjectTag/team": "a"}},  # not modeled: unknown to us
     {"StringLike": {"s3:prefix": "${aws:username}/*"}},
     {"ForAnyValue:StringLike": {"s3:prefix": "Alice/*"}},
@@ -262,8 +312,11 @@ def broaden(
     doc = copy.deepcopy(doc)
     statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
     doc["Statement"] = statements
+    # about as many edits per policy whatever its length: the bucket policy has grown to nine
+    # statements (issue 22), and editing each as often as before would leave few allowed cases
+    scale = max(1.0, len(statements) / 4)
     for statement in statements:
-        roll = rng.random()
+        roll = rng.random() * scale
         if roll < 0.15:
             statement["Resource"] = rng.choice(resource_choices(base, listing))
         elif roll < 0.25 and resource_policy:
@@ -313,6 +366,18 @@ class Case:
             context["s3:prefix"] = request.prefix
         if request.signature_age_ms is not None:  # a presigned URL, that long after signing
             context["s3:signatureAge"] = str(request.signature_age_ms)
+        details = request.details
+        if request.principal.arn is not None:  # every signed request says its version
+            context["s3:signatureversion"] = details.signature_version
+        if request.secure_transport:
+            context["s3:TlsVersion"] = details.tls_version
+        for key, value in (
+            ("s3:x-amz-server-side-encryption", details.sse),
+            ("s3:x-amz-server-side-encryption-aws-kms-key-id", details.sse_kms_key_id),
+            ("s3:x-amz-server-side-encryption-customer-algorithm", details.sse_customer_algorithm),
+        ):
+            if value is not None:
+                context[key] = value
         if (point := request.access_point) is not None:
             context["s3:DataAccessPointArn"] = point.arn
             context["s3:DataAccessPointAccount"] = point.account
@@ -438,9 +503,22 @@ WIDER_YAML = CONSOLE_YAML.replace(
 )
 
 
+# an SSE-KMS bucket: the bucket policy carries the KMS-key statements of issue 22
+KMS_YAML = WIDER_YAML.replace(
+    f"  name: {BUCKET}\n", f"  name: {BUCKET}\n  encryption: aws:kms\n  kms_key_id: {KMS_KEY}\n"
+)
+
+
+# keys and the listing prefix in each user's own folder
+OWN_FOLDERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "alice": (("Alice/x", "Alice/sub/z.csv"), "Alice/"),
+    "bob": (("Bob/y.csv",), "Bob/"),
+}
+
+
 def generate(seed: int, count: int) -> list[Case]:
     rng = random.Random(seed)
-    states = [desired(config_from(text)) for text in (CONSOLE_YAML, WIDER_YAML)]
+    states = [desired(config_from(text)) for text in (CONSOLE_YAML, WIDER_YAML, KMS_YAML)]
     tool_identity = {
         name: [dict(policy) for policy in user.inline_policies.values()]
         for name, user in states[0].users.items()
@@ -457,10 +535,20 @@ def generate(seed: int, count: int) -> list[Case]:
     for _ in range(count):
         state = rng.choice(states)
         assert state.bucket.policy is not None
-        subject = rng.choice(principals(rng, tool_identity, partner_docs))
+        # anonymous callers less often: since issue 22 every unsigned request is denied by
+        # ReconcilerDenySignatureVersion2 (no s3:signatureversion), unless a broadening edits it
+        candidates = principals(rng, tool_identity, partner_docs)
+        weights = [1 if c.principal.arn is None else 3 for c in candidates]
+        subject = rng.choices(candidates, weights=weights)[0]
         route = rng.choice((None, *sorted(state.access_points)))
         if subject.principal.label in PARTNER_SESSIONS and rng.random() < 0.7:
             route = "partner-site-ap"  # mostly through its own access point
+        # the collaborators' own journeys, half the time: their folder through their access
+        # point (the requests issue 22's denies must leave alone, and those they must stop)
+        own = OWN_FOLDERS.get(subject.principal.label)
+        journey = own is not None and rng.random() < 0.5
+        if journey:
+            route = f"{subject.principal.label}-access-point"
         action = rng.choice((*OBJECT_ACTIONS, "s3:ListBucket"))
         listing = action == "s3:ListBucket"
         point = None
@@ -496,15 +584,16 @@ def generate(seed: int, count: int) -> list[Case]:
             action,
             BUCKET,
             OWNER,
-            key=None if listing else rng.choice(KEYS),
-            prefix=rng.choice(PREFIXES) if listing else None,
+            key=None if listing else rng.choice(own[0] if journey and own else KEYS),
+            prefix=(own[1] if journey and own else rng.choice(PREFIXES)) if listing else None,
             access_point=point,
             secure_transport=rng.random() < 0.85,
             signature_age_ms=(
-                rng.choice((None, None, None, 1000, 600001, 7200000))
+                rng.choice((None, None, None, None, None, 1000, 600001, 7200000))
                 if subject.principal.arn is not None
                 else None
             ),
+            details=rng.choice(UPLOAD_DETAILS if action == "s3:PutObject" else DETAILS),
         )
         cases.append(
             Case(request, ap_doc, bucket_doc, subject.identity_docs, subject.principal_arn)

@@ -206,7 +206,11 @@ def test_every_format_lists_everyone_with_key_suffixes_and_ages() -> None:
         "last_used": "2025-06-19",
         "last_used_service": "s3",
     }
-    assert doc[0]["console_password"] == {"present": True, "last_used": "2025-06-01"}
+    assert doc[0]["console_password"] == {
+        "present": True,
+        "last_used": "2025-06-01",
+        "mfa_devices": None,  # issue 21: counted by the reader for users with a password
+    }
     assert doc[2]["console_password"] is None
     rows = list(csv.DictReader(io.StringIO(render_report_csv(review))))
     assert [r["id"] for r in rows] == ["alice", "bob", "partner-site"]
@@ -231,3 +235,19 @@ def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     review = review_of(BASE_YAML.replace("prefix: Alice/", "prefix: =HYPERLINK/"))
     rows = list(csv.DictReader(io.StringIO(render_report_csv(review))))
     assert rows[0]["folder"] == "'=HYPERLINK/"
+
+
+def test_console_users_without_mfa_are_flagged() -> None:
+    from dataclasses import replace
+
+    without = replace(ALICE, mfa_devices=0)
+    with_device = replace(ALICE, mfa_devices=1)
+    no_password = replace(BOB, mfa_devices=None)
+    for creds, flagged in ((without, True), (with_device, False), (no_password, False)):
+        review = review_of(credentials={"Alice": creds})
+        alice = next(row for row in review.rows if row.id == "alice")
+        kinds = {flag.kind for flag in alice.flags}
+        assert (FlagKind.CONSOLE_WITHOUT_MFA in kinds) is flagged, creds
+    doc = json.loads(render_report_json(review_of(credentials={"Alice": without})))
+    [flag] = [f for f in doc[0]["flags"] if f["flag"] == "console-without-mfa"]
+    assert flag["detail"].startswith("console password but no MFA device")

@@ -217,7 +217,7 @@ def test_apply_prints_the_record_and_fails_when_it_cannot_be_stored(
     assert result.exit_code == 1, result.output
     assert "error: the audit record could not be written to" in result.stderr
     record = json.loads(result.stderr.strip().splitlines()[-1])
-    assert record["outcome"] == "applied" and len(record["applied"]) == 13
+    assert record["outcome"] == "applied" and len(record["applied"]) == 15
     folder = CliRunner().invoke(cli, [*args, "--audit-log", str(tmp_path)])
     assert folder.exit_code == 2 and "is a directory" in folder.output  # refused up front
     with pytest.raises(ReconcilerError, match="is a folder"):

@@ -363,3 +363,236 @@ def test_import_writes_lifecycle_and_access_logs_back() -> None:
         LOG_BUCKET,
         "logs/",
     )
+
+
+# --- CloudTrail data events -------------------------------------------------------------------
+
+TRAIL = "org-trail"
+OURS = {
+    "Name": f"reconciler:{BUCKET}",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{BUCKET}/"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    ],
+}
+LAMBDA_SELECTOR = {
+    "Name": "lambda invocations",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]},
+    ],
+}
+# what CloudTrail gives every trail created without event selectors
+DEFAULT_BASIC = {
+    "ReadWriteType": "All",
+    "IncludeManagementEvents": True,
+    "DataResources": [],
+    "ExcludeManagementEventSources": [],
+}
+TRAILED = with_bucket(f"  data_events_trail: {TRAIL}\n")
+
+
+def advanced(cloud: FakeCloud) -> list[dict[str, object]]:
+    return list(cloud.trails[TRAIL]["advanced"])
+
+
+def test_the_trail_gets_one_selector_for_the_bucket_and_keeps_the_others() -> None:
+    cloud = FakeCloud(trails={TRAIL: {"basic": [], "advanced": [LAMBDA_SELECTOR]}})
+    first = converge(TRAILED, cloud)
+    assert [
+        c.action.value for c in first.changes if c.type is ResourceType.TRAIL_EVENT_SELECTORS
+    ] == ["update"]
+    assert advanced(cloud) == [LAMBDA_SELECTOR, OURS]
+    assert check(TRAILED, cloud, BucketCheckName.DATA_EVENTS)[0] is Status.OK
+    # someone narrows ours to writes only: drift, put back in place
+    cloud.trails[TRAIL]["advanced"][1] = {
+        **OURS,
+        "FieldSelectors": [*OURS["FieldSelectors"], {"Field": "readOnly", "Equals": ["false"]}],
+    }
+    assert check(TRAILED, cloud, BucketCheckName.DATA_EVENTS)[0] is Status.FAIL
+    converge(TRAILED, cloud)
+    assert advanced(cloud) == [LAMBDA_SELECTOR, OURS]
+
+
+def test_a_new_trails_management_selector_becomes_its_exact_advanced_form() -> None:
+    cloud = FakeCloud(trails={TRAIL: {"basic": [DEFAULT_BASIC], "advanced": []}})
+    first = plan(TRAILED, cloud.read(TRAILED))
+    assert any("become the advanced selectors" in w for w in first.warnings)
+    converge(TRAILED, cloud)
+    management = {
+        "Name": "Management events",
+        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+    }
+    assert advanced(cloud) == [management, OURS]
+
+
+def test_basic_selectors_translate_only_where_the_translation_is_exact() -> None:
+    from reconciler.plan.baseline import translate_basic
+
+    write_only = {**DEFAULT_BASIC, "ReadWriteType": "WriteOnly"}
+    no_kms = {**DEFAULT_BASIC, "ExcludeManagementEventSources": ["kms.amazonaws.com"]}
+    assert translate_basic(write_only) == [
+        {
+            "Name": "Management events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "readOnly", "Equals": ["false"]},
+            ],
+        }
+    ]
+    assert translate_basic(no_kms) == [
+        {
+            "Name": "Management events",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+            ],
+        }
+    ]
+    assert translate_basic({**DEFAULT_BASIC, "IncludeManagementEvents": False}) == []
+    with_data = {
+        **DEFAULT_BASIC,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::other/"]}],
+    }
+    assert translate_basic(with_data) is None
+
+
+def test_a_trail_with_basic_data_event_selectors_is_refused_not_rewritten() -> None:
+    with_data = {
+        **DEFAULT_BASIC,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::other/"]}],
+    }
+    cloud = FakeCloud(trails={TRAIL: {"basic": [with_data], "advanced": []}})
+    result = plan(TRAILED, cloud.read(TRAILED))
+    [error] = result.errors
+    assert error.startswith(f"bucket.data_events_trail: trail {TRAIL} uses basic event selectors")
+    assert "Switch to advanced event selectors" in error
+    assert not any(c.type is ResourceType.TRAIL_EVENT_SELECTORS for c in result.changes)
+
+
+def test_a_missing_trail_is_a_plan_error_with_the_reason() -> None:
+    [error] = plan(TRAILED, FakeCloud().read(TRAILED)).errors
+    assert error.startswith(f"bucket.data_events_trail: trail {TRAIL} was not found")
+    assert "us-east-1 of account 123456789012" in error and "never creates trails" in error
+
+
+def test_the_emulator_keeps_cloudtrails_rules_for_event_selectors() -> None:
+    """reconciler/aws/emulator/cloudtrail_selectors.py, installed by tests/conftest.py."""
+    import boto3
+    import pytest
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="trail-logs-123")
+        trails = boto3.client("cloudtrail", region_name="us-east-1")
+        trails.create_trail(Name=TRAIL, S3BucketName="trail-logs-123")
+        fresh = trails.get_event_selectors(TrailName=TRAIL)
+        assert fresh["EventSelectors"] == [DEFAULT_BASIC]
+        assert not fresh.get("AdvancedEventSelectors")
+        trails.put_event_selectors(TrailName=TRAIL, AdvancedEventSelectors=[OURS])
+        now = trails.get_event_selectors(TrailName=TRAIL)
+        assert not now.get("EventSelectors") and now["AdvancedEventSelectors"] == [OURS]
+        trails.put_event_selectors(TrailName=TRAIL, EventSelectors=[DEFAULT_BASIC])
+        assert not trails.get_event_selectors(TrailName=TRAIL).get("AdvancedEventSelectors")
+        refused = [
+            {"EventSelectors": [DEFAULT_BASIC], "AdvancedEventSelectors": [OURS]},
+            {"AdvancedEventSelectors": [{"FieldSelectors": [OURS["FieldSelectors"][1]]}]},
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "nonsense", "Equals": ["x"]},
+                        ]
+                    }
+                ]
+            },
+            {"EventSelectors": [DEFAULT_BASIC] * 6},
+        ]
+        for request in refused:
+            with pytest.raises(ClientError) as raised:
+                trails.put_event_selectors(TrailName=TRAIL, **request)
+            assert raised.value.response["Error"]["Code"] in {
+                "InvalidParameterCombinationException",
+                "InvalidEventSelectorsException",
+            }, request
+        with pytest.raises(ClientError) as missing:
+            trails.get_event_selectors(TrailName="no-such-trail")
+        assert missing.value.response["Error"]["Code"] == "TrailNotFoundException"
+
+
+# --- KMS key rotation -------------------------------------------------------------------------
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def kms_config(manage: bool) -> Config:
+    return with_bucket(
+        f"  encryption: aws:kms\n  kms_key_id: {KEY}\n"
+        f"  manage_key_policy: {'true' if manage else 'false'}\n"
+    )
+
+
+def key_cloud(rotation: bool) -> FakeCloud:
+    from reconciler.access.desired import default_key_policy
+
+    policy = default_key_policy("123456789012")
+    return FakeCloud(keys={KEY: {"policy": policy, "rotation": rotation}})
+
+
+def test_with_manage_key_policy_rotation_is_turned_on_and_kept_on() -> None:
+    config = kms_config(manage=True)
+    cloud = key_cloud(rotation=False)
+    first = converge(config, cloud)
+    assert [
+        (c.action.value, c.id, c.after)
+        for c in first.changes
+        if c.type is ResourceType.KMS_KEY_ROTATION
+    ] == [("update", KEY, {"KeyRotationEnabled": True})]
+    assert cloud.keys[KEY]["rotation"] is True
+    assert check(config, cloud, BucketCheckName.KMS_ROTATION) == (
+        Status.OK,
+        "automatic rotation on",
+    )
+
+
+def test_without_manage_key_policy_rotation_off_is_a_warning_only() -> None:
+    config = kms_config(manage=False)
+    cloud = key_cloud(rotation=False)
+    result = plan(config, cloud.read(config))
+    assert not any(c.type is ResourceType.KMS_KEY_ROTATION for c in result.changes)
+    assert any(w.startswith(f"automatic rotation of KMS key {KEY} is off") for w in result.warnings)
+    converge(config, cloud)
+    assert cloud.keys[KEY]["rotation"] is False
+    assert check(config, cloud, BucketCheckName.KMS_ROTATION)[0] is Status.NA
+    on = key_cloud(rotation=True)
+    assert not any("automatic rotation" in w for w in plan(config, on.read(config)).warnings)
+
+
+def test_the_read_only_role_reads_rotation_and_only_the_apply_role_enables_it() -> None:
+    from reconciler.documents.iam_policy import tool_policy
+
+    for manage in (True, False):
+        config = kms_config(manage)
+        read = tool_policy(config, read_only=True).document["Statement"]
+        apply = tool_policy(config, read_only=False).document["Statement"]
+        [reading] = [s for s in read if "kms:GetKeyRotationStatus" in s["Action"]]
+        assert reading["Resource"] == KEY
+        enabling = [s for s in apply if "kms:EnableKeyRotation" in s["Action"]]
+        assert [s["Resource"] for s in enabling] == ([KEY] if manage else [])
+        assert not any("kms:EnableKeyRotation" in s["Action"] for s in read)
+
+
+def test_operators_returned_empty_plan_nothing() -> None:
+    from reconciler.plan.baseline import canonical_selector
+
+    returned = {
+        **OURS,
+        "FieldSelectors": [
+            {**f, "NotEquals": [], "EndsWith": []} for f in reversed(OURS["FieldSelectors"])
+        ],
+    }
+    assert canonical_selector(returned) == OURS

@@ -375,7 +375,7 @@ def covered(boundary: Mapping[str, Any], statement: Mapping[str, Any]) -> bool:
                 and any(fnmatchcase(action, a) for a in _as_list(s["Action"]))
                 and any(fnmatchcase(resource, r) for r in _as_list(s["Resource"]))
                 and all(
-                    own.get(op, {}).get(k) == v
+                    _implied(op, own.get(op, {}).get(k), v)
                     for op, keys in (s.get("Condition") or {}).items()
                     for k, v in keys.items()
                 )
@@ -383,6 +383,16 @@ def covered(boundary: Mapping[str, Any], statement: Mapping[str, Any]) -> bool:
             ):
                 return False
     return True
+
+
+def _implied(operator: str, own: Any, boundary: Any) -> bool:
+    """The boundary's condition holds whenever the statement's own does: the same values, or
+    under a wildcard operator, each own value matched by a boundary pattern."""
+    if own == boundary:
+        return True
+    if own is None or operator.lower() not in ("stringlike", "arnlike"):
+        return False
+    return all(any(fnmatchcase(v, p) for p in _as_list(boundary)) for v in _as_list(own))
 
 
 def test_probe_collaborators_cover_every_option() -> None:
@@ -487,9 +497,14 @@ def test_boundary_of_a_kms_bucket_allows_the_key_only_through_s3_for_this_bucket
     kms = [s for s in boundary["Statement"] if "kms:" in json.dumps(s["Action"])]
     assert len(kms) == 1
     assert sorted(_as_list(kms[0]["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert kms[0]["Condition"]["StringEquals"] == {
-        "kms:ViaService": "s3.us-east-1.amazonaws.com",
-        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::clinical-share-123456789012",
+    assert kms[0]["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    # issue 22: the bucket ARN (S3 Bucket Key) or any object ARN of this bucket (the identity
+    # policies name each collaborator's own prefix; the boundary covers them all)
+    assert kms[0]["Condition"]["StringLike"] == {
+        "kms:EncryptionContext:aws:s3:arn": [
+            "arn:aws:s3:::clinical-share-123456789012",
+            "arn:aws:s3:::clinical-share-123456789012/*",
+        ]
     }
     expected = key if key.startswith("arn:") else f"arn:aws:kms:us-east-1:{ACCOUNT}:key/*"
     assert kms[0]["Resource"] == expected

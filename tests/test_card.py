@@ -78,9 +78,16 @@ def test_kms_bucket_says_no_sse() -> None:
     partner = build_card(config, "partner-site", today=TODAY)
     assert partner.kms is not None and partner.partner_policy is not None
     kms_sid = [s for s in partner.partner_policy["Statement"] if s["Sid"].endswith("ThroughS3")]
-    assert kms_sid[0]["Resource"] == key and kms_sid[0]["Condition"]["StringEquals"] == {
-        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::clinical-share-123456789012",
-        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+    # issue 22: with the S3 Bucket Key the context is the bucket ARN, without it the object ARN,
+    # which the partner policy allows under the partner's own folder only
+    assert kms_sid[0]["Resource"] == key and kms_sid[0]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+        "StringLike": {
+            "kms:EncryptionContext:aws:s3:arn": [
+                "arn:aws:s3:::clinical-share-123456789012",
+                "arn:aws:s3:::clinical-share-123456789012/partner-site/*",
+            ]
+        },
     }
     needed = partner.kms["key_policy_statement"]
     assert needed["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/Uploader"}

@@ -34,8 +34,13 @@ BASELINE_YAML = BASE_YAML.replace(
     f"  name: {BUCKET}\n",
     f"  name: {BUCKET}\n"
     "  lifecycle:\n    noncurrent_version_expiration_days: 90\n"
-    f"  access_logs:\n    bucket: {LOG_BUCKET}\n    prefix: shared/\n    manage_policy: true\n",
+    f"  access_logs:\n    bucket: {LOG_BUCKET}\n    prefix: shared/\n    manage_policy: true\n"
+    "  data_events_trail: audit-trail\n",
 )
+MANAGEMENT = {
+    "Name": "Management events",
+    "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+}
 
 
 def run(server: MotoServer, path: Path, *args: str) -> tuple[int, str]:
@@ -52,10 +57,17 @@ def test_baseline_is_applied_and_hand_edits_are_drift_that_apply_repairs(
     s3.put_bucket_policy(
         Bucket=LOG_BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [AUDITORS]})
     )
+    # a new trail: CloudTrail gives it the basic selector for management events
+    trails = moto_server.client("cloudtrail")
+    trails.create_trail(Name="audit-trail", S3BucketName=LOG_BUCKET)
     path = tmp_path / "collaborators.yaml"
     path.write_text(BASELINE_YAML)
     code, out = run(moto_server, path, "apply", "--auto-approve")
     assert code == 0 and "Converged" in out, out
+    selectors = trails.get_event_selectors(TrailName="audit-trail")
+    assert not selectors.get("EventSelectors")
+    names = [s["Name"] for s in selectors["AdvancedEventSelectors"]]
+    assert names == ["Management events", f"reconciler:{BUCKET}"]
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     assert s3.get_bucket_logging(Bucket=BUCKET)["LoggingEnabled"] == {
         "TargetBucket": LOG_BUCKET,
@@ -74,6 +86,7 @@ def test_baseline_is_applied_and_hand_edits_are_drift_that_apply_repairs(
     s3.put_bucket_lifecycle_configuration(
         Bucket=BUCKET, LifecycleConfiguration={"Rules": [FOREIGN_RULE]}
     )
+    trails.put_event_selectors(TrailName="audit-trail", AdvancedEventSelectors=[MANAGEMENT])
     code, out = run(moto_server, path, "verify")
     assert code == 2, out
     assert "versioning is suspended" in out and "server access logging off" in out, out
@@ -84,6 +97,7 @@ def test_baseline_is_applied_and_hand_edits_are_drift_that_apply_repairs(
         f"~ bucket_versioning {BUCKET}",
         f"+ bucket_logging {BUCKET}",
         f"~ bucket_lifecycle {BUCKET}",
+        "~ trail_event_selectors audit-trail",
     ):
         assert headline in out, out
     assert 'Status: "Suspended" -> "Enabled"' in out
@@ -98,6 +112,8 @@ def test_baseline_is_applied_and_hand_edits_are_drift_that_apply_repairs(
         "reconciler-expire-noncurrent-versions",
     }
     assert rules["scratch-cleanup"] == FOREIGN_RULE
+    selectors = trails.get_event_selectors(TrailName="audit-trail")["AdvancedEventSelectors"]
+    assert [s["Name"] for s in selectors] == ["Management events", f"reconciler:{BUCKET}"]
     code, out = run(moto_server, path, "plan", "--detailed-exitcode")
     assert code == 0, out
 
@@ -105,6 +121,7 @@ def test_baseline_is_applied_and_hand_edits_are_drift_that_apply_repairs(
 def test_import_writes_the_baseline_back(moto_server: MotoServer, tmp_path: Path) -> None:
     s3 = moto_server.client("s3")
     s3.create_bucket(Bucket=LOG_BUCKET)
+    moto_server.client("cloudtrail").create_trail(Name="audit-trail", S3BucketName=LOG_BUCKET)
     path = tmp_path / "collaborators.yaml"
     path.write_text(BASELINE_YAML)
     code, out = run(moto_server, path, "apply", "--auto-approve")

@@ -137,6 +137,11 @@ def test_foreign_statement_survives_a_change_to_ours(
         "ReconcilerDelegateToAccessPoints",
         "ReconcilerDenyInsecureTransport",
         "ReconcilerDenyLongLivedPresignedUrls",
+        # issue 22
+        "ReconcilerDenySignatureVersion2",
+        "ReconcilerDenyTlsBefore12",
+        "ReconcilerDenyOtherEncryption",
+        "ReconcilerDenyCustomerProvidedKeys",
     }
 
 
@@ -158,6 +163,7 @@ def test_removing_a_collaborator_removes_its_access_point_policies_and_user(
         ("delete", "access_point", "bob-access-point"),
         ("delete", "access_point_policy", "bob-access-point"),
         ("delete", "iam_user", "Bob"),  # no inline policy: Bob did not opt in to the console
+        ("update", "bucket_policy", BUCKET),  # bob's access point leaves the delegation
     ]
     apply(moto_server, config_file)
     with pytest.raises(iam.exceptions.NoSuchEntityException):

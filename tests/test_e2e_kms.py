@@ -51,8 +51,10 @@ def test_kms_bucket_converges_and_verifies(
     )
     changes = {(ch["type"], ch["id"]) for ch in json.loads(plan)["changes"]}
     assert ("kms_key_policy", arn) in changes
+    assert ("kms_key_rotation", arn) in changes  # a new key's rotation is off (issue 21)
 
     reconcile(moto_server, "apply", "-c", c, "--auto-approve")
+    assert moto_server.client("kms").get_key_rotation_status(KeyId=arn)["KeyRotationEnabled"]
     reconcile(moto_server, "plan", "-c", c, "--detailed-exitcode")  # converged: exit 0
 
     rule = moto_server.client("s3").get_bucket_encryption(Bucket=BUCKET)[
@@ -81,6 +83,7 @@ def test_kms_bucket_converges_and_verifies(
     verified = reconcile(moto_server, "verify", "-c", c, "--format", "json")
     checks = {b["name"]: b["status"] for b in json.loads(verified)["bucket_checks"]}
     assert checks["kms-key-policy"] == "ok" and checks["presigned-url-max-age"] == "ok"
+    assert checks["kms-rotation"] == "ok"
 
 
 def test_verify_fails_when_the_key_policy_stops_delegating_to_iam(

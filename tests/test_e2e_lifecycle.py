@@ -328,7 +328,7 @@ def test_every_apply_appends_one_record_and_never_rewrites_one(
     assert record["github"] == {"sha": "5f2c0ffee5f2c0ffee", "actor": "data-steward"}
     assert record["caller_arn"].startswith(f"arn:aws:sts::{ACCOUNT}:")
     assert record["outcome"] == "applied" and record["converged"] is True
-    assert len(record["applied"]) == 13 and record["failures"] == []
+    assert len(record["applied"]) == 15 and record["failures"] == []
     assert all(change["request_ids"] for change in record["applied"])
     assert json.loads(log.read_text()) == record
     log_before = log.read_bytes()
@@ -351,7 +351,7 @@ def test_every_apply_appends_one_record_and_never_rewrites_one(
     lines = history.stdout.splitlines()
     heads = [line for line in lines if not line.startswith("    ")]
     assert len(heads) == 2  # the same record in the file and the bucket is shown once
-    assert "applied: 13 applied, 0 failed" in heads[0] and "actor data-steward" in heads[0]
+    assert "applied: 15 applied, 0 failed" in heads[0] and "actor data-steward" in heads[0]
     assert "commit 5f2c0ffee5f2" in heads[0]
     assert "actor pi" in heads[1] and "    suspend bob: status: suspended" in lines
     only_bob = run(

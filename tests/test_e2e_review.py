@@ -132,6 +132,8 @@ def check_report(server: MotoServer, head: Path, audit: str) -> None:
         user: iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
         for user in ("Alice", "Carol")
     }
+    # a console password and no MFA device: flagged (issue 21, console-without-mfa)
+    iam.create_login_profile(UserName="Carol", Password="Not-a-real-password-1!")
     later = (datetime.now(UTC).date() + timedelta(days=100)).isoformat()
     outputs = {}
     for fmt in ("text", "csv", "json", "markdown"):
@@ -157,6 +159,9 @@ def check_report(server: MotoServer, head: Path, audit: str) -> None:
     assert "differs-from-file" in {f["flag"] for f in rows["alice"]["flags"]}
     assert rows["carol"]["last_apply"]["outcome"] == "applied"
     assert rows["partner-site"]["console_password"] is None
+    assert "console-without-mfa" in {f["flag"] for f in rows["carol"]["flags"]}
+    assert "console-without-mfa" not in {f["flag"] for f in rows["alice"]["flags"]}
+    assert rows["carol"]["console_password"]["mfa_devices"] == 0
     age = rows["alice"]["access_keys"][0]["age_days"]
     assert f"{age} days old" in outputs["text"] and f"{age} days old" in outputs["markdown"]
     assert outputs["csv"].splitlines()[0].startswith("id,principal,access_point,folder,levels")

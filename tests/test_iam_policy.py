@@ -57,10 +57,13 @@ BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 # bob opts in to the console, so that he has an inline policy to drift and to tear down
 # the log bucket of bucket.access_logs (issue 21), which must exist before the first apply
 LOG_BUCKET = "reconciler-test-access-logs"
+# the trail of bucket.data_events_trail (issue 21), also made before the first apply
+TRAIL = "reconciler-test-trail"
 SCENARIO_YAML = (
     BASE_YAML.replace("list]\n", "list]\n    console: true\n").replace(
         f"  name: {BUCKET}\n",
-        f"  name: {BUCKET}\n  access_logs:\n    bucket: {LOG_BUCKET}\n    manage_policy: true\n",
+        f"  name: {BUCKET}\n  access_logs:\n    bucket: {LOG_BUCKET}\n    manage_policy: true\n"
+        f"  data_events_trail: {TRAIL}\n",
     )
     + f"lock:\n  bucket: {LOCK_BUCKET}\n"
     + f"audit:\n  bucket: {AUDIT_BUCKET}\n"
@@ -101,6 +104,8 @@ REQUIRED: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("s3", "PutBucketLifecycleConfiguration"): [("s3:PutLifecycleConfiguration", "bucket")],
     ("s3", "GetBucketLogging"): [("s3:GetBucketLogging", "bucket")],
     ("s3", "PutBucketLogging"): [("s3:PutBucketLogging", "bucket")],
+    ("cloudtrail", "GetEventSelectors"): [("cloudtrail:GetEventSelectors", "trail")],
+    ("cloudtrail", "PutEventSelectors"): [("cloudtrail:PutEventSelectors", "trail")],
     ("s3", "PutObject"): [("s3:PutObject", "object")],  # the apply lock
     ("s3", "GetObject"): [("s3:GetObject", "object")],
     ("s3", "DeleteObject"): [("s3:DeleteObject", "object")],
@@ -283,6 +288,8 @@ def resource_arn(kind: str, call: Call, config: Config, user_paths: Mapping[str,
         return f"arn:aws:iam::{ACCOUNT}:group/{p['GroupName']}"
     if kind == "mfa":
         return p["SerialNumber"]
+    if kind == "trail":
+        return f"arn:aws:cloudtrail:{config.region}:{ACCOUNT}:trail/{p['TrailName']}"
     if kind == "keyowner":
         return f"arn:aws:iam::{ACCOUNT}:user{config.iam_path}Alice"
     assert kind == "*"
@@ -394,6 +401,7 @@ def recorded(moto_server: MotoServer, tmp_path: Path) -> list[tuple[str, list[Ca
     """Every run of the scenario: (command, calls logged by -v, the config in effect)."""
     moto_server.client("s3").create_bucket(Bucket=AUDIT_BUCKET)
     moto_server.client("s3").create_bucket(Bucket=LOG_BUCKET)
+    moto_server.client("cloudtrail").create_trail(Name=TRAIL, S3BucketName=LOG_BUCKET)
     # administrators create the boundary once, before the first apply (docs/ci-setup.md)
     iam_boundaries.create_policies(
         moto_server.client("iam"), {BOUNDARY: boundary_policy(config_from(SCENARIO_YAML))}
@@ -524,7 +532,7 @@ def operations_in_code() -> set[tuple[str, str]]:
     words = set(re.findall(r"\b[a-z][a-z0-9_]+\b", source))
     session = botocore.session.get_session()
     found: dict[str, tuple[str, str]] = {}
-    for service in ("s3", "iam", "sts", "s3control"):
+    for service in ("s3", "iam", "sts", "s3control", "cloudtrail"):
         for operation in session.get_service_model(service).operation_names:
             name = xform_name(operation)
             if name in words:

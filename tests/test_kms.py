@@ -29,12 +29,37 @@ ACCT = "123456789012"
 KEY = f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BUCKET = "clinical-share-123456789012"
 PARTNER = "arn:aws:iam::111122223333:role/Uploader"
-CONDITION = {
+# issue 22: the encryption context is the bucket ARN with an S3 Bucket Key and the object ARN
+# without it (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"): both
+# are allowed, the object form only under the collaborator's prefix (the key policy, one
+# statement for every partner: any object of the bucket)
+CONDITION_ANY_OBJECT = {
+    "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+    "StringLike": {
+        "kms:EncryptionContext:aws:s3:arn": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+    },
+}
+
+
+# the apply role's statement for its own lock object (reconciler/documents/iam_policy.py)
+LOCK_CONDITION = {
     "StringEquals": {
         "kms:ViaService": "s3.us-east-1.amazonaws.com",
         "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{BUCKET}",
     }
 }
+
+
+def condition(prefix: str | None) -> dict[str, Any]:
+    if prefix is None:
+        return CONDITION_ANY_OBJECT
+    objects = f"arn:aws:s3:::{BUCKET}/{prefix}*"
+    return {
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [f"arn:aws:s3:::{BUCKET}", objects]},
+    }
+
+
 ADMIN_STATEMENT = {
     "Sid": "Enable IAM User Permissions",
     "Effect": "Allow",
@@ -101,7 +126,7 @@ def test_identity_policy_kms_statement_per_level(cid: str, actions: list[str] | 
         "Effect": "Allow",
         "Action": actions[0] if len(actions) == 1 else actions,
         "Resource": KEY,
-        "Condition": CONDITION,
+        "Condition": condition(collaborator(config, cid).prefix),
     }
 
 
@@ -168,7 +193,7 @@ def partner_statement() -> dict[str, Any]:
         "Principal": {"AWS": PARTNER},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
         "Resource": "*",
-        "Condition": CONDITION,
+        "Condition": CONDITION_ANY_OBJECT,
     }
 
 
@@ -178,7 +203,9 @@ def test_without_manage_key_policy_the_key_policy_is_never_written_and_the_gap_r
     before = copy.deepcopy(cloud.keys)
     result = plan(config, cloud.read(config))
     assert not any(c.type is ResourceType.KMS_KEY_POLICY for c in result.changes)
-    gaps = [w for w in result.warnings if "KMS key" in w]
+    gaps = [w for w in result.warnings if "KMS key" in w and "automatic rotation" not in w]
+    # issue 21: the key's automatic rotation is off, and only reported without manage_key_policy
+    assert any(w.startswith(f"automatic rotation of KMS key {KEY} is off") for w in result.warnings)
     assert len(gaps) == 1 and gaps[0].startswith(
         f"collaborator partner-site: KMS key {KEY} does not let {PARTNER} use "
         "kms:Decrypt, kms:GenerateDataKey through S3"
@@ -310,7 +337,7 @@ def test_read_only_role_reads_the_key_and_its_policy() -> None:
     assert statements["ReconcilerReadBucketKey"] == {
         "Sid": "ReconcilerReadBucketKey",
         "Effect": "Allow",
-        "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"],
+        "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus"],
         "Resource": KEY,
     }
     assert "ReconcilerApplyLockBucketKey" not in statements
@@ -328,7 +355,7 @@ def test_apply_role_uses_the_key_for_its_lock_only_through_s3() -> None:
         "Effect": "Allow",
         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
         "Resource": KEY,
-        "Condition": CONDITION,
+        "Condition": LOCK_CONDITION,
     }
     assert "ReconcilerManageKeyPolicy" not in statements  # never edits the key policy
     managed = _sids(tool_policy(config_from(kms_yaml(manage=True)), read_only=False).document)
@@ -424,7 +451,7 @@ def test_the_permissions_boundary_lets_the_kms_statement_through(
     assert kms == [
         {
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-            "Condition": CONDITION,
+            "Condition": CONDITION_ANY_OBJECT,
             "Effect": "Allow",
             "Resource": resource,
             "Sid": "ReconcilerUseBucketKeyThroughS3",

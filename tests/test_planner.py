@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.apply.executor import apply_plan
+from reconciler.documents import policies
 from reconciler.model import (
     BUCKET_TAG_KEY,
     COLLABORATOR_TAG_KEY,
@@ -120,7 +121,17 @@ def test_bucket_policy_delegates_and_denies_insecure_transport(
 ) -> None:
     statements = {s["Sid"]: s for s in cloud.buckets[BUCKET]["policy"]["Statement"]}
     delegate = statements["ReconcilerDelegateToAccessPoints"]
-    assert delegate["Condition"] == {"StringEquals": {"s3:DataAccessPointAccount": "123456789012"}}
+    # issue 22: only this share's access points, not every access point of the account
+    base = "arn:aws:s3:us-east-1:123456789012:accesspoint/"
+    assert delegate["Condition"] == {
+        "ArnLike": {
+            "s3:DataAccessPointArn": [
+                f"{base}alice-access-point",
+                f"{base}bob-access-point",
+                f"{base}partner-site-ap",
+            ]
+        }
+    }
     deny = statements["ReconcilerDenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -188,11 +199,9 @@ def test_foreign_bucket_policy_statement_is_preserved(config: Config, cloud: Fak
     assert kinds(p) == [("update", "bucket_policy", BUCKET)]
     apply_plan(p, cloud)
     sids = {s["Sid"] for s in cloud.buckets[BUCKET]["policy"]["Statement"]}
-    assert sids == {
-        "AuditorRead",
-        "ReconcilerDelegateToAccessPoints",
-        "ReconcilerDenyInsecureTransport",
-        "ReconcilerDenyLongLivedPresignedUrls",
+    assert sids == {"AuditorRead"} | policies.BUCKET_STATEMENT_SIDS - {
+        "ReconcilerDenyOtherKmsKeys",  # SSE-KMS only
+        "ReconcilerDenyAwsManagedKmsKey",
     }
     assert foreign in cloud.buckets[BUCKET]["policy"]["Statement"]
 
@@ -275,14 +284,18 @@ def test_removed_collaborator_is_torn_down_in_reverse_order(
             ("delete", "access_point_policy", "bob-access-point"),
             ("delete", "access_point", "partner-site-ap"),
             ("delete", "access_point_policy", "partner-site-ap"),
+            # issue 22: their access points leave the bucket's delegation
+            ("update", "bucket_policy", BUCKET),
         ]
     )
-    assert {c.collaborator for c in p.changes} == {"bob", "partner-site"}
+    assert {c.collaborator for c in p.changes} == {"bob", "partner-site", None}
     cloud.calls.clear()
     apply_plan(p, cloud)
     names = [name for name, _ in cloud.calls]
     assert names.index("delete_access_point_policy") < names.index("delete_access_point")
     assert names.index("delete_access_point") < names.index("delete_user")
+    # access is revoked (policies, then access points) before the bucket policy is written
+    assert names.index("delete_access_point") < names.index("put_bucket_policy")
     assert "Bob" not in cloud.users and "bob-access-point" not in cloud.access_points
     assert plan(smaller, cloud.read(smaller)).is_empty
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,11 +20,15 @@ from posture.scan import (
     COMPLIANCE_DOC,
     Collaborator,
     EmulatorGaps,
+    Scan,
     Share,
+    hipaa_summary,
+    install_emulator_extensions,
     logged_errors,
     prowler_command,
     prowler_hipaa,
     shares,
+    summary,
     supported,
 )
 from posture.selection import (
@@ -71,7 +76,7 @@ def test_the_documented_reasons_are_there() -> None:
     assert "s3_bucket_cross_region_replication" in entries
     assert "person" in entries["iam_user_hardware_mfa_enabled"].reason
     cross = entries["s3_bucket_cross_account_access"].reason
-    assert "false positive" in cross and "s3:DataAccessPointAccount" in cross
+    assert "false positive" in cross and "s3:DataAccessPointArn" in cross
 
 
 def test_a_setting_scoped_entry_covers_only_resources_with_that_setting() -> None:
@@ -194,6 +199,9 @@ def test_a_trail_finding_counts_for_every_share_that_names_the_trail() -> None:
     managed = [Managed(uid, Kind.TRAIL, share) for share in ("a", "b") for uid in uids]
     no_trail = finding("cloudtrail_s3_dataevents_read_enabled", uids[1])  # Prowler's template
     assert sorted(v.managed.share for v in judge([no_trail], managed, [])) == ["a", "b"]
+    # Prowler reports a PASS per S3 data-event selector: the same finding twice is one line
+    one_per_share = judge([no_trail, no_trail], managed, [])
+    assert sorted(v.managed.share for v in one_per_share) == ["a", "b"]
 
 
 def test_a_check_that_reports_nothing_on_a_share_is_named() -> None:
@@ -337,3 +345,47 @@ def test_prowlers_hipaa_framework_is_found_in_its_virtual_environment(tmp_path: 
     (tmp_path / "bin").mkdir()
     assert prowler_hipaa(str(tmp_path / "bin" / "prowler")) == {"c": ("164.312(b)",)}
     assert prowler_hipaa(str(tmp_path / "elsewhere" / "bin" / "prowler")) == {}
+
+
+def test_the_scans_moto_gets_every_emulator_extension() -> None:
+    assert "iam_boundaries" in install_emulator_extensions()
+
+
+def test_the_scan_is_ok_only_without_fail_missing_setting_or_silent_check() -> None:
+    allow = parse(table("| `s3_bucket_object_lock` | every share | a | b |"))
+    scan = Scan([], [], [], 1.0, ["prowler"])
+    allowed = judge([finding("s3_bucket_object_lock", BUCKET.uid)], [BUCKET], allow)
+    failed = judge([finding("s3_bucket_object_versioning", BUCKET.uid)], [BUCKET], allow)
+    text, ok = summary(allowed, scan, [], [], 2)
+    assert ok and text.endswith("posture: OK") and "1 ALLOWED" in text
+    text, ok = summary(failed, scan, [], [], 2)
+    assert not ok and f"s3_bucket_object_versioning  {BUCKET.uid}" in text
+    assert not summary(allowed, scan, [], ["bucket.versioning"], 2)[1]
+    assert not summary(allowed, scan, [("s3_bucket_object_lock", "kms")], [], 2)[1]
+
+
+def test_the_hipaa_summary_names_mapped_checks_that_do_not_pass() -> None:
+    allow = parse(table("| `s3_bucket_object_lock` | every share | a | b |"))
+    verdicts = judge(
+        [
+            finding("s3_bucket_object_lock", BUCKET.uid),
+            finding("s3_bucket_object_versioning", BUCKET.uid, "PASS"),
+        ],
+        [BUCKET],
+        allow,
+    )
+    hipaa = {"s3_bucket_object_lock": ("164.312(c)(1)",), "s3_bucket_object_versioning": ()}
+    text = hipaa_summary(verdicts, hipaa)
+    assert "reported on the tool's resources: 2; passing on every share: 1" in text
+    assert "not passing: s3_bucket_object_lock" in text
+    assert "allow-listed, and in the framework: s3_bucket_object_lock" in text
+    assert "not found" in hipaa_summary(verdicts, {})
+
+
+def test_the_documented_check_list_is_the_scans() -> None:
+    text = COMPLIANCE_DOC.read_text()
+    section = text[text.index("### The checks") : text.index("## Results")]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    documented = {name for row in rows for name in re.findall(r"`([a-z0-9_]+)`", row)}
+    documented -= {"CHECKS", "data_events_trail"}
+    assert documented == set(CHECKS)

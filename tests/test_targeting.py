@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.access.review import reviewed_plan
 from reconciler.apply.executor import apply_plan
+from reconciler.documents.policies import SID_DELEGATE
 from reconciler.errors import RefusedError
 from reconciler.model import ResourceType
 from reconciler.plan.safety import check_mass_change
@@ -30,7 +31,12 @@ def test_only_the_named_collaborator_is_planned_and_the_rest_is_counted() -> Non
     cloud = broadened_cloud(base)
     full = reviewed_plan(head, cloud.read(head))
     plan = reviewed_plan(head, cloud.read(head), only=["carol"])
-    assert {c.collaborator for c in plan.changes} == {"carol"}
+    # issue 22: the bucket delegates only to the share's access points, so carol's new one is
+    # added to the bucket policy's list, and nothing else is
+    assert {c.collaborator for c in plan.changes} == {"carol", None}
+    bucket = next(c for c in plan.changes if c.type is ResourceType.BUCKET_POLICY)
+    admitted = _admitted_arns(bucket.after)
+    assert set(admitted) - set(_admitted_arns(bucket.before)) == {_arn("carol-access-point")}
     assert plan.not_planned == len(full.changes) - len(plan.changes) == 1
     assert plan.scope == ("carol",)
     assert [a.collaborator for a in plan.access_changes] == ["carol", "carol"]
@@ -46,7 +52,7 @@ def test_applying_a_targeted_plan_leaves_everything_else_as_it_is() -> None:
     cloud = broadened_cloud(base)
     drifted = json.dumps(cloud.access_points["alice-access-point"]["policy"], sort_keys=True)
     result = apply_plan(reviewed_plan(head, cloud.read(head), only=["carol"]), cloud)
-    assert result.ok and {c.collaborator for c in result.applied} == {"carol"}
+    assert result.ok and {c.collaborator for c in result.applied} == {"carol", None}
     assert json.dumps(cloud.access_points["alice-access-point"]["policy"], sort_keys=True) == (
         drifted
     )
@@ -56,6 +62,33 @@ def test_applying_a_targeted_plan_leaves_everything_else_as_it_is() -> None:
     applied = render_apply_markdown(again, None, converged=True)
     for rendered in (render_text(again), render_markdown(again), applied):
         assert "No changes for carol." in rendered and "Live state matches" not in rendered
+
+
+def _arn(name: str) -> str:
+    return f"arn:aws:s3:us-east-1:123456789012:accesspoint/{name}"
+
+
+def _admitted_arns(policy: object) -> list[str]:
+    assert isinstance(policy, dict)
+    statement = next(s for s in policy["Statement"] if s["Sid"] == SID_DELEGATE)
+    values = statement["Condition"]["ArnLike"]["s3:DataAccessPointArn"]
+    return [values] if isinstance(values, str) else list(values)
+
+
+def test_a_targeted_run_delegates_only_to_the_named_collaborators_new_access_point() -> None:
+    """Adding carol and dave to an applied file, --only carol: the bucket policy admits carol's
+    access point and not dave's, which waits for a full run. (Removing a collaborator with
+    --only leaves the bucket policy alone: test_the_mass_guard_counts_within_the_subset.)"""
+    cloud = _applied()
+    more = config_from(
+        BASE_YAML
+        + "  - id: carol\n    iam_user: Carol\n    prefix: Carol/\n    access: [read]\n"
+        + "  - id: dave\n    iam_user: Dave\n    prefix: Dave/\n    access: [read]\n"
+    )
+    plan = reviewed_plan(more, cloud.read(more), only=["carol"])
+    bucket = next(c for c in plan.changes if c.type is ResourceType.BUCKET_POLICY)
+    assert _arn("carol-access-point") in _admitted_arns(bucket.after)
+    assert _arn("dave-access-point") not in _admitted_arns(bucket.after)
 
 
 def test_a_new_bucket_comes_with_the_first_targeted_collaborator() -> None:

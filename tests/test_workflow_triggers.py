@@ -300,3 +300,25 @@ def test_a_fork_pull_request_fails_the_required_check_instead_of_skipping_it() -
         first = workflow["jobs"][job_id]["steps"][0]
         assert first["id"] == "changed" and "if" not in first
         assert 'if [ "$SHARES" != success ]' in first["run"] and "exit 1" in first["run"]
+
+
+@pytest.mark.parametrize(
+    ("result", "matrix", "expected"),
+    [
+        ("success", SAMPLE_OUTPUTS["matrix"], True),
+        ("success", EMPTY_MATRIX["matrix"], False),
+        ("failure", "", False),  # no outputs: fromJSON('') must not be reached
+        ("skipped", "", False),
+    ],
+)
+def test_the_required_job_knows_whether_a_share_changed(
+    result: str, matrix: str, expected: bool
+) -> None:
+    """The first step's CHANGED, evaluated by GitHub's evaluator as the runner would."""
+    for name, workflow, job_id in job_of_check("gather the plans into one comment"):
+        assert job_id is not None
+        changed = workflow["jobs"][job_id]["steps"][0]["env"]["CHANGED"]
+        outputs = {"matrix": matrix} if matrix else {}
+        contexts = {"needs": {"shares": {"result": result, "outputs": outputs}}}
+        [answer] = evaluate([{"expr": changed, "contexts": contexts}])
+        assert answer.get("value") is expected, (name, answer)

@@ -8,12 +8,18 @@ from __future__ import annotations
 from reconciler.access.checks import BucketCheck, BucketCheckName, Status
 from reconciler.documents.log_delivery import allows_log_delivery
 from reconciler.model import Config, LiveState
-from reconciler.plan.baseline import logging_value
+from reconciler.plan.baseline import canonical_selector, data_events_selector, logging_value
 from reconciler.plan.planner import lifecycle_rules
 
 
 def baseline_checks(config: Config, live: LiveState) -> list[BucketCheck]:
-    return [_versioning(config, live), _lifecycle(config, live), _access_logs(config, live)]
+    return [
+        _versioning(config, live),
+        _lifecycle(config, live),
+        _access_logs(config, live),
+        _data_events(config, live),
+        *([_key_rotation(config, live)] if config.bucket.kms else []),
+    ]
 
 
 def _versioning(config: Config, live: LiveState) -> BucketCheck:
@@ -64,3 +70,38 @@ def _access_logs(config: Config, live: LiveState) -> BucketCheck:
             "deliver the logs",
         )
     return BucketCheck(name, Status.OK, f"server access logs {where}")
+
+
+def _data_events(config: Config, live: LiveState) -> BucketCheck:
+    """Our advanced selector is in the trail, as written. Other selectors of the trail may
+    record the bucket's data events too; this check vouches only for the tool's own."""
+    name = BucketCheckName.DATA_EVENTS
+    trail_name = config.bucket.data_events_trail
+    if trail_name is None:
+        return BucketCheck(name, Status.NA, "data_events_trail not set")
+    trail = live.trail
+    if trail is None or trail.arn is None:
+        return BucketCheck(name, Status.FAIL, f"trail {trail_name} not found")
+    ours = data_events_selector(config)
+    if any(canonical_selector(s) == ours for s in trail.advanced_event_selectors):
+        return BucketCheck(
+            name, Status.OK, f"trail {trail_name} records object reads and writes ({ours['Name']})"
+        )
+    return BucketCheck(
+        name, Status.FAIL, f"trail {trail_name} has no selector {ours['Name']} for this bucket"
+    )
+
+
+def _key_rotation(config: Config, live: LiveState) -> BucketCheck:
+    name = BucketCheckName.KMS_ROTATION
+    key = live.kms_key
+    if key is None or key.rotation_enabled is None:
+        problem = key.rotation_problem if key is not None else None
+        return BucketCheck(name, Status.UNKNOWN, problem or "the key's rotation was not read")
+    if key.rotation_enabled:
+        return BucketCheck(name, Status.OK, "automatic rotation on")
+    if config.bucket.manage_key_policy:
+        return BucketCheck(name, Status.FAIL, "automatic rotation off")
+    return BucketCheck(
+        name, Status.NA, "automatic rotation off; manage_key_policy: false leaves it (plan warns)"
+    )

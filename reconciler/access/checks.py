@@ -23,7 +23,16 @@ from enum import StrEnum
 from reconciler.access.analyzer import AnalyzerFinding
 from reconciler.access.evaluator import Decision, Evaluation, evaluate_identity_only
 from reconciler.access.key_checks import key_policy_outcomes
-from reconciler.access.requests import LEVEL_ACTIONS, LEVEL_ORDER, Identity, Principal
+from reconciler.access.logic import Tri
+from reconciler.access.requests import (
+    LEVEL_ACTIONS,
+    LEVEL_ORDER,
+    PLAIN,
+    SIGV2,
+    Details,
+    Identity,
+    Principal,
+)
 from reconciler.access.state import LISTING, OBJECT, PROBE, AccessState, Probes, Target
 from reconciler.access.subjects import (
     Subject,
@@ -84,11 +93,17 @@ class BucketCheckName(StrEnum):
     ACLS_DISABLED = "acls-disabled"
     NO_PUBLIC_ACCESS = "no-public-access"
     PRESIGNED_URL_MAX_AGE = "presigned-url-max-age"
+    SIGNATURE_V4_ONLY = "signature-v4-only"
+    TLS_1_2 = "tls-1.2-or-later"
+    UPLOAD_ENCRYPTION = "upload-encryption"
+    UNLISTED_ACCESS_POINTS = "unlisted-access-points"
     KMS_KEY_POLICY = "kms-key-policy"
     # the bucket baseline (reconciler.access.baseline)
     VERSIONING = "versioning"
     LIFECYCLE = "lifecycle"
     ACCESS_LOGS = "access-logs"
+    DATA_EVENTS = "data-events"
+    KMS_ROTATION = "kms-rotation"
 
 
 @dataclass(frozen=True)
@@ -408,19 +423,27 @@ class Verifier:
         actions = KMS_ACTIONS.get(level, ())
         if key is None or not actions or not subject.exists:
             return
-        evaluations = [self.state.evaluate_kms(subject.principal, a, target.value) for a in actions]
+        # objects encrypted with the S3 Bucket Key (context: the bucket ARN) and without it
+        # (the object ARN: written before the Bucket Key was on, or with it turned off per PUT)
+        requests = [(a, with_key) for with_key in (True, False) for a in actions]
+        evaluations = [
+            self.state.evaluate_kms(subject.principal, a, target.value, bucket_key=with_key)
+            for a, with_key in requests
+        ]
         status, deciding = level_status(evaluations, allowed=True)
         self.record(subject.id, Check.OWN_AP, status)
         if deciding is None:
             return
-        action = actions[evaluations.index(deciding)]
+        action, with_key = requests[evaluations.index(deciding)]
+        context = "the bucket ARN (S3 Bucket Key)" if with_key else "the object ARN (no Bucket Key)"
         can = "cannot tell whether" if status is Status.UNKNOWN else "cannot"
         self.findings.append(
             Finding(
                 check=Check.OWN_AP.value,
                 status=status,
                 message=f"{subject.id}: own-ap: {can} S3 call {action} on KMS key {key.arn} "
-                f"to {level} {describe_target(target)} for {subject.id}: {deciding.because()}",
+                f"to {level} {describe_target(target)} for {subject.id}, encryption context "
+                f"{context}: {deciding.because()}",
                 collaborator=subject.id,
                 principal=subject.id,
                 statements=tuple(dict.fromkeys(r.label for r in deciding.denied_by)),
@@ -478,23 +501,151 @@ class Verifier:
             _acls_disabled(bucket.ownership_controls),
             self.no_public_access(outsiders),
             self.presigned_url_max_age(),
+            self.signature_v4_only(),
+            self.tls_1_2(),
+            self.upload_encryption(),
+            self.unlisted_access_points(),
             *([self.key_policy(outsiders)] if self.state.key is not None else []),
             *baseline_checks(self.config, self.state.live),
         ]
 
-    def _not_denied(self, route: str | None, *, tls: bool, age: int | None = None) -> list[str]:
+    def _not_denied(
+        self,
+        route: str | None,
+        *,
+        tls: bool,
+        age: int | None = None,
+        details: Details = PLAIN,
+        actions: tuple[str, ...] | None = None,
+    ) -> list[str]:
         """Actions an administrator of the account could still do on this route (direct when
         None) in such a request: each must be denied explicitly by a policy."""
         gaps = []
         for level in LEVEL_ORDER:
             target = Target(LISTING, "") if level is AccessLevel.LIST else Target(OBJECT, PROBE)
             for action in LEVEL_ACTIONS[level]:
+                if actions is not None and action not in actions:
+                    continue
                 evaluation = self.state.evaluate(
-                    administrator(self.state.account), action, target, route, tls, age
+                    administrator(self.state.account), action, target, route, tls, age, details
                 )
                 if evaluation.decision is not Decision.DENY or not evaluation.denied_by:
                     gaps.append(action)
         return gaps
+
+    def _routes(self) -> list[str | None]:
+        """Directly, and through one access point (the bucket policy judges both alike)."""
+        return [None, *sorted(self.state.points)[:1]]
+
+    def signature_v4_only(self) -> BucketCheck:
+        """A request signed with Signature Version 2 is explicitly denied: SigV2 reports
+        s3:signatureAge 0, so it would escape the presigned-URL cap."""
+        sigv2 = Details(signature_version=SIGV2)
+        gaps = sorted(
+            {a for r in self._routes() for a in self._not_denied(r, tls=True, details=sigv2)}
+        )
+        name = BucketCheckName.SIGNATURE_V4_ONLY
+        if gaps:
+            return BucketCheck(
+                name,
+                Status.FAIL,
+                "the bucket policy does not deny requests signed with Signature Version 2 "
+                "(s3:signatureversion AWS) for " + ", ".join(gaps),
+            )
+        return BucketCheck(
+            name, Status.OK, "requests signed with Signature Version 2 are explicitly denied"
+        )
+
+    def tls_1_2(self) -> BucketCheck:
+        """Requests over TLS 1.0 and 1.1 are explicitly denied."""
+        gaps = sorted(
+            {
+                a
+                for version in ("1.0", "1.1")
+                for r in self._routes()
+                for a in self._not_denied(r, tls=True, details=Details(tls_version=version))
+            }
+        )
+        name = BucketCheckName.TLS_1_2
+        if gaps:
+            return BucketCheck(
+                name,
+                Status.FAIL,
+                "the bucket policy does not deny requests over TLS older than 1.2 "
+                "(s3:TlsVersion) for " + ", ".join(gaps),
+            )
+        return BucketCheck(name, Status.OK, "requests over TLS 1.0 or 1.1 are explicitly denied")
+
+    def upload_encryption(self) -> BucketCheck:
+        """Uploads that choose their own encryption (another algorithm, another KMS key, the AWS
+        managed key, a customer-provided key) are explicitly denied; one that names the
+        bucket's own encryption, like one with no header, is not."""
+        name = BucketCheckName.UPLOAD_ENCRYPTION
+        bad = [
+            d
+            for d in upload_variants(self.config, self._key_arn())[1]
+            if any(self._not_denied(r, tls=True, details=d, actions=PUT) for r in self._routes())
+        ]
+        good = upload_variants(self.config, self._key_arn())[0]
+        admin = administrator(self.state.account)
+        refused = [
+            d
+            for d in good
+            if self.state.evaluate(admin, PUT[0], Target(OBJECT, PROBE), None, details=d).decision
+            is Decision.DENY
+        ]
+        problems = [f"an upload with {d.describe() or 'no header'} is not denied" for d in bad]
+        problems += [f"an upload with {d.describe() or 'no header'} is denied" for d in refused]
+        if problems:
+            return BucketCheck(name, Status.FAIL, "; ".join(problems))
+        return BucketCheck(
+            name,
+            Status.OK,
+            f"uploads keep the bucket's encryption ({self.config.bucket.encryption}): other "
+            "algorithms, KMS keys and customer-provided keys are explicitly denied",
+        )
+
+    def _key_arn(self) -> str | None:
+        return self.state.key.arn if self.state.key is not None else self.config.bucket.key_arn
+
+    def unlisted_access_points(self) -> BucketCheck:
+        """Access points on the bucket that collaborators.yaml does not name. One the bucket
+        policy delegates to is a violation: whoever writes its policy reaches the data, past
+        review and verify."""
+        name = BucketCheckName.UNLISTED_ACCESS_POINTS
+        named = {c.access_point for c in self.config.collaborators}
+        unlisted = sorted(set(self.state.points) - named)
+        if not unlisted:
+            return BucketCheck(
+                name, Status.OK, f"every access point on the bucket is in {self.config.source}"
+            )
+        admitted = {n: self.state.bucket_admits(n) for n in unlisted}
+        open_ = [n for n, t in admitted.items() if t is Tri.YES]
+        unsure = [n for n, t in admitted.items() if t is Tri.MAYBE]
+        closed = [n for n, t in admitted.items() if t is Tri.NO]
+        where = f"not in {self.config.source}"
+        if open_ or unsure:
+            parts = []
+            if open_:
+                parts.append(
+                    f"access point(s) {', '.join(open_)} on bucket {self.state.bucket} are "
+                    f"{where}, and the bucket policy delegates to them: whoever writes their "
+                    "policy reaches the data; delete them, or remove the bucket-policy statement "
+                    "that admits them"
+                )
+            if unsure:
+                parts.append(
+                    f"cannot tell whether the bucket policy delegates to access point(s) "
+                    f"{', '.join(unsure)} ({where})"
+                )
+            status = Status.FAIL if open_ else Status.UNKNOWN
+            return BucketCheck(name, status, "; ".join(parts))
+        return BucketCheck(
+            name,
+            Status.OK,
+            f"access point(s) {', '.join(closed)} on bucket {self.state.bucket} are {where}; "
+            "the bucket policy does not delegate to them, so they reach nothing",
+        )
 
     def tls_only(self) -> BucketCheck:
         gaps = self._not_denied(None, tls=False)
@@ -556,6 +707,35 @@ class Verifier:
             else f"{len(new)} request(s) by anonymous callers or other accounts not denied"
         )
         return BucketCheck(BucketCheckName.NO_PUBLIC_ACCESS, status, detail)
+
+
+PUT = ("s3:PutObject",)
+# a KMS key of no share: what an uploader's own key looks like to the checks
+FOREIGN_KEY = "arn:aws:kms:us-east-1:999999999999:key/11111111-2222-3333-4444-555555555555"
+
+
+def upload_variants(config: Config, key_arn: str | None) -> tuple[list[Details], list[Details]]:
+    """(uploads that must work, uploads that must be denied) for the bucket's encryption."""
+    own = config.bucket.encryption
+    good = [PLAIN]
+    if not config.bucket.kms:
+        good.append(Details(sse=own))
+    elif key_arn is not None:
+        good.append(Details(sse=own, sse_kms_key_id=key_arn))
+    bad = [
+        Details(sse_customer_algorithm="AES256"),
+        Details(sse="aws:kms:dsse", sse_kms_key_id=key_arn or FOREIGN_KEY),
+        Details(sse="aws:kms", sse_kms_key_id=FOREIGN_KEY),
+    ]
+    if config.bucket.kms:
+        bad += [
+            Details(sse="AES256"),
+            Details(sse="aws:kms"),  # S3 would use the AWS managed key aws/s3
+            Details(sse_kms_key_id=FOREIGN_KEY),
+        ]
+    else:
+        bad.append(Details(sse="aws:kms"))
+    return good, bad
 
 
 def administrator(account: str) -> Principal:

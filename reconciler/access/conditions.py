@@ -22,6 +22,7 @@ from operator import eq, ge, gt, le, lt
 from typing import Any
 
 from reconciler.access.logic import Tri, negate
+from reconciler.access.patterns import ARN_COMPONENTS as ARN_PARTS
 from reconciler.access.patterns import Pattern, any_match, compile_pattern
 
 _STRING_OPERATORS = {
@@ -80,6 +81,7 @@ class Clause:
     # numeric operators: the comparison (request value, policy value) and the policy values
     compare: Callable[[float, float], bool] | None = None
     numbers: tuple[float, ...] = ()
+    arn: bool = False  # an ARN operator (ArnEquals, ArnLike and their negations)
 
     def evaluate(self, ctx: Context) -> tuple[Tri, str | None]:
         if self.problem is not None:
@@ -96,6 +98,10 @@ class Clause:
             return (Tri.YES if self.if_exists or self.negated else Tri.NO), None
         if self.compare is not None:
             return self._compare(value), None
+        if self.arn and value.count(":") < ARN_PARTS - 1:
+            # the documentation does not say how an ARN operator treats a value that is not an
+            # ARN (a KMS key id in s3:x-amz-server-side-encryption-aws-kms-key-id, say)
+            return Tri.MAYBE, f"{self.operator} on {self.key}: the request value is not an ARN"
         matched = any_match(self.patterns, value)
         if matched is Tri.MAYBE:
             doubts = [p.doubt for p in self.patterns if p.match(value) is Tri.MAYBE]
@@ -162,7 +168,7 @@ def compile_clause(operator: str, key: str, raw: Any, *, variables: bool) -> Cla
         )
         for v in values
     )
-    return Clause(operator, key, patterns, negated=negated, if_exists=if_exists)
+    return Clause(operator, key, patterns, negated=negated, if_exists=if_exists, arn=arn)
 
 
 def compile_conditions(block: Any, *, variables: bool) -> tuple[Clause, ...]:

@@ -22,6 +22,7 @@ def desired_state(config: Config) -> LiveState:
             config.bucket.kms_key_id or "",
             arn=policies.key_resource(config),
             policy=default_key_policy(config.account_id),
+            rotation_enabled=False,  # a new key's automatic rotation is off (AWS KMS)
         )
         empty = replace(empty, kms_key=key)
     return project(config, empty, planner.plan(config, empty))

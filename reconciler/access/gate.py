@@ -1,6 +1,7 @@
 """The security gate: `plan` and `apply` refuse (exit 3, no override) a plan whose resulting state
 would let a collaborator reach outside its own folder, allow anonymous or public access, or drop
-the TLS-only statement, the presigned-URL age limit, Block Public Access or default encryption.
+the TLS-only statement, the presigned-URL age limit, the Signature Version 4 and TLS 1.2 minimums,
+the upload-encryption statements, Block Public Access or default encryption.
 What cannot be proven either way is reported as a warning, never silently passed."""
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ GATED_BUCKET_CHECKS = {
     BucketCheckName.BLOCK_PUBLIC_ACCESS,
     BucketCheckName.DEFAULT_ENCRYPTION,
     BucketCheckName.PRESIGNED_URL_MAX_AGE,
+    BucketCheckName.SIGNATURE_V4_ONLY,
+    BucketCheckName.TLS_1_2,
+    BucketCheckName.UPLOAD_ENCRYPTION,
 }
 REACH_CHECKS = {Check.DIRECT.value, Check.OTHER_PREFIX.value, Check.OTHER_AP.value}
 PUBLIC_KINDS = {"anonymous", "outsider"}

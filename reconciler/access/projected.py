@@ -29,8 +29,18 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
     points = dict(live.access_points)
     key = live.kms_key
     log_bucket = live.log_bucket
+    trail = live.trail
     for change in plan.changes:
-        if change.type is ResourceType.LOG_BUCKET_POLICY:
+        if change.type is ResourceType.KMS_KEY_ROTATION:
+            key = replace(key, rotation_enabled=True) if key is not None else None
+        elif change.type is ResourceType.TRAIL_EVENT_SELECTORS:
+            selectors = tuple(change.after["AdvancedEventSelectors"])
+            trail = (
+                replace(trail, event_selectors=(), advanced_event_selectors=selectors)
+                if trail
+                else None
+            )
+        elif change.type is ResourceType.LOG_BUCKET_POLICY:
             log_bucket = replace(log_bucket, policy=change.after) if log_bucket else None
         elif change.type is ResourceType.KMS_KEY_POLICY:
             key = replace(key, policy=change.after) if key is not None else None
@@ -45,7 +55,12 @@ def project(config: Config, live: LiveState, plan: Plan) -> LiveState:
         else:
             _project_access_point(config, points, change)
     return LiveState(
-        bucket=bucket, users=users, access_points=points, kms_key=key, log_bucket=log_bucket
+        bucket=bucket,
+        users=users,
+        access_points=points,
+        kms_key=key,
+        log_bucket=log_bucket,
+        trail=trail,
     )
 
 

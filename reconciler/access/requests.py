@@ -18,7 +18,7 @@ from functools import cached_property
 from reconciler.access.arns import RoleKey, session_arn, session_role
 from reconciler.access.conditions import Context
 from reconciler.access.policy import CompiledPolicy
-from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS
+from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS, SIGV4
 from reconciler.model import AccessLevel
 
 LEVEL_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
@@ -39,9 +39,26 @@ KEY_AP_ORIGIN = "s3:accesspointnetworkorigin"
 # Reference, "Amazon S3 Signature Version 4 Authentication Specific Policy Keys": "This
 # condition works only for presigned URLs")
 KEY_SIGNATURE_AGE = "s3:signatureage"
+# "AWS" for Signature Version 2, "AWS4-HMAC-SHA256" for Signature Version 4; set for every
+# authenticated request (S3 API Reference, "Amazon S3 Signature Version 4 Authentication Specific
+# Policy Keys"), absent for anonymous ones
+KEY_SIGNATURE_VERSION = "s3:signatureversion"
+# the TLS version of an HTTPS request, a number ("1.2"); absent without TLS
+KEY_TLS_VERSION = "s3:tlsversion"
+# an upload's encryption headers, each present only when the request carries it (S3 User Guide,
+# "Amazon S3 condition key examples"; Service Authorization Reference, s3:PutObject)
+KEY_SSE = "s3:x-amz-server-side-encryption"
+KEY_SSE_KMS_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+KEY_SSE_CUSTOMER = "s3:x-amz-server-side-encryption-customer-algorithm"
+SIGV2 = "AWS"
 MODELED_KEYS = frozenset(
     {
         KEY_SIGNATURE_AGE,
+        KEY_SIGNATURE_VERSION,
+        KEY_TLS_VERSION,
+        KEY_SSE,
+        KEY_SSE_KMS_KEY_ID,
+        KEY_SSE_CUSTOMER,
         KEY_SECURE_TRANSPORT,
         KEY_PRINCIPAL_ARN,
         KEY_PRINCIPAL_ACCOUNT,
@@ -153,6 +170,48 @@ class AccessPointRef:
 
 
 @dataclass(frozen=True)
+class Details:
+    """How a request is made beyond who, what and where: its signature version, its TLS version
+    (used only over TLS), and an upload's encryption headers (None: the header is not sent). The
+    defaults are what the AWS CLI sends for `aws s3 cp` without --sse options."""
+
+    signature_version: str = SIGV4
+    tls_version: str = "1.2"
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
+    sse_customer_algorithm: str | None = None
+
+    def values(self, *, signed: bool, tls: bool) -> dict[str, str]:
+        found = {KEY_SIGNATURE_VERSION: self.signature_version} if signed else {}
+        if tls:
+            found[KEY_TLS_VERSION] = self.tls_version
+        for key, value in (
+            (KEY_SSE, self.sse),
+            (KEY_SSE_KMS_KEY_ID, self.sse_kms_key_id),
+            (KEY_SSE_CUSTOMER, self.sse_customer_algorithm),
+        ):
+            if value is not None:
+                found[key] = value
+        return found
+
+    def describe(self) -> str:
+        parts = [] if self.signature_version == SIGV4 else ["signed with SigV2"]
+        if self.tls_version != "1.2":
+            parts.append(f"over TLS {self.tls_version}")
+        for label, value in (
+            ("x-amz-server-side-encryption", self.sse),
+            ("x-amz-server-side-encryption-aws-kms-key-id", self.sse_kms_key_id),
+            ("x-amz-server-side-encryption-customer-algorithm", self.sse_customer_algorithm),
+        ):
+            if value is not None:
+                parts.append(f"{label}: {value}")
+        return ", ".join(parts)
+
+
+PLAIN = Details()
+
+
+@dataclass(frozen=True)
 class Request:
     principal: Principal
     action: str
@@ -165,6 +224,7 @@ class Request:
     secure_transport: bool = True
     # a presigned URL used this many milliseconds after it was signed; None: not presigned
     signature_age_ms: int | None = None
+    details: Details = PLAIN
 
     @property
     def bucket_resource(self) -> str:
@@ -191,6 +251,9 @@ class Request:
             values[KEY_DELIMITER] = self.delimiter
         if self.signature_age_ms is not None and self.principal.arn is not None:
             values[KEY_SIGNATURE_AGE] = str(self.signature_age_ms)
+        values.update(
+            self.details.values(signed=self.principal.arn is not None, tls=self.secure_transport)
+        )
         if self.access_point is not None:
             values[KEY_AP_ARN] = self.access_point.arn
             values[KEY_AP_ACCOUNT] = self.access_point.account
@@ -205,6 +268,8 @@ class Request:
         tls = "" if self.secure_transport else " without TLS"
         if self.signature_age_ms is not None:
             tls += f" presigned {self.signature_age_ms} ms before"
+        if self.details != PLAIN:
+            tls += f" ({self.details.describe()})"
         return f"{self.action} {target} {via}{tls}"
 
 

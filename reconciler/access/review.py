@@ -58,5 +58,6 @@ def reviewed_plan(
     if only:
         known = {c.id for c in config.collaborators} | set(changes.managed_collaborators)
         targeting.check_targets(only, known, config.source)
-        changes = targeting.target(changes, only)
+        points = {c.id: config.access_point_arn(c.access_point) for c in config.collaborators}
+        changes = targeting.target(changes, only, points)
     return review(lifecycle.granted(lifecycle.resolve(config, today)), live, changes)

@@ -40,7 +40,9 @@ from reconciler.access.requests import (
     KEY_PRINCIPAL_ACCOUNT,
     KEY_PRINCIPAL_ARN,
     LEVEL_ACTIONS,
+    PLAIN,
     AccessPointRef,
+    Details,
     Identity,
     KmsRequest,
     Principal,
@@ -203,22 +205,43 @@ class AccessState:
         route: str | None,
         tls: bool = True,
         signature_age_ms: int | None = None,
+        details: Details = PLAIN,
     ) -> Evaluation:
-        """`signature_age_ms`: a presigned URL used that long after signing (None: not one)."""
-        key = (principal.label, principal.arn, action, target, route, tls, signature_age_ms)
+        """`signature_age_ms`: a presigned URL used that long after signing (None: not one);
+        `details`: signature and TLS versions, encryption headers."""
+        key: tuple[object, ...] = (
+            principal.label,
+            principal.arn,
+            action,
+            target,
+            route,
+            tls,
+            signature_age_ms,
+        )
+        if details != PLAIN:
+            key += (details,)
         cached = self._cache.get(key)
         if cached is None:
             cached = self._cache[key] = self._evaluate(
-                principal, action, target, route, tls, signature_age_ms
+                principal, action, target, route, tls, signature_age_ms, details
             )
         return cached
 
-    def evaluate_kms(self, principal: Principal, action: str, key: str | None) -> Evaluation:
+    def evaluate_kms(
+        self,
+        principal: Principal,
+        action: str,
+        key: str | None,
+        *,
+        bucket_key: bool | None = None,
+    ) -> Evaluation:
         """The KMS call S3 makes for this principal's request on object `key` of the bucket
-        (None: a direct call to KMS, not through S3)."""
+        (None: a direct call to KMS, not through S3). `bucket_key`: whether the object is
+        encrypted with the S3 Bucket Key (the encryption context is then the bucket ARN, else
+        the object ARN); None: as the bucket's default encryption says."""
         assert self.key is not None
         via = key is not None
-        context = self.key.context(self.bucket, key) if key is not None else None
+        context = self.key.context(self.bucket, key, bucket_key) if key is not None else None
         cache = ("kms", principal.label, principal.arn, action, context)
         cached = self._cache.get(cache)
         if cached is None:
@@ -235,6 +258,25 @@ class AccessState:
             )
         return cached
 
+    def bucket_admits(self, route: str) -> Tri:
+        """Whether the bucket policy lets requests through this access point at all: the bucket
+        stage of a read and a listing through it by a caller of another account whose own
+        policies allow everything (so that only the bucket policy decides)."""
+        caller = Principal(
+            "a caller through the access point",
+            "arn:aws:iam::999999999999:role/reconciler-verify-caller",
+            Identity(unrestricted="its own account's policies (assumed to allow everything)"),
+        )
+        stages = [
+            self.evaluate(caller, action, target, route).stages
+            for action, target in (
+                ("s3:GetObject", Target(OBJECT, PROBE)),
+                (LIST_ACTION, Target(LISTING, "")),
+            )
+        ]
+        values = [s[-1].allowed for s in stages if s and s[-1].label == f"bucket {self.bucket}"]
+        return max(values, default=Tri.NO)
+
     def forget(self) -> None:
         """Drop remembered evaluations (callers do this between collaborators, so memory stays
         bounded by one collaborator's requests, not all of them)."""
@@ -248,6 +290,7 @@ class AccessState:
         route: str | None,
         tls: bool,
         signature_age_ms: int | None,
+        details: Details = PLAIN,
     ) -> Evaluation:
         self.evaluations += 1
         if not self.exists:
@@ -269,6 +312,7 @@ class AccessState:
             access_point=point.ref if point else None,
             secure_transport=tls,
             signature_age_ms=signature_age_ms,
+            details=details,
         )
         return evaluate(
             request,
@@ -631,9 +675,10 @@ class BucketKey:
         parts = self.arn.split(":")
         return parts[4] if len(parts) > 4 else ""
 
-    def context(self, bucket: str, key: str) -> str:
+    def context(self, bucket: str, key: str, bucket_key: bool | None = None) -> str:
         base = f"arn:aws:s3:::{bucket}"
-        return base if self.bucket_key else f"{base}/{key}"
+        with_bucket_key = self.bucket_key if bucket_key is None else bucket_key
+        return base if with_bucket_key else f"{base}/{key}"
 
 
 def _bucket_key(live: LiveState) -> BucketKey | None:

@@ -237,10 +237,14 @@ def _dispatch(w: Writer, c: Change) -> None:
         w.enable_versioning(c.id)  # the only versioning change the planner makes
     elif t is ResourceType.BUCKET_LIFECYCLE:
         w.put_lifecycle(c.id, c.after)
+    elif t is ResourceType.TRAIL_EVENT_SELECTORS:
+        w.put_event_selectors(c.id, c.after["AdvancedEventSelectors"])
     elif t is ResourceType.BUCKET_LOGGING:
         w.put_bucket_logging(c.id, c.after)
     elif t in (ResourceType.BUCKET_POLICY, ResourceType.LOG_BUCKET_POLICY):
         w.put_bucket_policy(c.id, c.after)  # the log bucket's: only with manage_policy
+    elif t is ResourceType.KMS_KEY_ROTATION:
+        w.enable_key_rotation(c.id)  # only ever enabled
     elif t is ResourceType.KMS_KEY_POLICY:
         w.put_key_policy(c.id, c.after)  # only ever updated: keys are never created or deleted
     elif t is ResourceType.IAM_USER:

@@ -26,6 +26,8 @@ RESOURCE_PARAMETERS = (
     "PolicyArn",
     "SerialNumber",
     "ResourceArn",
+    "TrailName",
+    "KeyId",
 )
 
 

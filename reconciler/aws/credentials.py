@@ -22,7 +22,9 @@ from reconciler.aws.session import Clients
 from reconciler.reports.access_report import AccessKey, Credentials, key_suffix
 from reconciler.workers import DEFAULT_WORKERS, gather, worker_pool
 
-CALLS_PER_USER_BOUND = 5  # GetUser, GetLoginProfile, ListAccessKeys, 2 x GetAccessKeyLastUsed
+# GetUser, GetLoginProfile, ListMFADevices (only with a password), ListAccessKeys,
+# 2 x GetAccessKeyLastUsed
+CALLS_PER_USER_BOUND = 6
 
 
 class CredentialReader:
@@ -41,12 +43,21 @@ class CredentialReader:
         details = self._user(user)
         if details is None:
             return None
+        password = self._has_password(user)
         return Credentials(
             created=details.get("CreateDate"),
-            password=self._has_password(user),
+            password=password,
             password_last_used=details.get("PasswordLastUsed"),
             keys=tuple(self._key(user, key) for key in self._keys(user)),
+            mfa_devices=self._mfa_devices(user) if password else None,
         )
+
+    @reading("MFA devices (iam:ListMFADevices)")
+    def _mfa_devices(self, user: str) -> int:
+        """How many MFA devices the user has (serial numbers only; IAM API Reference,
+        ListMFADevices). Read only for users with a console password."""
+        paginator = self.iam.get_paginator("list_mfa_devices")
+        return sum(len(page.get("MFADevices", [])) for page in paginator.paginate(UserName=user))
 
     @reading("an IAM user (iam:GetUser)")
     def _user(self, user: str) -> dict[str, Any] | None:

@@ -7,6 +7,8 @@ GetKeyPolicy works only in the key's own account (AWS KMS API Reference, GetKeyP
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -39,4 +41,20 @@ def read_key(clients: Clients, config: Config) -> LiveKey | None:
             "read there",
         )
     text = clients.kms.get_key_policy(KeyId=arn, PolicyName=KEY_POLICY_NAME)["Policy"]
-    return LiveKey(requested, arn=arn, state=key.state, policy=json.loads(text))
+    return replace(
+        LiveKey(requested, arn=arn, state=key.state, policy=json.loads(text)),
+        **_rotation(clients, arn),
+    )
+
+
+def _rotation(clients: Clients, arn: str) -> dict[str, Any]:
+    """kms:GetKeyRotationStatus. A key whose material cannot rotate automatically (asymmetric,
+    imported, in a custom key store) answers UnsupportedOperationException: a state the plan
+    reports (AWS KMS API Reference, GetKeyRotationStatus)."""
+    try:
+        found = clients.kms.get_key_rotation_status(KeyId=arn)
+    except ClientError as err:
+        if error_code(err) in {"UnsupportedOperationException", "AccessDeniedException"}:
+            return {"rotation_problem": f"{error_code(err)}: {error_message(err)}"}
+        raise
+    return {"rotation_enabled": bool(found.get("KeyRotationEnabled"))}

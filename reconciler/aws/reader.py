@@ -26,6 +26,7 @@ from reconciler.model import (
     LiveBucket,
     LiveLogBucket,
     LiveState,
+    LiveTrail,
     LiveUser,
     OwnershipProof,
     canonical_lifecycle,
@@ -88,6 +89,7 @@ class AwsReader:
             users = pool.submit(self.read_users, config)
             key = pool.submit(read_key, self.clients, config)
             log_bucket = pool.submit(self.read_log_bucket, config)
+            trail = pool.submit(self.read_trail, config)
             listing = pool.submit(self._submit_access_points, config, pool)
             access_points = {ap.name: ap for ap in gather(listing.result())}
             return LiveState(
@@ -96,6 +98,7 @@ class AwsReader:
                 access_points=access_points,
                 kms_key=key.result(),
                 log_bucket=log_bucket.result(),
+                trail=trail.result(),
             )
 
     # --- bucket ---------------------------------------------------------------------------
@@ -205,6 +208,26 @@ class AwsReader:
             return LiveLogBucket(name=name, exists=True, problem=problem)
         return LiveLogBucket(
             name=name, exists=True, region=self._bucket_region(name), policy=self._policy(name)
+        )
+
+    @reading("the trail's event selectors (cloudtrail:GetEventSelectors)")
+    def read_trail(self, config: Config) -> LiveTrail | None:
+        """The trail of bucket.data_events_trail, by name in the configured Region (a trail's
+        selectors can only be changed in its home Region)."""
+        name = config.bucket.data_events_trail
+        if name is None:
+            return None
+        try:
+            found = self.clients.cloudtrail.get_event_selectors(TrailName=name)
+        except ClientError as err:
+            if error_code(err) in {"TrailNotFoundException", "InvalidTrailNameException"}:
+                return LiveTrail(name, problem=f"was not found ({error_code(err)})")
+            raise
+        return LiveTrail(
+            name,
+            arn=str(found.get("TrailARN") or ""),
+            event_selectors=tuple(found.get("EventSelectors") or ()),
+            advanced_event_selectors=tuple(found.get("AdvancedEventSelectors") or ()),
         )
 
     @reading("the log bucket (s3:HeadBucket)")

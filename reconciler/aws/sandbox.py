@@ -76,6 +76,7 @@ def sandbox(
     *,
     folder: Path | None = None,
     on_wait: Callable[[], None] | None = None,
+    trails: tuple[str, ...] = (),
 ) -> Iterator[None]:
     """`buckets` are created up front if missing: those the config expects to exist already
     (the lock's); so are the managed `policies` (ARN -> document) it expects, e.g. the users'
@@ -86,10 +87,11 @@ def sandbox(
     import boto3
 
     mock_aws = _mock_aws()
-    from reconciler.aws.emulator import access_point_arns, iam_boundaries
+    from reconciler.aws.emulator import access_point_arns, cloudtrail_selectors, iam_boundaries
 
     iam_boundaries.install()  # moto drops IAM users' permissions boundaries
     access_point_arns.install()  # moto names every access point's Region us-east-1
+    cloudtrail_selectors.install()  # moto's trails start without their default selector
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env.update(_SANDBOX_ENV)
     env["MOTO_ACCOUNT_ID"] = account_id
@@ -109,10 +111,26 @@ def sandbox(
                 if name not in existing:
                     _create_bucket(s3, name, region)
             iam_boundaries.create_policies(boto3.client("iam"), policies or {})
+            _create_trails(s3, boto3.client("cloudtrail", region_name=region), account_id, trails)
             yield
         finally:
             if folder is not None:
                 _save(folder / STATE_FILE)
+
+
+def _create_trails(s3: Any, cloudtrail: Any, account_id: str, trails: tuple[str, ...]) -> None:
+    """The CloudTrail trails the config expects (bucket.data_events_trail), as an account's
+    administrators would have made them: new trails, logging management events, delivering
+    into a bucket of their own."""
+    existing = {t["Name"] for t in cloudtrail.list_trails().get("Trails", [])}
+    missing = [name for name in trails if name not in existing]
+    if not missing:
+        return
+    log_bucket = f"sandbox-cloudtrail-logs-{account_id}"
+    if log_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        _create_bucket(s3, log_bucket, cloudtrail.meta.region_name)
+    for name in missing:
+        cloudtrail.create_trail(Name=name, S3BucketName=log_bucket)
 
 
 def _mock_aws() -> Any:

@@ -67,6 +67,11 @@ class Clients:
         return self._client(open_session(self.connection), "kms")
 
     @functools.cached_property
+    def cloudtrail(self) -> Any:
+        """Only made when the YAML names a data_events_trail."""
+        return self._client(open_session(self.connection), "cloudtrail")
+
+    @functools.cached_property
     def identity(self) -> dict[str, Any]:
         """sts:GetCallerIdentity, once per run: the account check, the lock holder and the
         audit record all need it, and it cannot change while the clients live."""

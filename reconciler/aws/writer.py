@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.aws.errors import error_code, error_message, writing
+from reconciler.aws.errors import error_code, error_message, request_id, writing
 from reconciler.aws.session import Clients
 from reconciler.documents.policies import policy_text
 from reconciler.errors import WriteError
@@ -27,6 +27,29 @@ def _not_yet_visible(err: ClientError) -> bool:
     if code == "NoSuchAccessPoint":
         return True
     return code.startswith("MalformedPolicy") and "principal" in error_message(err).lower()
+
+
+def rejected_principals(document: Mapping[str, Any], aws_message: str) -> str:
+    """PutKeyPolicy fails as a whole when one principal no longer exists, and KMS does not say
+    which ("Policy contains a statement with one or more invalid principals"): the message
+    names the principals our statements list, those AWS names in its message first."""
+    named: list[str] = []
+    raw = document.get("Statement", [])
+    for statement in [raw] if isinstance(raw, Mapping) else list(raw):
+        if not str(statement.get("Sid", "")).startswith("Reconciler"):
+            continue
+        principal = statement.get("Principal", {})
+        arns = principal.get("AWS", []) if isinstance(principal, Mapping) else []
+        named += [arns] if isinstance(arns, str) else list(arns)
+    quoted = [a for a in named if a in aws_message]
+    if quoted:
+        return f"KMS rejects principal {', '.join(quoted)} in the key policy: {aws_message}"
+    return (
+        f"{aws_message} (KMS does not say which principal; the tool's statements name "
+        f"{', '.join(sorted(set(named))) or 'none'}: one of them was probably deleted or "
+        "renamed; ask its account, then suspend or fix that collaborator: "
+        "docs/troubleshooting.md)"
+    )
 
 
 def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -118,6 +141,13 @@ class AwsWriter:
         self.s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": enabled})
 
     @writing
+    def put_event_selectors(self, trail: str, selectors: list[Mapping[str, Any]]) -> None:
+        """The trail's advanced event selectors, all of them (the planner kept the others)."""
+        self._clients.cloudtrail.put_event_selectors(
+            TrailName=trail, AdvancedEventSelectors=[dict(s) for s in selectors]
+        )
+
+    @writing
     def put_bucket_policy(self, bucket: str, document: Mapping[str, Any]) -> None:
         policy = policy_text(document)
         self._until_visible(lambda: self.s3.put_bucket_policy(Bucket=bucket, Policy=policy))
@@ -128,14 +158,27 @@ class AwsWriter:
         from changing it again (AWS KMS API Reference, PutKeyPolicy,
         BypassPolicyLockoutSafetyCheck)."""
         policy = policy_text(document)
-        self._until_visible(
-            lambda: self.kms.put_key_policy(
-                KeyId=key_arn,
-                PolicyName="default",
-                Policy=policy,
-                BypassPolicyLockoutSafetyCheck=False,
+        try:
+            self._until_visible(
+                lambda: self.kms.put_key_policy(
+                    KeyId=key_arn,
+                    PolicyName="default",
+                    Policy=policy,
+                    BypassPolicyLockoutSafetyCheck=False,
+                )
             )
-        )
+        except ClientError as err:
+            if not _not_yet_visible(err):
+                raise
+            raise WriteError(
+                error_code(err), rejected_principals(document, error_message(err)), request_id(err)
+            ) from err
+
+    @writing
+    def enable_key_rotation(self, key_arn: str) -> None:
+        """Automatic yearly rotation of the key material (AWS KMS API Reference,
+        EnableKeyRotation); never turned off by this tool."""
+        self.kms.enable_key_rotation(KeyId=key_arn)
 
     # --- IAM users ------------------------------------------------------------------------
 

@@ -247,7 +247,16 @@ def aws_session(opts: Options, config: Config) -> Iterator[Any]:
         folder = state_dir(opts.config)
         policies = sandbox_policies(config)
         waiting = sandbox_waiting(folder)
-        with sandbox(config.account_id, region, existing, policies, folder=folder, on_wait=waiting):
+        trail = config.bucket.data_events_trail
+        with sandbox(
+            config.account_id,
+            region,
+            existing,
+            policies,
+            folder=folder,
+            on_wait=waiting,
+            trails=(trail,) if trail else (),
+        ):
             yield Clients(connection)
         return
     yield Clients(connection)

@@ -131,6 +131,7 @@ def to_config(data: dict[str, Any], source: str) -> Config:
             versioning=bucket.get("versioning", True),
             lifecycle=_bucket_lifecycle(bucket.get("lifecycle") or {}),
             access_logs=_access_logs(bucket),
+            data_events_trail=bucket.get("data_events_trail"),
         ),
         iam_path=data.get("iam_path", DEFAULT_IAM_PATH),
         collaborators=collaborators,

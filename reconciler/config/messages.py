@@ -276,6 +276,7 @@ def _candidates(value: str) -> Iterator[str]:
     yield re.sub(r"[\x00-\x1f\x7f]+", "", text)
     yield re.sub(r"\s+", "-", text)
     yield re.sub(r"[*?]+", "", text)
+    yield re.sub(r"\$\{[^}]*\}|[$*?{}]+", "", text)
     yield text.lower()
     yield re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     yield re.sub(r"[^0-9]", "", text)

@@ -4,6 +4,13 @@
 - bucket policy: 20 KB (S3 User Guide, "Bucket policies for Amazon S3")
 - a user's inline policies together: 2,048 characters, whitespace not counted
   (IAM User Guide, "IAM and AWS STS quotas")
+- a KMS key policy: 32 KB, 32,768 bytes (AWS KMS Developer Guide, "Creating a key policy", key
+  policy format: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html),
+  measured with bucket.manage_key_policy for the statements this tool writes (one lists every
+  partner principal; statements written by others are only known when the plan reads the key)
+
+The bucket policy lists the ARN of every access point the bucket delegates to unless the file
+sets access_point_prefix (issue 22); its size is measured with that list.
 
 The bucket policy is measured with the statements this tool writes; statements written by
 others are only known when the plan reads the live bucket.
@@ -17,7 +24,9 @@ from reconciler.config.yaml_source import SourceDocument
 from reconciler.documents.policies import (
     access_point_policy,
     bucket_policy_document,
+    delegated_access_points,
     identity_policy,
+    key_policy_statements,
     policy_text,
     sized_key,
 )
@@ -30,6 +39,7 @@ class PolicyLimits:
     access_point_policy_bytes: int = 20 * 1024
     bucket_policy_bytes: int = 20 * 1024
     user_inline_policy_chars: int = 2_048
+    key_policy_bytes: int = 32 * 1024
 
 
 def policy_size_problems(
@@ -39,11 +49,13 @@ def policy_size_problems(
     config = sized_key(config)  # an alias's key ARN is not known offline: measure a full one
     bucket = _bytes(policy_text(bucket_policy_document(config)))
     if bucket > limits.bucket_policy_bytes:
+        problems.append(doc.problem(("bucket",), bucket_policy_too_large(config, bucket, limits)))
+    key_policy = key_policy_bytes(config)
+    if key_policy > limits.key_policy_bytes:
         problems.append(
             doc.problem(
-                ("bucket",),
-                f"the bucket policy would be {bucket:,} bytes; "
-                f"S3 allows {limits.bucket_policy_bytes:,}",
+                ("bucket", "manage_key_policy"),
+                key_policy_too_large(config, key_policy, limits.key_policy_bytes),
             )
         )
     for index, collab in enumerate(config.collaborators):
@@ -70,6 +82,37 @@ def policy_size_problems(
                 )
             )
     return problems
+
+
+def bucket_policy_too_large(config: Config, size: int, limits: PolicyLimits) -> str:
+    listed = [a for a in delegated_access_points(config) if not a.endswith("*")]
+    text = f"the bucket policy would be {size:,} bytes; S3 allows {limits.bucket_policy_bytes:,}"
+    if len(listed) > 20:
+        text += (
+            f": it names each of the {len(listed)} access points the bucket delegates to; set "
+            "access_point_prefix so that one pattern names them (default access point names "
+            "change: docs/yaml-reference.md)"
+        )
+    return text
+
+
+def key_policy_bytes(config: Config) -> int:
+    """The size of our statements in the key policy (0 without manage_key_policy)."""
+    if not (config.bucket.kms and config.bucket.manage_key_policy):
+        return 0
+    statements = key_policy_statements(sized_key(config))
+    return _bytes(policy_text({"Version": "2012-10-17", "Statement": statements}))
+
+
+def key_policy_too_large(config: Config, size: int, limit: int) -> str:
+    partners = sum(1 for c in config.collaborators if c.principal is not None)
+    return (
+        f"the KMS key policy would be {size:,} bytes with its statements naming the "
+        f"{partners} principal: collaborators (more with the statements already in it); KMS "
+        f"allows {limit:,}: split the collaborators over several share files (each with its "
+        "own bucket and key), or maintain the key policy yourself (bucket.manage_key_policy: "
+        "false; docs/troubleshooting.md)"
+    )
 
 
 def _bytes(text: str) -> int:

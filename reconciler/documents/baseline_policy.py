@@ -11,6 +11,10 @@ from typing import Any
 
 from reconciler.model import Config
 
+# Service Authorization Reference, AWS CloudTrail: GetEventSelectors and PutEventSelectors are
+# scoped to the trail (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME).
+TRAIL_READ = ("cloudtrail:GetEventSelectors",)
+TRAIL_WRITE = ("cloudtrail:PutEventSelectors",)
 LOG_BUCKET_READ = ("s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket")
 LOG_BUCKET_WRITE = ("s3:PutBucketPolicy",)
 
@@ -19,9 +23,16 @@ def _allow(sid: str, actions: tuple[str, ...], resource: str) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
 
 
+def trail_arn(config: Config) -> str:
+    name = config.bucket.data_events_trail
+    return f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/{name}"
+
+
 def baseline_read_statements(config: Config) -> list[dict[str, Any]]:
     logs = config.bucket.access_logs
     statements = []
+    if config.bucket.data_events_trail:
+        statements.append(_allow("ReconcilerReadTrailSelectors", TRAIL_READ, trail_arn(config)))
     if logs is not None:
         statements.append(
             _allow("ReconcilerReadLogBucket", LOG_BUCKET_READ, f"arn:aws:s3:::{logs.bucket}")
@@ -32,6 +43,8 @@ def baseline_read_statements(config: Config) -> list[dict[str, Any]]:
 def baseline_apply_statements(config: Config) -> list[dict[str, Any]]:
     logs = config.bucket.access_logs
     statements = []
+    if config.bucket.data_events_trail:
+        statements.append(_allow("ReconcilerManageTrailSelectors", TRAIL_WRITE, trail_arn(config)))
     if logs is not None and logs.manage_policy:
         statements.append(
             _allow(

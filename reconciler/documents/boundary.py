@@ -132,7 +132,9 @@ def _mentions_probe(value: Any) -> bool:
 
 def _widened(statement: Mapping[str, Any], stand_ins: Mapping[str, str]) -> dict[str, Any]:
     """The statement with every collaborator-specific value widened. A condition on such a
-    value is dropped (a boundary without it allows more, never less); others are kept."""
+    value is widened too under a wildcard operator (StringLike, ArnLike: `.../<prefix>*` becomes
+    `.../*`), and dropped under any other (a boundary without it allows more, never less);
+    others are kept."""
     out = {k: _widen(v) for k, v in statement.items() if k != "Condition"}
     # widening what a NotResource / NotAction excludes would allow less: allow everything
     for negated, positive in (("NotResource", "Resource"), ("NotAction", "Action")):
@@ -144,13 +146,27 @@ def _widened(statement: Mapping[str, Any], stand_ins: Mapping[str, str]) -> dict
     condition = statement.get("Condition")
     if isinstance(condition, Mapping):
         kept = {
-            operator: dict(keys)
+            operator: dict(keys) if not _mentions_probe(keys) else _widen(keys)
             for operator, keys in condition.items()
-            if isinstance(keys, Mapping) and not _mentions_probe(keys)
+            if isinstance(keys, Mapping) and (not _mentions_probe(keys) or _widens(operator, keys))
         }
         if kept:
             out["Condition"] = kept
     return out
+
+
+# positive operators whose values may hold wildcards: a value cut to "*" there matches a superset
+_WILDCARD_OPERATORS = ("stringlike", "arnlike", "arnequals")
+
+
+def _widens(operator: str, keys: Mapping[str, Any]) -> bool:
+    """Whether a condition holding a collaborator-specific value can be kept widened: under a
+    wildcard operator, and only while each value keeps a literal part (a bare "*" is dropped
+    with its condition, which then allows more, never less)."""
+    if str(operator).lower() not in _WILDCARD_OPERATORS:
+        return False
+    values = [v for value in _widen(dict(keys)).values() for v in _as_list(value)]
+    return all(isinstance(v, str) and v != "*" for v in values)
 
 
 # --- probe collaborators ------------------------------------------------------------------------

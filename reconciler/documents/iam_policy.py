@@ -63,12 +63,14 @@ VALIDATE_POLICY = ("access-analyzer:ValidatePolicy",)
 ACCESS_POINT_READ = ("s3:GetAccessPointPolicy", "s3:ListTagsForResource")
 # `reconcile report` (the access review): credential metadata of the collaborators' IAM users,
 # never a secret (IAM API Reference: GetUser, GetLoginProfile, ListAccessKeys,
-# GetAccessKeyLastUsed; the Service Authorization Reference scopes all four to the user).
+# GetAccessKeyLastUsed, ListMFADevices for console users (issue 21); the Service Authorization
+# Reference scopes all five to the user).
 CREDENTIALS_READ = (
     "iam:GetAccessKeyLastUsed",
     "iam:GetLoginProfile",
     "iam:GetUser",
     "iam:ListAccessKeys",
+    "iam:ListMFADevices",
 )
 BUCKET_WRITE = (
     "s3:CreateBucket",
@@ -297,7 +299,8 @@ def read_statements(config: Config) -> list[dict[str, Any]]:
 
 
 # SSE-KMS: plan resolves kms_key_id and reads the key policy (kms:DescribeKey, kms:GetKeyPolicy).
-KEY_READ = ("kms:DescribeKey", "kms:GetKeyPolicy")
+# ... and whether its automatic rotation is on (kms:GetKeyRotationStatus, issue 21)
+KEY_READ = ("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus")
 # The apply lock is an object in the shared bucket: S3 asks KMS for a data key to write it and
 # to decrypt it to read it (S3 User Guide, "Using server-side encryption with AWS KMS keys").
 LOCK_KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey")
@@ -348,6 +351,10 @@ def key_apply_statements(config: Config) -> list[dict[str, Any]]:
         manage = key_statement(config, "ReconcilerManageKeyPolicy", ("kms:PutKeyPolicy",))
         no_bypass = {"Bool": {"kms:BypassPolicyLockoutSafetyCheck": "false"}}
         statements.append({**manage, "Condition": {**manage.get("Condition", {}), **no_bypass}})
+        # with manage_key_policy the tool also turns automatic key rotation on (issue 21)
+        statements.append(
+            key_statement(config, "ReconcilerEnableKeyRotation", ("kms:EnableKeyRotation",))
+        )
     return statements
 
 

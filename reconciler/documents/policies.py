@@ -44,20 +44,72 @@ KMS_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
     AccessLevel.READ: ("kms:Decrypt",),
 }
 KMS_VIA_SERVICE = "kms:ViaService"
-# With an S3 Bucket Key (the tool always enables it) the encryption context is the bucket ARN,
-# not the object's (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys",
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+# The encryption context S3 sends to KMS is the bucket ARN when the object is encrypted with an
+# S3 Bucket Key, and the object ARN when it is not (S3 User Guide, "Reducing the cost of SSE-KMS
+# with Amazon S3 Bucket Keys", "Changes to note before enabling an S3 Bucket Key":
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html; "Encryption context":
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context).
+# The tool turns the Bucket Key on, but objects written before (an adopted bucket) and a PUT with
+# `x-amz-server-side-encryption-bucket-key-enabled: false` use the object ARN: statements allow
+# both, the object form only under the collaborator's own prefix (`kms_conditions`).
 KMS_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
 SID_KMS = "ReconcilerUseBucketKeyThroughS3"
 SID_KEY_POLICY_PREFIX = "ReconcilerPrincipals"
 SID_DELEGATE = "ReconcilerDelegateToAccessPoints"
 SID_DENY_INSECURE = "ReconcilerDenyInsecureTransport"
 SID_DENY_OLD_SIGNATURES = "ReconcilerDenyLongLivedPresignedUrls"
+SID_DENY_SIGV2 = "ReconcilerDenySignatureVersion2"
+SID_DENY_OLD_TLS = "ReconcilerDenyTlsBefore12"
+SID_DENY_OTHER_ENCRYPTION = "ReconcilerDenyOtherEncryption"
+SID_DENY_OTHER_KMS_KEYS = "ReconcilerDenyOtherKmsKeys"
+SID_DENY_DEFAULT_KMS_KEY = "ReconcilerDenyAwsManagedKmsKey"
+SID_DENY_CUSTOMER_KEYS = "ReconcilerDenyCustomerProvidedKeys"
 # Every Sid bucket_statements() writes, now or in an earlier version: the planner replaces only
 # these in a bucket policy and keeps any other statement, "Reconciler..." Sids included (a
 # newer version's, or a person's). A new bucket statement's Sid must be added here (a test
 # checks it).
-BUCKET_STATEMENT_SIDS = frozenset({SID_DELEGATE, SID_DENY_INSECURE, SID_DENY_OLD_SIGNATURES})
+BUCKET_STATEMENT_SIDS = frozenset(
+    {
+        SID_DELEGATE,
+        SID_DENY_INSECURE,
+        SID_DENY_OLD_SIGNATURES,
+        SID_DENY_SIGV2,
+        SID_DENY_OLD_TLS,
+        SID_DENY_OTHER_ENCRYPTION,
+        SID_DENY_OTHER_KMS_KEYS,
+        SID_DENY_DEFAULT_KMS_KEY,
+        SID_DENY_CUSTOMER_KEYS,
+    }
+)
+# s3:DataAccessPointArn is of type ARN in the Service Authorization Reference; ArnLike matches
+# each part of the ARN apart, and a trailing "*" in the resource part matches every access
+# point name starting with the prefix (IAM User Guide, condition operators, "Amazon Resource
+# Name (ARN) condition operators"; S3 User Guide, "Configuring IAM policies for using access
+# points", condition keys: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html#access-points-condition-keys).
+AP_ARN_KEY = "s3:DataAccessPointArn"
+# Signature Version 2: "AWS"; Signature Version 4: "AWS4-HMAC-SHA256". With SigV2,
+# s3:signatureAge is always 0, so the presigned-URL cap never applies (S3 API Reference, "Amazon
+# S3 Signature Version 4 Authentication Specific Policy Keys",
+# https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html).
+SIGNATURE_VERSION_KEY = "s3:signatureversion"
+SIGV4 = "AWS4-HMAC-SHA256"
+# s3:TlsVersion is numeric; absent without TLS (ReconcilerDenyInsecureTransport denies those).
+# The statement follows AWS re:Post, "How can I enforce TLS version 1.2 or later for my Amazon S3
+# buckets?" (https://repost.aws/knowledge-center/s3-enforce-modern-tls).
+TLS_VERSION_KEY = "s3:TlsVersion"
+MIN_TLS_VERSION = "1.2"
+# The encryption headers an upload may carry; each is a condition key of s3:PutObject (Service
+# Authorization Reference for Amazon S3), the action S3 authorizes for PutObject, CopyObject (the
+# destination), CreateMultipartUpload and UploadPart(Copy) (S3 User Guide, "Multipart upload API
+# and permissions": https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions;
+# CopyObject API Reference, "Permissions": s3:GetObject on the source, s3:PutObject on the
+# destination, https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html; the SAR
+# lists s3:x-amz-copy-source among PutObject's condition keys).
+# A header that is absent makes StringNotEquals true, so each Deny first requires the header to
+# be present (Null "false"): an upload with no header keeps the bucket default and is allowed.
+SSE_KEY = "s3:x-amz-server-side-encryption"
+SSE_KMS_KEY_ID_KEY = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_CUSTOMER_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
 # s3:signatureAge is in milliseconds and is set only for presigned URLs (S3 API Reference,
 # "Amazon S3 Signature Version 4 Authentication Specific Policy Keys",
 # https://docs.aws.amazon.com/AmazonS3/latest/API/bucket-policy-s3-sigv4-conditions.html; the
@@ -219,13 +271,16 @@ def sized_key(config: Config) -> Config:
     return replace(config, bucket=replace(config.bucket, kms_key_arn=stand_in))
 
 
-def kms_conditions(config: Config) -> dict[str, Any]:
-    """Only through S3 in the bucket's Region, only for this bucket (with the Bucket Key)."""
+def kms_conditions(config: Config, prefix: str | None = None) -> dict[str, Any]:
+    """Only through S3 in the bucket's Region, only for this bucket: the bucket ARN (objects
+    encrypted with the Bucket Key) or the ARN of an object under `prefix` (objects encrypted
+    without it); None: any object of the bucket (the key policy, one statement for every
+    partner; S3 has already authorized the request for its prefix before it calls KMS)."""
+    bucket_arn = f"arn:aws:s3:::{config.bucket.name}"
+    objects = f"{bucket_arn}/{prefix if prefix is not None else ''}*"
     return {
-        "StringEquals": {
-            KMS_VIA_SERVICE: f"s3.{config.region}.amazonaws.com",
-            KMS_CONTEXT_KEY: f"arn:aws:s3:::{config.bucket.name}",
-        }
+        "StringEquals": {KMS_VIA_SERVICE: f"s3.{config.region}.amazonaws.com"},
+        "StringLike": {KMS_CONTEXT_KEY: [bucket_arn, objects]},
     }
 
 
@@ -240,7 +295,7 @@ def kms_statement(config: Config, collaborator: Collaborator) -> dict[str, Any] 
         "Effect": "Allow",
         "Action": list(actions),
         "Resource": key_resource(config),
-        "Condition": kms_conditions(config),
+        "Condition": kms_conditions(config, collaborator.prefix),
     }
 
 
@@ -278,37 +333,125 @@ def _one_or_list(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
 
+def delegated_access_points(config: Config) -> list[str]:
+    """The access point ARNs the bucket delegates to (ArnLike values): with
+    access_point_prefix, `accesspoint/<prefix>*`; every access point of the file that the prefix
+    does not cover (a name given with access_point:), exactly. Suspended collaborators' access
+    points are included: they stay, without a policy, and the statement does not change on
+    every suspension."""
+    base = config.access_point_arn("")
+    prefix = config.access_point_prefix
+    values = [f"{base}{prefix}*"] if prefix else []
+    values += sorted(
+        {
+            config.access_point_arn(c.access_point)
+            for c in config.collaborators
+            if not (prefix and c.access_point.startswith(prefix))
+        }
+    )
+    return values
+
+
+def delegate_statement(config: Config) -> dict[str, Any] | None:
+    """Allow everyone, but only through this share's access points: a request through any
+    other access point of the account (one anybody with s3:CreateAccessPoint could attach to this
+    bucket, with any policy) gets nothing from the bucket. None without access points."""
+    access_points = delegated_access_points(config)
+    if not access_points:
+        return None
+    bucket_arn = f"arn:aws:s3:::{config.bucket.name}"
+    return {
+        "Sid": SID_DELEGATE,
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": list(ALL_DELEGATED_ACTIONS),
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"ArnLike": {AP_ARN_KEY: _one_or_list(access_points)}},
+    }
+
+
+def _deny(sid: str, action: str, resources: list[str] | str, condition: Any) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": resources,
+        "Condition": condition,
+    }
+
+
+def encryption_statements(config: Config) -> list[dict[str, Any]]:
+    """Uploaders cannot choose the encryption: a PutObject (upload, copy, multipart upload) that
+    names another algorithm, another KMS key, no key on an SSE-KMS bucket (S3 would use the AWS
+    managed key aws/s3: PutObject API Reference, x-amz-server-side-encryption-aws-kms-key-id), or
+    a customer-provided key (SSE-C) is denied. An upload with no encryption header keeps the
+    bucket default. On an SSE-KMS bucket the algorithm must be aws:kms: dual-layer aws:kms:dsse
+    is refused too (no Bucket Key, another price; the tool writes aws:kms). The KMS key is named
+    by its ARN (S3 compares the header as sent: a key id or alias is refused)."""
+    objects = f"arn:aws:s3:::{config.bucket.name}/*"
+    put = "s3:PutObject"
+    statements = [
+        _deny(
+            SID_DENY_OTHER_ENCRYPTION,
+            put,
+            objects,
+            {"StringNotEquals": {SSE_KEY: config.bucket.encryption}, "Null": {SSE_KEY: "false"}},
+        ),
+        _deny(SID_DENY_CUSTOMER_KEYS, put, objects, {"Null": {SSE_CUSTOMER_KEY: "false"}}),
+    ]
+    if config.bucket.kms:
+        statements += [
+            _deny(
+                SID_DENY_OTHER_KMS_KEYS,
+                put,
+                objects,
+                {
+                    # a string comparison: S3 compares the header as sent, so a key id or an
+                    # alias of the right key is refused too (only the key ARN passes); "Like"
+                    # for the offline stand-in `key/*` before an alias is resolved
+                    "StringNotLike": {SSE_KMS_KEY_ID_KEY: key_resource(config)},
+                    "Null": {SSE_KMS_KEY_ID_KEY: "false"},
+                },
+            ),
+            _deny(
+                SID_DENY_DEFAULT_KMS_KEY,
+                put,
+                objects,
+                {"Null": {SSE_KEY: "false", SSE_KMS_KEY_ID_KEY: "true"}},
+            ),
+        ]
+    return statements
+
+
 def bucket_statements(config: Config) -> list[dict[str, Any]]:
-    """Our statements in the bucket policy: delegate to this account's access points, TLS only,
-    presigned URLs valid for at most bucket.presigned_url_max_age_seconds."""
+    """Our statements in the bucket policy: delegate to this share's access points, TLS 1.2 or
+    later only, Signature Version 4 only, presigned URLs valid for at most
+    bucket.presigned_url_max_age_seconds, uploads only with the bucket's encryption."""
     bucket_arn = f"arn:aws:s3:::{config.bucket.name}"
     resources = [bucket_arn, f"{bucket_arn}/*"]
     max_age_ms = config.bucket.presigned_url_max_age_seconds * 1000
+    delegate = delegate_statement(config)
     return [
-        {
-            "Sid": SID_DELEGATE,
-            "Effect": "Allow",
-            "Principal": {"AWS": "*"},
-            "Action": list(ALL_DELEGATED_ACTIONS),
-            "Resource": resources,
-            "Condition": {"StringEquals": {"s3:DataAccessPointAccount": config.account_id}},
-        },
-        {
-            "Sid": SID_DENY_INSECURE,
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": SID_DENY_OLD_SIGNATURES,
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": resources,
-            "Condition": {"NumericGreaterThan": {SIGNATURE_AGE_KEY: str(max_age_ms)}},
-        },
+        *([delegate] if delegate else []),
+        _deny(SID_DENY_INSECURE, "s3:*", resources, {"Bool": {"aws:SecureTransport": "false"}}),
+        _deny(
+            SID_DENY_OLD_SIGNATURES,
+            "s3:*",
+            resources,
+            {"NumericGreaterThan": {SIGNATURE_AGE_KEY: str(max_age_ms)}},
+        ),
+        # absent only for unsigned (anonymous) requests, which are denied with it
+        _deny(
+            SID_DENY_SIGV2, "s3:*", resources, {"StringNotEquals": {SIGNATURE_VERSION_KEY: SIGV4}}
+        ),
+        _deny(
+            SID_DENY_OLD_TLS,
+            "s3:*",
+            resources,
+            {"NumericLessThan": {TLS_VERSION_KEY: MIN_TLS_VERSION}},
+        ),
+        *encryption_statements(config),
     ]
 
 

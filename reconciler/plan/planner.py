@@ -57,6 +57,9 @@ from reconciler.plan.changes import (
 )
 
 INTERNET = "Internet"
+# AWS KMS Developer Guide, "Creating a key policy", key policy format: up to 32,768 bytes
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html)
+KEY_POLICY_MAX_BYTES = 32 * 1024
 PUBLIC_ACCESS_BLOCK = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -357,6 +360,18 @@ def _plan_key_policy(config: Config, live: LiveState, b: _Builder) -> None:
     if problem:
         b.errors.append(problem)
     if desired is None or key is None or key.arn is None:
+        return
+    size = len(policies.policy_text(desired).encode("utf-8"))
+    if size > KEY_POLICY_MAX_BYTES:
+        partners = sorted(
+            {config.principal_arn(c) for c in config.collaborators if c.principal is not None}
+        )
+        b.errors.append(
+            f"bucket.manage_key_policy: the key policy of {key.arn} would be {size:,} bytes, "
+            f"over KMS's {KEY_POLICY_MAX_BYTES:,} (it names {len(partners)} partner "
+            "principals): split the collaborators over several share files, or maintain the key "
+            "policy yourself (bucket.manage_key_policy: false; docs/troubleshooting.md)"
+        )
         return
     before = canonical_policy(key.policy)
     if before != canonical_policy(desired):

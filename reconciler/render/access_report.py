@@ -78,7 +78,11 @@ def row_json(row: Row, today: date) -> dict[str, Any]:
         "access_keys": [key_json(k, today) for k in row.access_keys],
         "console_password": None
         if creds is None
-        else {"present": creds.password, "last_used": _day(creds.password_last_used)},
+        else {
+            "present": creds.password,
+            "last_used": _day(creds.password_last_used),
+            "mfa_devices": creds.mfa_devices,
+        },
         "last_apply": row.last_apply.to_json() if row.last_apply else None,
         "flags": [flag.to_json() for flag in row.flags],
     }

@@ -17,6 +17,7 @@ POLICY_TYPES = {
     ResourceType.IAM_USER_POLICY,
     ResourceType.ACCESS_POINT_POLICY,
     ResourceType.KMS_KEY_POLICY,
+    ResourceType.LOG_BUCKET_POLICY,
 }
 
 

@@ -56,6 +56,8 @@ class Credentials:
     password: bool
     password_last_used: datetime | None
     keys: tuple[AccessKey, ...] = ()
+    # MFA devices assigned to the user (iam:ListMFADevices); None: not read (no password)
+    mfa_devices: int | None = None
 
 
 class FlagKind(StrEnum):
@@ -64,6 +66,7 @@ class FlagKind(StrEnum):
     USER_UNUSED = "user-unused"
     EXPIRING = "expiring"
     SUSPENDED_WITH_ACTIVE_KEYS = "suspended-with-active-keys"
+    CONSOLE_WITHOUT_MFA = "console-without-mfa"
     DIFFERS_FROM_FILE = "differs-from-file"
 
 
@@ -219,6 +222,22 @@ def _user_unused(creds: Credentials, config: Config, today: date) -> list[Flag]:
     ]
 
 
+def mfa_flags(creds: Credentials) -> list[Flag]:
+    """A console password without an MFA device: one stolen password opens the console (HIPAA
+    Security Rule, person or entity authentication, 45 CFR 164.312(d); IAM User Guide, "AWS
+    Multi-factor authentication in IAM"). The tool never creates passwords: whoever gave the
+    user one also assigns the device."""
+    if not creds.password or creds.mfa_devices != 0:
+        return []
+    return [
+        Flag(
+            FlagKind.CONSOLE_WITHOUT_MFA,
+            "console password but no MFA device: assign one (aws iam enable-mfa-device) or "
+            "remove the password (aws iam delete-login-profile)",
+        )
+    ]
+
+
 def _lifecycle_flags(
     collab: Collaborator, creds: Credentials | None, config: Config, today: date
 ) -> list[Flag]:
@@ -309,6 +328,7 @@ def build_review(
             flags += _key_flags(key, config, today)
         if creds is not None:
             flags += _user_unused(creds, config, today)
+            flags += mfa_flags(creds)
         flags += _lifecycle_flags(collab, creds, config, today)
         if collab.id in changes:
             flags.append(
@@ -406,6 +426,7 @@ def _leftover_rows(
                         + "; ".join(changes.get(cid, []))
                         + " (apply removes it)",
                     ),
+                    *(mfa_flags(creds) if creds else []),
                 ),
             )
         )

@@ -59,7 +59,8 @@ def test_drift_labels_and_a_targeted_apply_that_leaves_the_drift(
     assert found.pop(("access_point_policy", ALICE_AP)) == "drift"
     assert found and set(found.values()) == {"edit"}
     # Carol's user and access point (the CLI-only default writes no inline policy for her)
-    assert {i for _, i in found} == {"Carol", "carol-access-point"}
+    # the bucket policy is updated too: it delegates to carol's new access point (issue 22)
+    assert {i for _, i in found} == {"Carol", "carol-access-point", "clinical-share-123456789012"}
     text = run(moto_server, "plan", "-c", str(head), "--base-config", str(base))
     assert text.stdout.startswith("Changed outside the tool: will be reverted (drift)\n")
     markdown = run(

@@ -65,12 +65,17 @@ def access_changes_and_newcomers(
 
 
 def _had_nothing(old: Subject, before: AccessState, was: Grants) -> bool:
-    """Nothing allowed it (or might have) before, and its access point allowed no one: a
-    collaborator whose principal changes from one that had access is not new."""
+    """Nothing allowed it (or might have) before, and its access point reached no one: it had
+    no policy allowing anyone, or the bucket policy certainly did not delegate to it yet (an
+    interrupted apply writes the bucket policy last). A collaborator whose principal changes
+    from one that had access is not new."""
     if any(v is not Tri.NO for v in was.values()):
         return False
-    point = before.points.get(old.home or "")
-    return point is None or next(allow_statements(point.policy), None) is None
+    home = old.home or ""
+    point = before.points.get(home)
+    if point is None or next(allow_statements(point.policy), None) is None:
+        return True
+    return before.bucket_admits(home) is Tri.NO
 
 
 def _decided_alike(pairs: tuple[tuple[Subject, AccessState], ...]) -> bool:

@@ -82,28 +82,14 @@ BUCKET_WRITE = (
     "s3:PutEncryptionConfiguration",
     "s3:PutLifecycleConfiguration",
 )
-# Everything the tool does to its own users, including the full teardown before DeleteUser.
-# No CreateAccessKey or CreateLoginProfile: the tool never creates credentials.
+# What the tool does to its own users under iam_path, besides the teardown (USER_TEARDOWN below,
+# allowed only on users tagged for this bucket). No CreateAccessKey or CreateLoginProfile: the
+# tool never creates credentials.
 USER_WRITE = (
     "iam:CreateUser",
-    "iam:DeactivateMFADevice",
-    "iam:DeleteAccessKey",
-    "iam:DeleteLoginProfile",
-    "iam:DeleteServiceSpecificCredential",
-    "iam:DeleteSigningCertificate",
-    "iam:DeleteSSHPublicKey",
-    "iam:DeleteUser",
     "iam:DeleteUserPolicy",
-    "iam:DetachUserPolicy",
     "iam:GetUser",
     "iam:ListAccessKeys",
-    "iam:ListAttachedUserPolicies",
-    "iam:ListGroupsForUser",
-    "iam:ListMFADevices",
-    "iam:ListServiceSpecificCredentials",
-    "iam:ListSigningCertificates",
-    "iam:ListSSHPublicKeys",
-    "iam:ListUserPolicies",
     "iam:PutUserPolicy",
     "iam:TagUser",
     "iam:UntagUser",
@@ -376,8 +362,7 @@ def apply_statements(config: Config) -> list[dict[str, Any]]:
     access point, IAM user, key or bucket of another share (docs/safety.md)."""
     account = config.account_id
     bounded = config.iam_permissions_boundary is not None
-    user_write = _without(USER_WRITE, USER_TEARDOWN)
-    user_write = _without(user_write, BOUNDED_USER_WRITE) if bounded else user_write
+    user_write = _without(USER_WRITE, BOUNDED_USER_WRITE) if bounded else USER_WRITE
     user_move = _without(USER_MOVE, BOUNDED_USER_MOVE) if bounded else USER_MOVE
     own_users = tuple(sorted({*user_move, *USER_TEARDOWN}))
     statements = [

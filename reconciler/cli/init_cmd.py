@@ -81,7 +81,9 @@ def init_command(
         click.echo(f"  {path}")
     click.echo(
         "Next: replace the example values in collaborators.yaml, run `reconcile validate`, "
-        "then follow README.md (the AWS roles, branch protection)."
+        "then follow README.md's set-up: the GitHub environment `reconciler-apply` (the apply "
+        "job runs in it; create it first, deployment branches `main` only), the AWS roles "
+        "(the apply role trusts only that environment on `main`), branch protection."
     )
 
 

@@ -79,11 +79,12 @@ def init_command(
     click.echo(f"Wrote a config repository in {root}/ (workflows use {action.uses}):")
     for path in files:
         click.echo(f"  {path}")
+    click.echo("Next:")
+    click.echo("  1. Replace the example values in collaborators.yaml; run `reconcile validate`.")
     click.echo(
-        "Next: replace the example values in collaborators.yaml, run `reconcile validate`, "
-        "then follow README.md's set-up: the GitHub environment `reconciler-apply` (the apply "
-        "job runs in it; create it first, deployment branches `main` only), the AWS roles "
-        "(the apply role trusts only that environment on `main`), branch protection."
+        "  2. Follow README.md's set-up: first the GitHub environment `reconciler-apply` "
+        "(deployment branches: `main` only), then the AWS roles (the apply role trusts only "
+        "the apply job, in that environment, on `main`), then branch protection."
     )
 
 

@@ -104,11 +104,17 @@ def environment_of(job: dict[str, Any], github: dict[str, Any]) -> str | None:
     return str(answer["value"])
 
 
-def claims(job: dict[str, Any], github: dict[str, Any]) -> dict[str, str]:
+def claims(
+    job: dict[str, Any], github: dict[str, Any], *, ids: tuple[int, int] | None = None
+) -> dict[str, str]:
     """The claims of the OIDC token GitHub issues to `job` in a run with context `github`, as the
-    condition keys AWS STS compares (`token.actions.githubusercontent.com:<claim>`)."""
+    condition keys AWS STS compares (`token.actions.githubusercontent.com:<claim>`). With `ids`
+    (owner id, repository id), the immutable `sub` of repositories created after 15 July 2026
+    (`repo:OWNER@OWNER_ID/REPO@REPO_ID:...`, same page, "Immutable subject claims")."""
     environment = environment_of(job, github)
     repository = github["repository"]
+    owner, name = repository.split("/")
+    subject = repository if ids is None else f"{owner}@{ids[0]}/{name}@{ids[1]}"
     if environment is not None:
         context = f"environment:{environment.replace(':', '%3A')}"
     elif github["event_name"] == "pull_request":
@@ -117,7 +123,7 @@ def claims(job: dict[str, Any], github: dict[str, Any]) -> dict[str, str]:
         context = f"ref:{github['ref']}"
     token = {
         "aud": "sts.amazonaws.com",  # configure-aws-credentials asks for this audience
-        "sub": f"repo:{repository}:{context}",
+        "sub": f"repo:{subject}:{context}",
         "ref": github["ref"],
         "repository": repository,
     }
@@ -305,3 +311,18 @@ def test_the_trust_conditions_are_keys_aws_sts_knows() -> None:
         assert list(statement["Condition"]) == ["StringEquals"]  # never ForAllValues, no wildcard
         for key in statement["Condition"]["StringEquals"]:
             assert key in {f"{ISSUER}:aud", f"{ISSUER}:sub"} or key in listed, key
+
+
+def test_the_immutable_subjects_the_docs_give_are_the_ones_github_issues() -> None:
+    """docs/ci-setup.md gives both roles' `sub` in the immutable form of newer repositories."""
+    text = (ROOT / "docs" / "ci-setup.md").read_text()
+    given = re.findall(r"`(repo:my-org@(\d+)/research-share@(\d+):[^`]+)`", text)
+    assert len(given) == 2, given
+    [ids] = {(int(owner), int(repo)) for _, owner, repo in given}
+    runs = {"apply": github_context("schedule"), "plan": github_context("pull_request")}
+    jobs = {"apply": apply_job("init apply.yml"), "plan": plan_job("init plan.yml")}
+    computed = {
+        claims(jobs[role], {**run, "repository": DOCS_REPOSITORY}, ids=ids)[f"{ISSUER}:sub"]
+        for role, run in runs.items()
+    }
+    assert {sub for sub, _, _ in given} == computed

@@ -144,7 +144,7 @@ LOCK_RULE = {
 }
 
 
-def test_the_lock_s_old_versions_expire_only_where_the_lock_lives_in_the_versioned_bucket() -> None:
+def test_the_lock_s_old_versions_expire_only_where_the_lock_lives_in_the_shared_bucket() -> None:
     cloud = FakeCloud()
     converge(with_bucket(""), cloud)
     assert rules(cloud)[LOCK_VERSIONS] == LOCK_RULE
@@ -155,10 +155,10 @@ def test_the_lock_s_old_versions_expire_only_where_the_lock_lives_in_the_version
     moved = FakeCloud()
     converge(elsewhere, moved)
     assert LOCK_VERSIONS not in rules(moved)
-    # versioning left as found: the tool adds no rule about versions
+    # versioning left as found (perhaps turned on by hand): the rule is kept all the same
     unversioned = FakeCloud()
     converge(with_bucket("  versioning: false\n"), unversioned)
-    assert LOCK_VERSIONS not in rules(unversioned)
+    assert rules(unversioned)[LOCK_VERSIONS] == LOCK_RULE
     # a hand-edited rule is drift, repaired like the others
     cloud.buckets[BUCKET]["lifecycle"]["Rules"][LOCK_VERSIONS]["Filter"] = {"Prefix": ""}
     status, detail = check(with_bucket(""), cloud, BucketCheckName.LIFECYCLE)

@@ -297,14 +297,15 @@ def lifecycle_rules(config: Config) -> dict[str, dict[str, Any]]:
                 "NoncurrentDays": wanted.noncurrent_version_expiration_days
             },
         }
-    if config.bucket.versioning and config.lock.bucket is None:
+    if config.lock.bucket is None:  # versioned by the tool, or by hand (versioning: false)
         rules[LOCK_VERSIONS_RULE_ID] = lock_versions_rule(config.lock.key)
     return rules
 
 
 def lock_versions_rule(lock_key: str) -> dict[str, Any]:
     """Each apply creates the lock object and deletes it again; on a versioned bucket that
-    leaves a noncurrent version and a delete marker behind every time. This rule, limited to
+    leaves a noncurrent version and a delete marker behind every time (on a bucket never
+    versioned the rule has nothing to act on). This rule, limited to
     the lock's key (no collaborator prefix can overlap it: reconciler.config.semantic),
     removes the old versions a day later and then the delete marker left with no version
     (S3 User Guide, "Examples of S3 Lifecycle configurations", removing expired object delete

@@ -137,6 +137,8 @@ ACTIONS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     # the trail of bucket.data_events_trail (SAR, AWS CloudTrail: resource type trail)
     ("cloudtrail", "GetEventSelectors"): (("cloudtrail:GetEventSelectors", "trail"),),
     ("cloudtrail", "PutEventSelectors"): (("cloudtrail:PutEventSelectors", "trail"),),
+    # `import` looks for the trail recording the bucket (SAR: no resource type, so "*")
+    ("cloudtrail", "ListTrails"): (("cloudtrail:ListTrails", "*"),),
     ("accessanalyzer", "ValidatePolicy"): (("access-analyzer:ValidatePolicy", "*"),),
 }
 # S3 asks KMS on the requester's behalf when it writes or reads an object of an SSE-KMS bucket

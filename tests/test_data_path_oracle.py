@@ -14,6 +14,7 @@ everything (what verify assumes), so the resource policies alone decide.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -75,217 +76,78 @@ def partner() -> tuple[Principal, tuple[dict[str, Any], ...]]:
     return role_session("partner", role, "s1", Identity((compiled,))), (ALLOW_ALL,)
 
 
-# (journey, who, action, key or None, prefix, delimiter, access point, details, expected)
-S3_CASES: list[tuple[str, str, str, str | None, str | None, str | None, str, Details, str]] = [
-    (
-        "aws s3 cp upload",
-        "bob",
-        "s3:PutObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(),
-        ALLOW,
-    ),
-    (
-        "aws s3 cp download",
-        "bob",
-        "s3:GetObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(),
-        ALLOW,
-    ),
-    (
-        "multipart: create, parts, complete",
-        "bob",
-        "s3:PutObject",
-        "Bob/big.bin",
-        None,
-        None,
-        "bob-access-point",
-        Details(),
-        ALLOW,
-    ),
-    (
-        "multipart: abort",
-        "bob",
-        "s3:AbortMultipartUpload",
-        "Bob/big.bin",
-        None,
-        None,
-        "bob-access-point",
-        Details(),
-        ALLOW,
-    ),
-    (
-        "aws s3 ls Bob/",
-        "bob",
-        "s3:ListBucket",
-        None,
-        "Bob/",
-        "/",
-        "bob-access-point",
-        Details(),
-        ALLOW,
-    ),
-    (
-        "console opens the access point",
-        "bob",
-        "s3:ListBucket",
-        None,
-        "",
-        "/",
-        "bob-access-point",
-        Details(),
-        ALLOW,
-    ),
-    (
-        "upload naming the bucket's algorithm",
-        "bob",
-        "s3:PutObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(sse="{own}"),
-        ALLOW,
-    ),
-    (
-        "TLS 1.3",
-        "bob",
-        "s3:GetObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(tls_version="1.3"),
-        ALLOW,
-    ),
-    (
-        "partner upload through its access point",
-        "partner",
-        "s3:PutObject",
-        "partner-site/up.csv",
-        None,
-        None,
-        "partner-site-ap",
-        Details(),
-        ALLOW,
-    ),
+PARTNER_AP = "partner-site-ap"
+BOB_FILE, PARTNER_FILE = "Bob/a.csv", "partner-site/up.csv"
+PLAIN = Details()  # what `aws s3 cp` sends without --sse options
+
+
+@dataclass(frozen=True)
+class Row:
+    """One request of a journey or an attack, and what both evaluators must answer. The defaults
+    are Bob's plain `aws s3 cp` of one file through his access point."""
+
+    journey: str
+    action: str
+    expected: str
+    details: Details = PLAIN
+    who: str = "bob"
+    key: str | None = BOB_FILE
+    prefix: str | None = None
+    delimiter: str | None = None
+    ap: str = "bob-access-point"
+
+
+def by_partner(journey: str, expected: str, details: Details = PLAIN) -> Row:
+    """The partner of another account uploads through its own access point."""
+    return Row(journey, "s3:PutObject", expected, details, "partner", PARTNER_FILE, ap=PARTNER_AP)
+
+
+def listing(journey: str, prefix: str, expected: str, details: Details = PLAIN) -> Row:
+    """`aws s3 ls` and the console list with a prefix and the delimiter "/"."""
+    return Row(journey, "s3:ListBucket", expected, details, key=None, prefix=prefix, delimiter="/")
+
+
+S3_CASES = [
+    Row("aws s3 cp upload", "s3:PutObject", ALLOW),
+    Row("aws s3 cp download", "s3:GetObject", ALLOW),
+    Row("multipart: create, parts, complete", "s3:PutObject", ALLOW, key="Bob/big.bin"),
+    Row("multipart: abort", "s3:AbortMultipartUpload", ALLOW, key="Bob/big.bin"),
+    listing("aws s3 ls Bob/", "Bob/", ALLOW),
+    listing("console opens the access point", "", ALLOW),
+    Row("upload naming the bucket's algorithm", "s3:PutObject", ALLOW, Details(sse="{own}")),
+    Row("TLS 1.3", "s3:GetObject", ALLOW, Details(tls_version="1.3")),
+    by_partner("partner upload through its access point", ALLOW),
     # attacks
-    (
-        "SSE-C upload",
-        "bob",
-        "s3:PutObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(sse_customer_algorithm="AES256"),
-        DENY,
-    ),
-    (
+    Row("SSE-C upload", "s3:PutObject", DENY, Details(sse_customer_algorithm="AES256")),
+    Row(
         "upload with a foreign KMS key",
-        "bob",
         "s3:PutObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
+        DENY,
         Details(sse="aws:kms", sse_kms_key_id=FOREIGN_KEY),
-        DENY,
     ),
-    (
+    Row(
         "upload with the AWS managed key (aws:kms, no key id)",
-        "bob",
         "s3:PutObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
+        DENY,
         Details(sse="aws:kms"),
-        DENY,
     ),
-    (
+    Row(
         "upload with DSSE",
-        "bob",
         "s3:PutObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
+        DENY,
         Details(sse="aws:kms:dsse", sse_kms_key_id=KEY),
-        DENY,
     ),
-    (
-        "partner upload with SSE-C",
-        "partner",
-        "s3:PutObject",
-        "partner-site/up.csv",
-        None,
-        None,
-        "partner-site-ap",
-        Details(sse_customer_algorithm="AES256"),
-        DENY,
-    ),
-    (
-        "SigV2 download",
-        "bob",
-        "s3:GetObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(signature_version="AWS"),
-        DENY,
-    ),
-    (
-        "SigV2 partner upload",
-        "partner",
-        "s3:PutObject",
-        "partner-site/up.csv",
-        None,
-        None,
-        "partner-site-ap",
-        Details(signature_version="AWS"),
-        DENY,
-    ),
-    (
-        "TLS 1.0 download",
-        "bob",
-        "s3:GetObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "bob-access-point",
-        Details(tls_version="1.0"),
-        DENY,
-    ),
-    (
-        "TLS 1.1 listing",
-        "bob",
-        "s3:ListBucket",
-        None,
-        "Bob/",
-        "/",
-        "bob-access-point",
-        Details(tls_version="1.1"),
-        DENY,
-    ),
-    (
+    by_partner("partner upload with SSE-C", DENY, Details(sse_customer_algorithm="AES256")),
+    Row("SigV2 download", "s3:GetObject", DENY, Details(signature_version="AWS")),
+    by_partner("SigV2 partner upload", DENY, Details(signature_version="AWS")),
+    Row("TLS 1.0 download", "s3:GetObject", DENY, Details(tls_version="1.0")),
+    listing("TLS 1.1 listing", "Bob/", DENY, Details(tls_version="1.1")),
+    Row(
         "read through a foreign access point",
-        "partner",
         "s3:GetObject",
-        "Bob/a.csv",
-        None,
-        None,
-        "rogue-access-point",
-        Details(),
         DENY,
+        who="partner",
+        ap="rogue-access-point",
     ),
 ]
 ROGUE_POLICY = {
@@ -304,23 +166,24 @@ ROGUE_POLICY = {
 }
 
 
-def s3_case(text: str, row: tuple[Any, ...]) -> tuple[str, Case, str]:
-    journey, who, action, key, prefix, delimiter, ap, details, expected = row
+def s3_case(text: str, row: Row) -> tuple[str, Case, str]:
     config = config_from(text)
     state = desired(config)
+    details = row.details
     if details.sse == "{own}":
         own = config.bucket.encryption
         details = Details(sse=own, sse_kms_key_id=KEY if config.bucket.kms else None)
-    principal, docs = bob(state) if who == "bob" else partner()
+    principal, docs = bob(state) if row.who == "bob" else partner()
+    ap = row.ap
     ap_policy = ROGUE_POLICY if ap == "rogue-access-point" else state.access_points[ap].policy
     request = Request(
         principal,
-        action,
+        row.action,
         BUCKET,
         OWNER,
-        key=key,
-        prefix=prefix,
-        delimiter=delimiter,
+        key=row.key,
+        prefix=row.prefix,
+        delimiter=row.delimiter,
         access_point=point(ap),
         details=details,
     )
@@ -332,7 +195,7 @@ def s3_case(text: str, row: tuple[Any, ...]) -> tuple[str, Case, str]:
         docs,
         principal.principal_arn,
     )
-    return journey, case, expected
+    return row.journey, case, row.expected
 
 
 @pytest.mark.parametrize("text", [SSE_S3_YAML, SSE_KMS_YAML], ids=["sse-s3", "sse-kms"])

@@ -43,6 +43,7 @@ BUCKET = "clinical-share-123456789012"
 AUDIT_BUCKET = "reconciler-test-audit"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+IMPORT = f"import --bucket {BUCKET} --account {ACCOUNT} --region {REGION}"
 
 
 def share_yaml(key_arn: str) -> str:
@@ -84,6 +85,17 @@ collaborators:
     prefix: partner-lab/
     access: [read, list]
 """
+
+
+# an advanced event selector recording every bucket's object-level events (CloudTrail API
+# Reference, AdvancedFieldSelector: no resources.ARN field means every resource of the type)
+ALL_S3_DATA = {
+    "Name": "S3 data events",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    ],
+}
 
 
 BOB = """\
@@ -151,7 +163,15 @@ def scenario(server: MotoServer, tmp: Path) -> list[role_calls.Run]:
     server.client("s3").put_object(Bucket=BUCKET, Key=".reconciler/apply.lock", Body=b"{")
     rec.run("apply", "--auto-approve", expect=(1, 3))
     rec.run("unlock", "--force")
+    # import looks for the trail recording the bucket's data events: one made by the account's
+    # administrators, with a selector of their own for every bucket (ListTrails and
+    # GetEventSelectors under the read-only role)
+    trails = server.client("cloudtrail")
+    trails.create_trail(Name="org-audit", S3BucketName=AUDIT_BUCKET)
+    trails.put_event_selectors(TrailName="org-audit", AdvancedEventSelectors=[ALL_S3_DATA])
     rec.run("import", "--bucket", BUCKET, "--account", ACCOUNT, "--region", REGION)
+    imported = rec.runs[-1]
+    assert ("cloudtrail", "GetEventSelectors") in {(c.service, c.operation) for c in imported.calls}
     # Carol (with an access key) removed in the same change that moves iam_path: her user lives
     # outside the new path and is torn down on the strength of its tags
     iam.create_access_key(UserName="Carol")
@@ -307,6 +327,8 @@ def test_every_call_of_every_command_is_allowed_by_its_role(
         ("s3control", "GetAccessPoint"),
         ("iam", "UpdateAccessKey"),
         ("iam", "DeleteAccessKey"),
+        ("cloudtrail", "ListTrails"),
+        ("cloudtrail", "GetEventSelectors"),
     ):
         assert needed in seen
     # the lock object lives in the SSE-KMS bucket: S3's KMS calls were judged too
@@ -377,6 +399,8 @@ def test_the_check_fails_when_a_permission_is_missing(recorded: list[role_calls.
         ("s3:GetBucketPolicy", "plan --detailed-exitcode: s3 GetBucketPolicy needs"),
         ("s3:GetAccessPoint", "apply --auto-approve: s3control GetAccessPoint needs"),
         ("kms:GenerateDataKey", "apply --auto-approve: s3 PutObject needs kms:GenerateDataKey"),
+        ("cloudtrail:ListTrails", f"{IMPORT}: cloudtrail ListTrails needs"),
+        ("cloudtrail:GetEventSelectors", f"{IMPORT}: cloudtrail GetEventSelectors needs"),
     ):
         runs = [without(run, action) for run in recorded]
         asked = role_calls.questions(runs)

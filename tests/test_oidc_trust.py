@@ -326,3 +326,23 @@ def test_the_immutable_subjects_the_docs_give_are_the_ones_github_issues() -> No
         for role, run in runs.items()
     }
     assert {sub for sub, _, _ in given} == computed
+
+
+def test_the_changeover_trust_accepts_the_old_and_the_new_job_on_main_only() -> None:
+    """While upgrading (docs/ci-setup.md): both subjects, the ref still required."""
+    text = (ROOT / "docs" / "ci-setup.md").read_text()
+    found = re.search(r'"token\.actions\.githubusercontent\.com:sub": (\[[^\]]*\])', text)
+    assert found, "no changeover list of subjects"
+    subjects = json.loads(found.group(1).replace("OWNER/REPO", REPOSITORY))
+    trust = docs_trust("apply")
+    trust["Statement"][0]["Condition"]["StringEquals"][f"{ISSUER}:sub"] = subjects
+    new, old = apply_job("init apply.yml"), {"environment": None}
+    branch = github_context("workflow_dispatch", branch="evil")
+    cases = {
+        "new job on main": (claims(new, github_context("schedule")), "Allowed"),
+        "old job on main": (claims(old, github_context("schedule")), "Allowed"),
+        "new job on a branch": (claims(new, branch), "ImplicitlyDenied"),
+        "old job on a branch": (claims(old, branch), "ImplicitlyDenied"),
+    }
+    answers = decide([(trust, token, PROVIDER) for token, _ in cases.values()])
+    assert dict(zip(cases, answers, strict=True)) == {k: v for k, (_, v) in cases.items()}

@@ -19,6 +19,12 @@ from typing import Any
 
 import yaml
 
+from reconciler.documents.data_events import (
+    Coverage,
+    logs_data_with_basic_selectors,
+    own_selector_name,
+    trail_coverage,
+)
 from reconciler.documents.policies import LIST_ACTION, OBJECT_ACTIONS
 from reconciler.model import (
     ABORT_MULTIPART_RULE_ID,
@@ -55,6 +61,32 @@ class FoundUser:
 
 
 @dataclass(frozen=True)
+class FoundTrail:
+    """A CloudTrail trail as ListTrails and GetEventSelectors found it. Only trails of this
+    account whose home Region is the bucket's are read (`read`): the tool can keep its
+    selector only there. `problem`: why its selectors could not be read."""
+
+    name: str
+    arn: str
+    home_region: str
+    read: bool = True
+    event_selectors: tuple[Mapping[str, Any], ...] = ()
+    advanced_event_selectors: tuple[Mapping[str, Any], ...] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class TrailSearch:
+    """The trails `import` looked at for bucket.data_events_trail. `named`: the operator
+    named the trail (--trail), so only that one was read. `problem`: listing the trails
+    failed (why), so nothing is known."""
+
+    trails: tuple[FoundTrail, ...] = ()
+    named: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Discovery:
     """What `reconcile import` read from AWS."""
 
@@ -68,6 +100,8 @@ class Discovery:
     versioning: Mapping[str, Any] | None = None
     lifecycle: Mapping[str, Any] | None = None
     logging: Mapping[str, Any] | None = None
+    # the CloudTrail trails looked at (None: not looked at)
+    trails: TrailSearch | None = None
 
 
 @dataclass(frozen=True)
@@ -412,7 +446,12 @@ def _boundary(entries: list[_Entry], found: Discovery, warnings: list[str]) -> s
     return None
 
 
-def _header(found: Discovery, iam_path: str | None, boundary: str | None = None) -> list[str]:
+def _header(
+    found: Discovery,
+    iam_path: str | None,
+    boundary: str | None = None,
+    trail: Sequence[str] = (),
+) -> list[str]:
     lines = [
         f"# Imported by `reconcile import` from bucket {found.bucket} in account "
         f"{found.account_id} ({found.region}).",
@@ -429,6 +468,7 @@ def _header(found: Discovery, iam_path: str | None, boundary: str | None = None)
         if encryption.get("KMSMasterKeyID"):
             lines.append(f"  kms_key_id: {_scalar(encryption['KMSMasterKeyID'])}")
     lines.extend(_baseline_lines(found))
+    lines.extend(trail)
     if iam_path is not None:
         lines.append(f"iam_path: {_scalar(iam_path)}")
     if boundary is not None:
@@ -471,6 +511,174 @@ def _lifecycle_lines(lifecycle: Mapping[str, Any] | None) -> list[str]:
     return ["  lifecycle:", *found] if found else []
 
 
+# --- the trail of bucket.data_events_trail -----------------------------------------------------
+
+_TRAIL_DOC = "docs/yaml-reference.md, bucket.data_events_trail"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _comment(text: str, indent: str = "  ", width: int = 96) -> list[str]:
+    """A YAML comment, wrapped at about `width` characters."""
+    lines: list[str] = []
+    current = ""
+    for word in _one_line(text).split(" "):
+        if current and len(indent) + 2 + len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    return [f"{indent}# {line}" for line in [*lines, current]]
+
+
+def trail_lines(found: Discovery) -> tuple[list[str], list[str]]:
+    """The `data_events_trail:` line (or a commented hint) under `bucket:`, and warnings."""
+    search = found.trails
+    if search is None:
+        return [], []
+    if search.problem is not None:
+        return _trails_unlisted(search.problem)
+    if search.named is not None and search.trails:
+        return _named_trail(found, search.trails[0])
+    return _searched_trails(found, search.trails)
+
+
+def _trails_unlisted(problem: str) -> tuple[list[str], list[str]]:
+    lines = _comment(
+        "data_events_trail was not looked up: the trails of this account could not be listed "
+        f"({problem}). Name the trail that should record this bucket's object-level reads and "
+        "writes, or import again with --trail NAME:"
+    )
+    warning = (
+        f"could not list the CloudTrail trails ({_one_line(problem)}): bucket.data_events_trail "
+        "is left out. Pass --trail NAME to name the trail that records this bucket's "
+        "object-level events (reading it needs only cloudtrail:GetEventSelectors on that trail)"
+    )
+    return [*lines, "  # data_events_trail: NAME"], [warning]
+
+
+def _named_trail(found: Discovery, trail: FoundTrail) -> tuple[list[str], list[str]]:
+    """--trail NAME: written as asked, with what it records now."""
+    line = f"  data_events_trail: {_scalar(trail.name)}"
+    if trail.problem is not None:
+        text = (
+            f"trail {trail.name}: its event selectors could not be read ({trail.problem}); "
+            "the plan shows what they record"
+        )
+        return [*_comment(text), line], [_one_line(text)]
+    if logs_data_with_basic_selectors(trail.event_selectors):
+        return _basic_selectors(trail)
+    coverage = trail_coverage(found.bucket, trail.event_selectors, trail.advanced_event_selectors)
+    return [*_comment(_adoption_note(found, trail.name, coverage)), line], []
+
+
+def _adoption_note(found: Discovery, name: str, coverage: Coverage) -> str:
+    ours = own_selector_name(found.bucket)
+    if coverage.own:
+        return f"trail {name} holds the tool's selector {ours} for this bucket"
+    if coverage.complete:
+        return (
+            f"trail {name} records this bucket's object-level reads and writes with a selector "
+            f"that is not the tool's ({', '.join(coverage.by)}): applying adds the tool's "
+            f"selector {ours} beside it and leaves theirs as it is"
+        )
+    partly = f" (now only: {'; '.join(coverage.partial)})" if coverage.partial else ""
+    return (
+        f"trail {name} does not record all of this bucket's object-level reads and writes"
+        f"{partly}: applying adds the tool's selector {ours} to it"
+    )
+
+
+def _basic_selectors(trail: FoundTrail) -> tuple[list[str], list[str]]:
+    text = (
+        f"trail {trail.name} logs data events with basic event selectors, and a trail holds "
+        "basic or advanced selectors, never both: the tool can keep its advanced selector "
+        f"there only once {trail.name} uses advanced ones. Switch it (CloudTrail console: the "
+        "trail's Data events, 'Switch to advanced event selectors'), then uncomment:"
+    )
+    lines = [*_comment(text), f"  # data_events_trail: {trail.name}"]
+    warning = (
+        f"trail {trail.name} records this bucket's data events with basic event selectors: "
+        "data_events_trail is left as a comment until the trail uses advanced event selectors "
+        "(the comment says how)"
+    )
+    return lines, [warning]
+
+
+def _searched_trails(found: Discovery, trails: Sequence[FoundTrail]) -> tuple[list[str], list[str]]:
+    home = [t for t in trails if t.read]
+    warnings = [
+        f"trail {t.name}: its event selectors could not be read ({_one_line(t.problem)}); "
+        "whether it records this bucket's object-level events is not known"
+        for t in home
+        if t.problem is not None
+    ]
+    coverage = {
+        t.name: trail_coverage(found.bucket, t.event_selectors, t.advanced_event_selectors)
+        for t in home
+        if t.problem is None
+    }
+    complete = [t for t in home if t.name in coverage and coverage[t.name].complete]
+    ours = [t for t in complete if coverage[t.name].own]
+    chosen = complete if len(complete) == 1 else ours if len(ours) == 1 else []
+    if chosen:
+        lines, more = _chosen_trail(found, chosen[0], coverage[chosen[0].name], complete)
+        return lines, warnings + more
+    if complete:
+        return _several_trails(complete), [
+            *warnings,
+            "several CloudTrail trails record this bucket's object-level reads and writes ("
+            + ", ".join(t.name for t in complete)
+            + "): data_events_trail is left as a comment; choose one",
+        ]
+    return _no_trail(found, trails, coverage), warnings
+
+
+def _chosen_trail(
+    found: Discovery, trail: FoundTrail, coverage: Coverage, complete: list[FoundTrail]
+) -> tuple[list[str], list[str]]:
+    if logs_data_with_basic_selectors(trail.event_selectors):
+        return _basic_selectors(trail)
+    note = [] if coverage.own else _comment(_adoption_note(found, trail.name, coverage))
+    others = [t.name for t in complete if t is not trail]
+    if others:
+        note += _comment(
+            f"trail(s) {', '.join(others)} record them too, with selectors the tool leaves alone"
+        )
+    return [*note, f"  data_events_trail: {_scalar(trail.name)}"], []
+
+
+def _several_trails(complete: list[FoundTrail]) -> list[str]:
+    names = ", ".join(t.name for t in complete)
+    text = (
+        f"several trails record this bucket's object-level reads and writes: {names}. "
+        "Choose the one the tool keeps its selector in:"
+    )
+    return [*_comment(text), f"  # data_events_trail: {complete[0].name}"]
+
+
+def _no_trail(
+    found: Discovery, trails: Sequence[FoundTrail], coverage: Mapping[str, Coverage]
+) -> list[str]:
+    home = [t.name for t in trails if t.read]
+    text = (
+        f"no trail of this account whose home Region is {found.region} records all of this "
+        "bucket's object-level reads and writes (CloudTrail data events). Name an existing "
+        f"one and the tool keeps a selector for them in it ({_TRAIL_DOC})."
+    )
+    for name, found_coverage in coverage.items():
+        if found_coverage.partial:
+            text += f" Trail {name} records only part of them: {'; '.join(found_coverage.partial)}."
+    elsewhere = [f"{t.name} ({t.home_region})" for t in trails if not t.read]
+    if elsewhere:
+        text += f" Not examined, their home Region is not the bucket's: {', '.join(elsewhere)}."
+    text += f" Trails here: {', '.join(home)}." if home else " There is no trail here."
+    example = home[0] if home else "TRAIL-NAME"
+    return [*_comment(text), f"  # data_events_trail: {example}"]
+
+
 def import_config(found: Discovery) -> Imported:
     warnings: list[str] = []
     taken: set[str] = set()
@@ -494,6 +702,8 @@ def import_config(found: Discovery) -> Imported:
             )
     iam_path = _assign_principals(entries, found, warnings)
     boundary = _boundary(entries, found, warnings)
+    trail, trail_warnings = trail_lines(found)
+    warnings.extend(trail_warnings)
     _add_expires(entries, found)
     undated = any(
         _managed(e.ap) and "expires" not in e.fields for e in entries if e.skipped is None
@@ -507,5 +717,5 @@ def import_config(found: Discovery) -> Imported:
     count = sum(1 for e in entries if e.skipped is None)
     collaborators = ["collaborators:" if count else "collaborators: []", *body]
     note = [f"# {EXPIRES_NOT_IN_AWS}."] if undated else []
-    text = "\n".join([*note, *_header(found, iam_path, boundary), *collaborators]) + "\n"
+    text = "\n".join([*note, *_header(found, iam_path, boundary, trail), *collaborators]) + "\n"
     return Imported(text=text, warnings=warnings, collaborators=count)

@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 FAULTS = ("throttle", "500", "reset")
-# also: "garbage", a 200 response whose body is not what the API returns
+# also: "garbage", a 200 response whose body is not what the API returns; "denied", the
+# answer to a caller whose policy lacks the action (for the JSON protocol of CloudTrail: HTTP 400
+# with __type AccessDeniedException, CloudTrail API Reference, Common Errors)
 
 _QUERY_THROTTLE = (
     b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
@@ -29,6 +31,18 @@ _QUERY_500 = (
 )
 _REST_THROTTLE = (
     b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+    b"<RequestId>fault-proxy</RequestId></Error>"
+)
+_JSON_DENIED = (
+    b'{"__type":"AccessDeniedException","Message":"User: arn:aws:sts::123456789012:'
+    b'assumed-role/reconciler-plan/ci is not authorized to perform this operation"}'
+)
+_QUERY_DENIED = (
+    b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+    b"<Message>not authorized</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+)
+_REST_DENIED = (
+    b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
     b"<RequestId>fault-proxy</RequestId></Error>"
 )
 _REST_500 = (
@@ -86,9 +100,12 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 text = body[:300].decode(errors="replace")
-                label = f"{self.command} {self.path.split('?')[0]} {text}"
+                # the JSON protocols name the operation in a header only (CloudTrail:
+                # X-Amz-Target: com.amazonaws.cloudtrail.v20131101...ListTrails)
+                target = self.headers.get("X-Amz-Target") or ""
+                label = f"{self.command} {self.path.split('?')[0]} {text} {target}".rstrip()
                 fault = proxy.plan.next(label)
-                if fault in ("throttle", "500"):
+                if fault in ("throttle", "500", "denied"):
                     self._error(fault, body)
                     return
                 if fault == "garbage":
@@ -121,7 +138,14 @@ class FaultProxy:
 
             def _error(self, fault: str, body: bytes) -> None:
                 query = self.path.startswith("/?") or (self.path == "/" and b"Action=" in body)
-                if query:
+                content_type = "text/xml"
+                if fault == "denied":
+                    if self.headers.get("X-Amz-Target"):
+                        status, payload = 400, _JSON_DENIED
+                        content_type = "application/x-amz-json-1.1"
+                    else:
+                        status, payload = 403, (_QUERY_DENIED if query else _REST_DENIED)
+                elif query:
                     status, payload = (
                         (400, _QUERY_THROTTLE) if fault == "throttle" else (500, _QUERY_500)
                     )
@@ -130,7 +154,7 @@ class FaultProxy:
                         (503, _REST_THROTTLE) if fault == "throttle" else (500, _REST_500)
                     )
                 self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Type", content_type)
                 self.send_header(
                     "Content-Length", "0" if self.command == "HEAD" else str(len(payload))
                 )

@@ -61,6 +61,8 @@ def test_init_writes_every_file_and_says_so(repo: Path) -> None:
     )
     for path in TEMPLATES:
         assert f"\n  {path}\n" in output
+    # the set-up starts with the environment the apply job runs in (tests/test_oidc_trust.py)
+    assert "the GitHub environment `reconciler-apply`" in output
 
 
 def test_the_config_validates_with_the_tool(repo: Path) -> None:

@@ -17,16 +17,19 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.apply.lock import new_lock_info
 from reconciler.aws.emulator import iam_boundaries
 from reconciler.documents.boundary import boundary_policy
 from tests import role_calls
 from tests.conftest import config_from
 from tests.e2e_support import LOCK_BUCKET, MotoServer, moto_server_session
+from tests.lock_support import LOCK_KEY
 from tests.test_iam_policy import give_bob_every_credential, operations_in_code
 
 __all__ = ["moto_server_session"]
@@ -39,6 +42,8 @@ REGION = "us-east-1"
 BUCKET = "clinical-share-123456789012"
 AUDIT_BUCKET = "reconciler-test-audit"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+IMPORT = f"import --bucket {BUCKET} --account {ACCOUNT} --region {REGION}"
 
 
 def share_yaml(key_arn: str) -> str:
@@ -80,6 +85,17 @@ collaborators:
     prefix: partner-lab/
     access: [read, list]
 """
+
+
+# an advanced event selector recording every bucket's object-level events (CloudTrail API
+# Reference, AdvancedFieldSelector: no resources.ARN field means every resource of the type)
+ALL_S3_DATA = {
+    "Name": "S3 data events",
+    "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    ],
+}
 
 
 BOB = """\
@@ -147,15 +163,29 @@ def scenario(server: MotoServer, tmp: Path) -> list[role_calls.Run]:
     server.client("s3").put_object(Bucket=BUCKET, Key=".reconciler/apply.lock", Body=b"{")
     rec.run("apply", "--auto-approve", expect=(1, 3))
     rec.run("unlock", "--force")
+    # import looks for the trail recording the bucket's data events: one made by the account's
+    # administrators, with a selector of their own for every bucket (ListTrails and
+    # GetEventSelectors under the read-only role)
+    trails = server.client("cloudtrail")
+    trails.create_trail(Name="org-audit", S3BucketName=AUDIT_BUCKET)
+    trails.put_event_selectors(TrailName="org-audit", AdvancedEventSelectors=[ALL_S3_DATA])
     rec.run("import", "--bucket", BUCKET, "--account", ACCOUNT, "--region", REGION)
+    imported = rec.runs[-1]
+    assert ("cloudtrail", "GetEventSelectors") in {(c.service, c.operation) for c in imported.calls}
     # Carol (with an access key) removed in the same change that moves iam_path: her user lives
     # outside the new path and is torn down on the strength of its tags
     iam.create_access_key(UserName="Carol")
+    # a lock a killed apply left, long expired: the next apply takes it over (PutObject with
+    # If-Match) and releases it (DeleteObject with If-Match, which needs s3:GetObject too)
+    killed = new_lock_info(f"arn:aws:iam::{ACCOUNT}:role/reconciler-apply", 60, LONG_AGO)
+    server.client("s3").put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=killed.to_json().encode())
     carol_entry = "  - id: carol\n    iam_user: Carol\n    prefix: Carol/\n" + carol
     moved = without_bob.replace(carol_entry, "").replace("/collaborators/", "/research/")
     assert moved != without_bob.replace(carol_entry, "")
     config_file.write_text(moved)
     rec.run("apply", "--auto-approve")
+    conditional = {(c.operation, "IfMatch" in c.params) for c in rec.runs[-1].calls}
+    assert {("PutObject", True), ("DeleteObject", True)} <= conditional  # took over, released
     rec.run("plan", "--detailed-exitcode", expect=(0,))
     users = {u["UserName"]: u["Path"] for u in iam.list_users()["Users"]}
     assert users == {"Alice": "/research/"}
@@ -297,6 +327,8 @@ def test_every_call_of_every_command_is_allowed_by_its_role(
         ("s3control", "GetAccessPoint"),
         ("iam", "UpdateAccessKey"),
         ("iam", "DeleteAccessKey"),
+        ("cloudtrail", "ListTrails"),
+        ("cloudtrail", "GetEventSelectors"),
     ):
         assert needed in seen
     # the lock object lives in the SSE-KMS bucket: S3's KMS calls were judged too
@@ -367,6 +399,8 @@ def test_the_check_fails_when_a_permission_is_missing(recorded: list[role_calls.
         ("s3:GetBucketPolicy", "plan --detailed-exitcode: s3 GetBucketPolicy needs"),
         ("s3:GetAccessPoint", "apply --auto-approve: s3control GetAccessPoint needs"),
         ("kms:GenerateDataKey", "apply --auto-approve: s3 PutObject needs kms:GenerateDataKey"),
+        ("cloudtrail:ListTrails", f"{IMPORT}: cloudtrail ListTrails needs"),
+        ("cloudtrail:GetEventSelectors", f"{IMPORT}: cloudtrail GetEventSelectors needs"),
     ):
         runs = [without(run, action) for run in recorded]
         asked = role_calls.questions(runs)

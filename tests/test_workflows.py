@@ -230,6 +230,8 @@ def test_plan_workflow() -> None:
     assert matrix["env"]["BASE_REF"] == "${{ github.base_ref }}"
     assert '--changed-since "origin/$BASE_REF"' in matrix["run"]
     check_matrix_job(plan, "plan")
+    # no environment: the plan role trusts the `sub` of a pull request, repo:OWNER/REPO:pull_request
+    assert all("environment" not in job for job in workflow["jobs"].values())
     assert plan["permissions"] == {"contents": "read", "id-token": "write"}
     used = action_steps(plan)
     assert list(used) == ["validate", "plan"]
@@ -287,6 +289,10 @@ def test_apply_workflow() -> None:
     assert matrix["env"]["BEFORE"] == "${{ github.event.before }}"
     assert '--changed-since "$BEFORE"' in matrix["run"]
     check_matrix_job(apply_job, "apply")
+    # the only job that assumes the apply role runs in the environment its trust policy names
+    # (tests/test_oidc_trust.py); the jobs that hold no AWS role stay out of it
+    assert apply_job["environment"] == "reconciler-apply"
+    assert "environment" not in shares and "environment" not in report_job
     # one share never twice at once, a running apply never cancelled
     assert apply_job["concurrency"] == {
         "group": "reconciler-apply-${{ matrix.name }}",

@@ -24,12 +24,27 @@ from reconciler.importer import Imported
 # characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter
 # or digit.
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# CloudTrail trail names (CloudTrail User Guide, "Naming requirements for trails"; the same
+# rule as bucket.data_events_trail in schema/collaborators.schema.json): 3-128 letters, digits,
+# '.', '_' and '-', starting and ending with a letter or digit.
+_TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
 
 
 def _bucket_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if not _BUCKET_NAME.match(value):
         raise click.BadParameter(
             f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-')",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+def _trail_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _TRAIL_NAME.match(value):
+        raise click.BadParameter(
+            f"{value!r} is not a CloudTrail trail name (3-128 letters, digits, '.', '_' and '-', "
+            "starting and ending with a letter or digit)",
             ctx=ctx,
             param=param,
         )
@@ -55,6 +70,15 @@ def _bucket_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     type=OutputPath(allow_dash=True),
     help="Where to write the YAML ('-' for standard output).",
 )
+@click.option(
+    "--trail",
+    callback=_trail_name,
+    metavar="NAME",
+    help="The CloudTrail trail (home Region: the bucket's) to write as "
+    "bucket.data_events_trail, instead of looking through the account's trails (for "
+    "credentials that cannot list them; reading its selectors needs "
+    "cloudtrail:GetEventSelectors on it only).",
+)
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 @profile_option
 @endpoint_option
@@ -64,6 +88,7 @@ def import_command(
     account: str | None,
     region: str | None,
     out: str,
+    trail: str | None,
     force: bool,
     profile: str | None,
     endpoint_url: str | None,
@@ -77,18 +102,24 @@ def import_command(
     written as a comment and reported as a warning. Then adopt the resources:
     `reconcile plan --adopt` and `reconcile apply --adopt`.
 
+    The bucket's baseline comes back too: versioning, the tool's lifecycle rules, server
+    access logging, and bucket.data_events_trail: the trail (home Region: the bucket's) whose
+    event selectors record every object-level read and write of the bucket, found with
+    cloudtrail:ListTrails and GetEventSelectors, or named with --trail.
+
     \b
     Examples:
       reconcile import --bucket s3-ap-stack-123456789012-s3-access-point -o collaborators.yaml
       reconcile import --bucket my-share --account 123456789012 --region eu-west-2
       reconcile import --sandbox --bucket clinical-share-123456789012   # what apply made there
+      reconcile import --bucket my-share --trail management-events   # cannot list trails
     """
     if out != "-" and os.path.exists(out) and not force:
         raise ReconcilerError(f"{out} exists: choose another --out, or pass --force")
     if sandbox:
-        imported = _from_sandbox(bucket, account, region)
+        imported = _from_sandbox(bucket, account, region, trail)
     else:
-        imported = _discover_and_import(bucket, account, region, profile, endpoint_url)
+        imported = _discover_and_import(bucket, account, region, profile, endpoint_url, trail)
     for warning in imported.warnings:
         click.echo(f"warning: {warning}", err=True)
     if out == "-":
@@ -107,7 +138,9 @@ def import_command(
 SANDBOX_ACCOUNT = "123456789012"
 
 
-def _from_sandbox(bucket: str, account: str | None, region: str | None) -> Imported:
+def _from_sandbox(
+    bucket: str, account: str | None, region: str | None, trail: str | None
+) -> Imported:
     """The sandbox of collaborators.yaml in this folder (or RECONCILE_SANDBOX_DIR)."""
     from reconciler.aws.sandbox import sandbox, state_dir
 
@@ -115,7 +148,7 @@ def _from_sandbox(bucket: str, account: str | None, region: str | None) -> Impor
     region = region or "us-east-1"
     folder = state_dir("collaborators.yaml")
     with sandbox(account, region, folder=folder, on_wait=sandbox_waiting(folder)):
-        return _discover_and_import(bucket, account, region, None, None)
+        return _discover_and_import(bucket, account, region, None, None, trail)
 
 
 def _discover_and_import(
@@ -124,6 +157,7 @@ def _discover_and_import(
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
+    trail: str | None = None,
 ) -> Imported:
     from reconciler.aws.discovery import Discoverer
     from reconciler.aws.reader import AwsReader
@@ -145,4 +179,4 @@ def _discover_and_import(
     discoverer = Discoverer(clients, caller)
     if region is not None:
         discoverer.bucket_region(bucket)  # still: the bucket must exist
-    return import_config(discoverer.discover(bucket, where))
+    return import_config(discoverer.discover(bucket, where, trail=trail))

@@ -79,9 +79,12 @@ def init_command(
     click.echo(f"Wrote a config repository in {root}/ (workflows use {action.uses}):")
     for path in files:
         click.echo(f"  {path}")
+    click.echo("Next:")
+    click.echo("  1. Replace the example values in collaborators.yaml; run `reconcile validate`.")
     click.echo(
-        "Next: replace the example values in collaborators.yaml, run `reconcile validate`, "
-        "then follow README.md (the AWS roles, branch protection)."
+        "  2. Follow README.md's set-up: first the GitHub environment `reconciler-apply` "
+        "(deployment branches: `main` only), then the AWS roles (the apply role trusts only "
+        "the apply job, in that environment, on `main`), then branch protection."
     )
 
 

@@ -15,6 +15,11 @@ from reconciler.model import Config
 # scoped to the trail (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME).
 TRAIL_READ = ("cloudtrail:GetEventSelectors",)
 TRAIL_WRITE = ("cloudtrail:PutEventSelectors",)
+# `reconcile import` (the read-only role, docs/ci-setup.md) looks for the trail that records
+# the bucket's data events: ListTrails, for which the SAR lists no resource type (so "*"), and
+# GetEventSelectors on each trail of the account whose home Region is the bucket's (trail/*:
+# their names are what it is looking for). Read-only: which events each trail records.
+TRAIL_LIST = ("cloudtrail:ListTrails",)
 LOG_BUCKET_READ = ("s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket")
 LOG_BUCKET_WRITE = ("s3:PutBucketPolicy",)
 
@@ -38,6 +43,15 @@ def baseline_read_statements(config: Config) -> list[dict[str, Any]]:
             _allow("ReconcilerReadLogBucket", LOG_BUCKET_READ, f"arn:aws:s3:::{logs.bucket}")
         )
     return statements
+
+
+def import_read_statements(config: Config) -> list[dict[str, Any]]:
+    """For the read-only role only: what `import` reads to write bucket.data_events_trail."""
+    trails = f"arn:aws:cloudtrail:{config.region}:{config.account_id}:trail/*"
+    return [
+        _allow("ReconcilerImportListTrails", TRAIL_LIST, "*"),
+        _allow("ReconcilerImportReadTrailSelectors", TRAIL_READ, trails),
+    ]
 
 
 def baseline_apply_statements(config: Config) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Any
 from reconciler.documents.baseline_policy import (
     baseline_apply_statements,
     baseline_read_statements,
+    import_read_statements,
 )
 from reconciler.model import (
     BUCKET_TAG_KEY,
@@ -211,6 +212,8 @@ def tool_policy(config: Config, *, read_only: bool) -> ToolPolicy:
         # `reconcile verify --access-analyzer` (the read-only role); the SAR lists no resource
         # type for it
         statements.append(_allow("ReconcilerValidatePolicies", VALIDATE_POLICY, "*"))
+        # `reconcile import` looks for the trail of bucket.data_events_trail (baseline_policy)
+        statements += import_read_statements(config)
     if not read_only and not config.iam_permissions_boundary:
         notes.append(NO_BOUNDARY_NOTE)
     exact = not read_only and not config.access_point_prefix

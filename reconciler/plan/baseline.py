@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.documents.data_events import own_selector_name
 from reconciler.documents.log_delivery import (
     allows_log_delivery,
     log_delivery_sid,
@@ -118,12 +119,12 @@ def missing_log_delivery(config: Config) -> str:
 
 # CloudTrail User Guide, "Logging data events" (advanced event selectors for S3 objects) and
 # CloudTrail API Reference, AdvancedEventSelector / AdvancedFieldSelector. No readOnly field:
-# both read and write events are recorded.
-SELECTOR_NAME_PREFIX = "reconciler:"
+# both read and write events are recorded. Its name: reconciler:<bucket>
+# (reconciler.documents.data_events, which `import` also uses to recognise it).
 
 
 def selector_name(config: Config) -> str:
-    return f"{SELECTOR_NAME_PREFIX}{config.bucket.name}"
+    return own_selector_name(config.bucket.name)
 
 
 def data_events_selector(config: Config) -> dict[str, Any]:

@@ -444,13 +444,33 @@ def test_the_read_only_role_reads_every_access_point_policy_and_user_policy(shar
             ),
             ("every user's policies", case(ROLE, role, "iam:GetAccountAuthorizationDetails", "*")),
             ("an object", case(ROLE, role, "s3:GetObject", f"arn:aws:s3:::{BUCKET}/Alice/x.csv")),
+            # `import` looks for the trail recording the bucket: every trail of the account in
+            # the Region, read only; no trail of another Region
+            ("the trails", case(ROLE, role, "cloudtrail:ListTrails", "*")),
+            ("a trail's selectors", case(ROLE, role, "cloudtrail:GetEventSelectors", trail())),
+            (
+                "a trail's selectors written",
+                case(ROLE, role, "cloudtrail:PutEventSelectors", trail()),
+            ),
+            (
+                "another Region's trail",
+                case(ROLE, role, "cloudtrail:GetEventSelectors", trail("us-east-1")),
+            ),
         ]
     )
     assert decided == {
         "any access point policy": "Allowed",
         "every user's policies": "Allowed",
         "an object": "ImplicitlyDenied",
+        "the trails": "Allowed",
+        "a trail's selectors": "Allowed",
+        "a trail's selectors written": "ImplicitlyDenied",
+        "another Region's trail": "ImplicitlyDenied",
     }
+
+
+def trail(region: str = REGION, name: str = "org-audit") -> str:
+    return f"arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/{name}"
 
 
 # --- a collaborator's user and a partner -----------------------------------------------------

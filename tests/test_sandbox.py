@@ -112,6 +112,67 @@ def test_drift_mistakes_are_one_line(repo: Path, args: list[str], message: str) 
     assert len(result.stderr.splitlines()) == 1
 
 
+BASELINE_YAML = BASE_YAML.replace(
+    "  name: clinical-share-123456789012\n",
+    "  name: clinical-share-123456789012\n"
+    "  access_logs:\n    bucket: sandbox-logs-123456789012\n    manage_policy: true\n"
+    "  data_events_trail: audit-trail\n",
+)
+
+
+def test_baseline_drift_is_shown_then_put_back(repo: Path) -> None:
+    """Issue 21: versioning suspended, logging turned off, lifecycle replaced and the trail's
+    selector removed by hand show as drift in the next plan and the next apply repairs them."""
+    (repo / "collaborators.yaml").write_text(BASELINE_YAML)
+    applied = run(repo, "apply", "--sandbox", "--auto-approve", "-q")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    said = {
+        "suspend-versioning": "versioning suspended",
+        "logging-off": "server access logging turned off",
+        "replace-lifecycle": "lifecycle rules replaced by one rule added-in-the-console",
+        "remove-trail-selector": "trail audit-trail: selector reconciler:clinical-share-",
+    }
+    for kind, sentence in said.items():
+        drift = run(repo, "sandbox", "drift", "--kind", kind)
+        assert drift.returncode == 0, drift.stderr
+        assert sentence in drift.stdout, drift.stdout
+    plan = run(repo, "plan", "--sandbox", "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    for headline in (
+        "~ bucket_versioning clinical-share-123456789012",
+        "+ bucket_logging clinical-share-123456789012",
+        "~ bucket_lifecycle clinical-share-123456789012",
+        "~ trail_event_selectors audit-trail",
+    ):
+        assert headline in plan.stdout, plan.stdout
+    repaired = run(repo, "apply", "--sandbox", "--auto-approve")
+    assert "Converged: a fresh plan finds no changes." in repaired.stdout, repaired.stdout
+    verified = run(repo, "verify", "--sandbox", "-q")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["alice", "--kind", "logging-off"],
+            "error: --kind logging-off changes the bucket, not a collaborator: leave 'alice' out",
+        ),
+        (["--kind", "delete-user"], "error: --kind delete-user needs a COLLABORATOR, one of: "),
+        (["--kind", "suspend-versioning"], "error: nothing to change for --kind suspend-ver"),
+        (
+            ["--kind", "remove-trail-selector"],
+            "error: nothing to drift: bucket.data_events_trail is not set in collaborators.yaml",
+        ),
+    ],
+)
+def test_baseline_drift_mistakes_are_one_line(repo: Path, args: list[str], message: str) -> None:
+    result = run(repo, "sandbox", "drift", *args)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_an_unreadable_state_says_how_to_empty_it(repo: Path) -> None:
     folder = repo / DIR_NAME
     folder.mkdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.aws.sandbox import reset, state_dir
-from reconciler.aws.sandbox_drift import KINDS
+from reconciler.aws.sandbox_drift import BUCKET_KINDS, KINDS
 from reconciler.cli.app import cli
 from reconciler.cli.common import Options, aws_session, config_option, sandbox_waiting
 from reconciler.config import load_config
@@ -28,6 +28,7 @@ def sandbox_group() -> None:
       reconcile sandbox reset
       reconcile sandbox drift alice
       reconcile sandbox drift bob --kind delete-access-point
+      reconcile sandbox drift --kind suspend-versioning
     """
 
 
@@ -49,33 +50,37 @@ def reset_command(config: str) -> None:
         click.echo(f"Sandbox already empty ({shown}).")
 
 
-_KIND_HELP = "; ".join(f"{kind}: {what}" for kind, what in KINDS.items())
+_KIND_HELP = "; ".join(f"{kind}: {what}" for kind, what in {**KINDS, **BUCKET_KINDS}.items())
 
 
 @sandbox_group.command("drift")
 @config_option
-@click.argument("collaborator")
+@click.argument("collaborator", required=False)
 @click.option(
     "--kind",
-    type=click.Choice(list(KINDS)),
+    type=click.Choice([*KINDS, *BUCKET_KINDS]),
     default="widen-policy",
     show_default=True,
     help=f"What to change by hand. {_KIND_HELP}.",
 )
-def drift_command(config: str, collaborator: str, kind: str) -> None:
+def drift_command(config: str, collaborator: str | None, kind: str) -> None:
     """Change the sandbox by hand, as someone in the AWS console would: the next plan shows
-    the drift and the next apply puts it back. COLLABORATOR is an id from collaborators.yaml.
+    the drift and the next apply puts it back. COLLABORATOR is an id from collaborators.yaml;
+    the kinds that change the bucket's baseline (suspend-versioning, logging-off,
+    replace-lifecycle, remove-trail-selector) take none.
 
     \b
     Examples:
       reconcile sandbox drift alice
       reconcile sandbox drift bob --kind delete-access-point
       reconcile sandbox drift alice --kind delete-user
+      reconcile sandbox drift --kind suspend-versioning
+      reconcile sandbox drift --kind remove-trail-selector
     """
     from reconciler.aws.sandbox_drift import make_drift
 
     loaded = load_config(config)
-    who = _collaborator(loaded, collaborator)
+    who = _drifted(loaded, collaborator, kind)
     opts = Options(
         config=config,
         output_format="text",
@@ -92,6 +97,20 @@ def drift_command(config: str, collaborator: str, kind: str) -> None:
         f"Drift made in the sandbox: {done}. `reconcile plan --sandbox` shows it, "
         "`reconcile apply --sandbox` puts it back."
     )
+
+
+def _drifted(config: Config, wanted: str | None, kind: str) -> Collaborator | None:
+    """The collaborator a kind of drift changes (None for the bucket's baseline)."""
+    if kind in BUCKET_KINDS:
+        if wanted is not None:
+            raise ReconcilerError(
+                f"--kind {kind} changes the bucket, not a collaborator: leave {wanted!r} out"
+            )
+        return None
+    if wanted is None:
+        ids = ", ".join(c.id for c in config.collaborators)
+        raise ReconcilerError(f"--kind {kind} needs a COLLABORATOR, one of: {ids}")
+    return _collaborator(config, wanted)
 
 
 def _collaborator(config: Config, wanted: str) -> Collaborator:

@@ -1,21 +1,25 @@
-"""The apply role trusts exactly the job that applies: the trust policies the docs and `reconcile
-init` give accept the OIDC token GitHub issues to the job of the workflow that assumes each
-role, and refuse every other run. The claims are computed from the workflows themselves (the
-job's `environment:`, the event, the ref), the decision is @cloud-copilot/iam-simulate's
-(tests/oracle/simulate.cjs), so renaming the environment in a workflow without changing the
-trust policies, or the other way round, fails here.
+"""The apply role trusts exactly the job that applies, the read-only plan role the jobs that plan
+(pull requests) and verify (the apply workflow's `verify` job, on the default branch, in no
+environment): the trust policies the docs and `reconcile init` give accept the OIDC token GitHub
+issues to the jobs of the workflows that assume each role, and refuse every other run. The claims
+are computed from the workflows themselves (the job's `environment:`, the event, the ref), the
+decision is @cloud-copilot/iam-simulate's (tests/oracle/simulate.cjs), so renaming the
+environment in a workflow without changing the trust policies, or the other way round, fails
+here.
 
-What GitHub puts in the token (docs.github.com/actions/reference/security/oidc, "Example
-subject claims"): `sub` is `repo:OWNER/REPO:environment:NAME` when the job references an
-environment, and then carries neither the ref nor `pull_request`; otherwise
-`repo:OWNER/REPO:pull_request` for a `pull_request` run and `repo:OWNER/REPO:ref:REF` for the
-others. `ref` is the run's git ref whatever the environment. AWS STS validates GitHub's `ref`,
-`environment` and `repository` claims as condition keys of `sts:AssumeRoleWithWebIdentity`
+What GitHub puts in the token (docs.github.com/actions/reference/security/oidc, "Example subject
+claims"): `sub` is `repo:OWNER/REPO:environment:NAME` when the job references an environment, and
+then carries neither the ref nor `pull_request`; otherwise `repo:OWNER/REPO:pull_request` for a
+`pull_request` run and `repo:OWNER/REPO:ref:REF` for the others ("Filtering for a specific
+branch": "The subject claim includes the branch name of the workflow, but only if the job doesn't
+reference an environment, and if the workflow is not triggered by a pull request event"). `ref`
+is the run's git ref whatever the environment. AWS STS validates GitHub's `ref`, `environment`
+and `repository` claims as condition keys of `sts:AssumeRoleWithWebIdentity`
 (aws.amazon.com/about-aws/whats-new/2026/01/aws-sts-supports-validation-identity-provider-claims,
-and the Service Authorization Reference in tests/oracle lists them), so the apply role can require
-the environment AND the default branch: an environment whose branch rule is missing (a private
-repository on GitHub Free has none; an environment GitHub created because a workflow named it
-has none) still lets no other branch assume the role.
+and the Service Authorization Reference in tests/oracle lists them), so the apply role can
+require the environment AND the default branch: an environment whose branch rule is missing (a
+private repository on GitHub Free has none; an environment GitHub created because a workflow
+named it has none) still lets no other branch assume the role.
 """
 
 from __future__ import annotations
@@ -191,12 +195,13 @@ def docs_trust(name: str) -> dict[str, Any]:
     return with_repository(json_after(text, f"`{name}-trust.json`"), DOCS_REPOSITORY)
 
 
-def readme_trust() -> dict[str, Any]:
+def readme_trust(role: str = "apply") -> dict[str, Any]:
     readme = config_repository(ACTION, Account(account_id=ACCOUNT))["README.md"]
-    return with_repository(json_after(readme, "The apply role's trust policy"), README_REPOSITORY)
+    return with_repository(json_after(readme, f"The {role} role's trust policy"), README_REPOSITORY)
 
 
 APPLY_TRUSTS = {"docs/ci-setup.md": docs_trust("apply"), "init's README.md": readme_trust()}
+PLAN_TRUSTS = {"docs/ci-setup.md": docs_trust("plan"), "init's README.md": readme_trust("plan")}
 
 
 def apply_job(name: str) -> dict[str, Any]:
@@ -209,17 +214,23 @@ def plan_job(name: str) -> dict[str, Any]:
     return job
 
 
+def verify_job(name: str) -> dict[str, Any]:
+    job: dict[str, Any] = WORKFLOWS[name]["jobs"]["verify"]
+    return job
+
+
 # --- which job assumes which role ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_only_the_job_that_applies_runs_in_the_apply_environment(name: str) -> None:
     """The job that assumes the apply role references the environment; a job that assumes the
-    plan role references none (its `sub` stays `...:pull_request`), nor does a job that assumes
-    no role (it would gain nothing and wait for the environment's rules)."""
+    plan role references none (its `sub` stays `...:pull_request`, or `...:ref:refs/heads/main`
+    for the apply workflow's `verify`), nor does a job that assumes no role (it would gain
+    nothing and wait for the environment's rules)."""
     jobs = WORKFLOWS[name]["jobs"]
     roles = {job_id: role_of(job) for job_id, job in jobs.items()}
-    expected = {"apply": "apply"} if "apply.yml" in name else {"plan": "plan"}
+    expected = {"apply": "apply", "verify": "plan"} if "apply.yml" in name else {"plan": "plan"}
     assert {k: v for k, v in roles.items() if v} == expected
     for job_id, job in jobs.items():
         wanted = ENVIRONMENT if roles[job_id] == "apply" else None
@@ -268,9 +279,10 @@ def test_the_apply_trust_refuses_every_other_run(source: str) -> None:
     assert assume(trust, claims(job, main), provider=other_provider) == "ImplicitlyDenied"
 
 
+@pytest.mark.parametrize("source", sorted(PLAN_TRUSTS))
 @pytest.mark.parametrize("name", ["project plan.yml", "init plan.yml"])
-def test_the_plan_trust_accepts_the_plan_job_and_not_the_apply_job(name: str) -> None:
-    trust = docs_trust("plan")
+def test_the_plan_trust_accepts_the_plan_job_and_not_the_apply_job(source: str, name: str) -> None:
+    trust = PLAN_TRUSTS[source]
     token = claims(plan_job(name), github_context("pull_request", branch="add-alice"))
     assert token[f"{ISSUER}:sub"] == f"repo:{REPOSITORY}:pull_request"
     assert assume(trust, token) == "Allowed"
@@ -306,7 +318,7 @@ def test_the_trust_conditions_are_keys_aws_sts_knows() -> None:
     listed = set(
         json.loads(done.stdout)["actions"]["sts:AssumeRoleWithWebIdentity"]["conditionKeys"]
     )
-    for trust in [*APPLY_TRUSTS.values(), docs_trust("plan")]:
+    for trust in [*APPLY_TRUSTS.values(), *PLAN_TRUSTS.values()]:
         [statement] = trust["Statement"]
         assert statement["Principal"] == {"Federated": PROVIDER}
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -316,16 +328,20 @@ def test_the_trust_conditions_are_keys_aws_sts_knows() -> None:
 
 
 def test_the_immutable_subjects_the_docs_give_are_the_ones_github_issues() -> None:
-    """docs/ci-setup.md gives both roles' `sub` in the immutable form of newer repositories."""
+    """docs/ci-setup.md gives every trusted `sub` in the immutable form of newer repositories:
+    the apply job's, the plan job's and the verify job's."""
     text = (ROOT / "docs" / "ci-setup.md").read_text()
     given = re.findall(r"`(repo:my-org@(\d+)/research-share@(\d+):[^`]+)`", text)
-    assert len(given) == 2, given
+    assert len(given) == 3, given
     [ids] = {(int(owner), int(repo)) for _, owner, repo in given}
-    runs = {"apply": github_context("schedule"), "plan": github_context("pull_request")}
-    jobs = {"apply": apply_job("init apply.yml"), "plan": plan_job("init plan.yml")}
+    runs = {
+        "apply": (apply_job("init apply.yml"), github_context("schedule")),
+        "plan": (plan_job("init plan.yml"), github_context("pull_request")),
+        "verify": (verify_job("init apply.yml"), github_context("schedule")),
+    }
     computed = {
-        claims(jobs[role], {**run, "repository": DOCS_REPOSITORY}, ids=ids)[f"{ISSUER}:sub"]
-        for role, run in runs.items()
+        claims(job, {**run, "repository": DOCS_REPOSITORY}, ids=ids)[f"{ISSUER}:sub"]
+        for job, run in runs.values()
     }
     assert {sub for sub, _, _ in given} == computed
 
@@ -333,7 +349,10 @@ def test_the_immutable_subjects_the_docs_give_are_the_ones_github_issues() -> No
 def test_the_changeover_trust_accepts_the_old_and_the_new_job_on_main_only() -> None:
     """While upgrading (docs/ci-setup.md): both subjects, the ref still required."""
     text = (ROOT / "docs" / "ci-setup.md").read_text()
-    found = re.search(r'"token\.actions\.githubusercontent\.com:sub": (\[[^\]]*\])', text)
+    upgrading = text.index("**Upgrading from a version without the environment:**")
+    found = re.compile(r'"token\.actions\.githubusercontent\.com:sub": (\[[^\]]*\])').search(
+        text, upgrading
+    )
     assert found, "no changeover list of subjects"
     subjects = json.loads(found.group(1).replace("OWNER/REPO", REPOSITORY))
     trust = docs_trust("apply")
@@ -348,3 +367,61 @@ def test_the_changeover_trust_accepts_the_old_and_the_new_job_on_main_only() -> 
     }
     answers = decide([(trust, token, PROVIDER) for token, _ in cases.values()])
     assert dict(zip(cases, answers, strict=True)) == {k: v for k, (_, v) in cases.items()}
+
+
+# --- the read-only verify of the apply workflow (issue 22) ----------------------------------
+
+
+@pytest.mark.parametrize("source", sorted(PLAN_TRUSTS))
+@pytest.mark.parametrize("name", ["project apply.yml", "init apply.yml"])
+@pytest.mark.parametrize("event", ["push", "schedule", "workflow_dispatch"])
+def test_the_plan_trust_accepts_the_verify_job_and_the_apply_trust_refuses_it(
+    source: str, name: str, event: str
+) -> None:
+    """After a merge, nightly and by hand: the verify job, in no environment on `main`, gets the
+    read-only role and never the apply role."""
+    token = claims(verify_job(name), github_context(event))
+    assert token[f"{ISSUER}:sub"] == f"repo:{REPOSITORY}:ref:refs/heads/main"
+    assert f"{ISSUER}:environment" not in token
+    cases = [(PLAN_TRUSTS[source], token, PROVIDER)]
+    cases += [(trust, token, PROVIDER) for trust in APPLY_TRUSTS.values()]
+    assert decide(cases) == ["Allowed", *["ImplicitlyDenied"] * len(APPLY_TRUSTS)]
+
+
+@pytest.mark.parametrize("source", sorted(PLAN_TRUSTS))
+def test_the_plan_trust_refuses_every_other_run(source: str) -> None:
+    """Two subjects, and nothing else: no other branch, no tag, no other repository (its pull
+    requests included), no environment's job (the apply job), no other audience or provider."""
+    trust = PLAN_TRUSTS[source]
+    job = verify_job("init apply.yml")
+    main = github_context("schedule")
+    elsewhere = {f"{ISSUER}:sub": "repo:someone/else:ref:refs/heads/main"}
+    refused = {
+        "verify job on a branch": claims(job, github_context("workflow_dispatch", branch="evil")),
+        "verify job on a tag": claims(job, {**main, "ref": "refs/tags/main", "ref_name": "main"}),
+        "the apply job": claims(apply_job("init apply.yml"), main),
+        "job in another environment": claims({"environment": "pypi"}, main),
+        "another repository": {**claims(job, main), **elsewhere},
+        "another repository's pull request": {
+            **claims(plan_job("init plan.yml"), github_context("pull_request")),
+            f"{ISSUER}:sub": "repo:someone/else:pull_request",
+        },
+        "another audience": {**claims(job, main), f"{ISSUER}:aud": "api://AzureADTokenExchange"},
+        "no audience": {k: v for k, v in claims(job, main).items() if not k.endswith(":aud")},
+    }
+    answers = decide([(trust, token, PROVIDER) for token in refused.values()])
+    assert dict(zip(refused, answers, strict=True)) == dict.fromkeys(refused, "ImplicitlyDenied")
+    other_provider = PROVIDER.replace(ACCOUNT, "999999999999")
+    assert assume(trust, claims(job, main), provider=other_provider) == "ImplicitlyDenied"
+
+
+def test_the_plan_trust_of_earlier_versions_refuses_the_verify_job() -> None:
+    """Why upgrading needs the plan role's new trust policy (CHANGELOG.md): the pull-request
+    subject alone refuses the verify job."""
+    old = docs_trust("plan")
+    old["Statement"][0]["Condition"]["StringEquals"][f"{ISSUER}:sub"] = (
+        f"repo:{REPOSITORY}:pull_request"
+    )
+    token = claims(verify_job("init apply.yml"), github_context("schedule"))
+    assert assume(old, token) == "ImplicitlyDenied"
+    assert assume(docs_trust("plan"), token) == "Allowed"

@@ -322,3 +322,71 @@ def test_the_required_job_knows_whether_a_share_changed(
         contexts = {"needs": {"shares": {"result": result, "outputs": outputs}}}
         [answer] = evaluate([{"expr": changed, "contexts": contexts}])
         assert answer.get("value") is expected, (name, answer)
+
+
+# --- the read-only verify after the applies (issue 22) ----------------------------------------
+
+APPLY_WORKFLOWS = ["project apply.yml", "init apply.yml"]
+
+
+@pytest.mark.parametrize("name", APPLY_WORKFLOWS)
+@pytest.mark.parametrize("event", ["schedule", "push", "workflow_dispatch"])
+@pytest.mark.parametrize("apply", ["success", "failure"])
+def test_the_verify_job_runs_after_the_applies_whatever_they_did(
+    name: str, event: str, apply: str
+) -> None:
+    """After a clean apply, and after a failed one (a share's apply failed, stopped before
+    applying, or its role was refused): verify checks the share with the read-only role anyway,
+    and the report runs after it."""
+    ran = jobs_that_run(WORKFLOWS[name], github_context(event), results={"apply": apply})
+    assert ran == {"shares": True, "apply": True, "verify": True, "report": True}, ran
+
+
+@pytest.mark.parametrize("name", APPLY_WORKFLOWS)
+def test_the_verify_job_is_skipped_when_there_is_nothing_to_check(name: str) -> None:
+    """No share listed (an empty matrix: GitHub refuses it), or the listing failed."""
+    workflow = WORKFLOWS[name]
+    empty = jobs_that_run(workflow, github_context("push"), outputs=EMPTY_MATRIX)
+    assert empty == {"shares": True, "apply": False, "verify": False, "report": False}
+    failed = jobs_that_run(workflow, github_context("schedule"), results={"shares": "failure"})
+    assert failed == {"shares": True, "apply": False, "verify": False, "report": False}
+    branch = jobs_that_run(workflow, github_context("workflow_dispatch", branch="feature"))
+    assert branch == dict.fromkeys(workflow["jobs"], False)
+
+
+@pytest.mark.parametrize("name", APPLY_WORKFLOWS)
+@pytest.mark.parametrize(
+    ("apply", "status", "expected"),
+    [
+        ("success", "success", True),
+        ("failure", "failure", True),
+        ("cancelled", "cancelled", False),  # a cancelled run starts nothing new
+    ],
+)
+def test_the_verify_job_under_each_run_status(
+    name: str, apply: str, status: str, expected: bool
+) -> None:
+    job = WORKFLOWS[name]["jobs"]["verify"]
+    needs = {
+        "shares": {"result": "success", "outputs": SAMPLE_OUTPUTS},
+        "apply": {"result": apply, "outputs": {}},
+    }
+    contexts = {"github": github_context("schedule"), "needs": needs, "vars": {}, "inputs": {}}
+    [answer] = evaluate([{"expr": condition(job["if"]), "contexts": contexts, "status": status}])
+    assert answer["truthy"] is expected, answer
+
+
+def test_no_pull_request_run_verifies_with_the_plan_role_on_main() -> None:
+    """The verify job lives in the apply workflow only, which no pull request starts: a pull
+    request's run assumes the plan role for `plan` only (its `sub` is `...:pull_request`)."""
+    for name, workflow in WORKFLOWS.items():
+        has_verify = any(
+            s.get("with", {}).get("command") == "verify"
+            for job in workflow["jobs"].values()
+            for s in job.get("steps", [])
+        )
+        assert has_verify == (name in APPLY_WORKFLOWS), name
+        if has_verify:
+            assert (
+                "pull_request" not in workflow["on"] and "pull_request_target" not in workflow["on"]
+            )

@@ -277,8 +277,8 @@ def test_apply_workflow() -> None:
     }
     # no run-wide limit: it would keep two shares of two runs from applying in parallel
     assert "concurrency" not in workflow
-    assert list(workflow["jobs"]) == ["shares", "apply", "report"]
-    shares, apply_job, report_job = workflow["jobs"].values()
+    assert list(workflow["jobs"]) == ["shares", "apply", "verify", "report"]
+    shares, apply_job, verify_job, report_job = workflow["jobs"].values()
     # a schedule's payload has no `repository` (tests/test_workflow_triggers.py)
     assert shares["if"] == (
         "github.event_name == 'schedule' || "
@@ -293,6 +293,7 @@ def test_apply_workflow() -> None:
     # (tests/test_oidc_trust.py); the jobs that hold no AWS role stay out of it
     assert apply_job["environment"] == "reconciler-apply"
     assert "environment" not in shares and "environment" not in report_job
+    assert "environment" not in verify_job
     # one share never twice at once, a running apply never cancelled
     assert apply_job["concurrency"] == {
         "group": "reconciler-apply-${{ matrix.name }}",
@@ -311,13 +312,53 @@ def test_apply_workflow() -> None:
     assert run_step("apply.yml", "apply", "reviewed")["env"] == {
         "SHARE_CONFIG": "${{ matrix.config }}"
     }
-    check_gathering_job(report_job, ["shares", "apply"])
+    check_gathering_job(report_job, ["shares", "apply", "verify"])
     assert report_job["permissions"] == {"pull-requests": "write", "issues": "write"}
     assert shares["outputs"]["every"] == "${{ steps.matrix.outputs.every }}"
     assert run_step("apply.yml", "report", "report")["env"] == {
         "MATRIX": "${{ needs.shares.outputs.matrix }}",
         "EVERY_SHARE": "${{ needs.shares.outputs.every }}",
     }
+    downloads = [s for s in report_job["steps"] if "download-artifact" in s.get("uses", "")]
+    assert [s["with"]["pattern"] for s in downloads] == [
+        "reconciler-apply-*",
+        "reconciler-verify-*",
+    ]
+
+
+def test_the_verify_job_checks_every_applied_share_with_the_read_only_role() -> None:
+    """Issue 22: the nightly verify with the role that cannot write is a real control. One job
+    per share of the apply's matrix, after the applies, whatever they did (tests of its `if:`:
+    tests/test_workflow_triggers.py), with the plan role and in no environment (its OIDC claims
+    against the trust policies: tests/test_oidc_trust.py)."""
+    job = load("apply.yml")["jobs"]["verify"]
+    assert job["needs"] == ["shares", "apply"]
+    check_gathering_job(job, ["shares", "apply"])
+    check_matrix_job({**job, "needs": "shares", "if": EMPTY_GUARD}, "plan")
+    assert "environment" not in job
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    # never the apply's concurrency group: a pending verify would replace a pending apply
+    assert job["concurrency"] == {
+        "group": "reconciler-verify-${{ matrix.name }}-${{ github.run_id }}",
+        "cancel-in-progress": False,
+    }
+    oidc = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert oidc["id"] == "aws" and "if" not in oidc
+    assert oidc["with"]["role-session-name"] == "reconciler-verify"
+    used = action_steps(job)
+    assert list(used) == ["verify"]
+    assert used["verify"]["if"] == "steps.aws.outcome == 'success'"
+    assert "args" not in used["verify"]["with"]
+    keep = run_step("apply.yml", "verify", "checked")
+    assert keep["if"] == "${{ !cancelled() }}"
+    assert keep["env"]["ROLE_OUTCOME"] == "${{ steps.aws.outcome }}"
+    assert keep["env"]["VERIFY_EXIT"] == "${{ steps.verify.outputs.exit-code }}"
+    upload = next(s for s in job["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["name"] == "reconciler-verify-${{ matrix.name }}"
+    assert upload["with"]["path"] == "${{ runner.temp }}/reconciler-verify/"
+    fail = job["steps"][-1]
+    assert fail["if"] == "${{ !cancelled() && steps.checked.outputs.status != 'verified' }}"
+    assert "exit 1" in fail["run"]
 
 
 # --- the shell steps of the first job, run with bash against a git repository ---------------
@@ -795,6 +836,65 @@ def test_a_share_result_says_what_happened(tmp_path: Path) -> None:
     assert never["status"] == "failed" and "the apply did not run" in never["text"]
 
 
+VERIFY_OUTPUT = """### Verified bucket b (account 123456789012, eu-west-2): live state
+
+**1 violation(s), 0 unknown: 2 collaborator(s) x 9 checks, 40 requests evaluated.**
+
+| collaborator | 1.console |
+| --- | --- |
+| alice | ok |
+
+#### Findings
+
+- **FAIL** bob: other-prefix: bob can write Alice/x via bob-access-point
+"""
+
+
+def verification(tmp_path: Path, **env: str) -> dict[str, Any]:
+    """Run one share's verify-result step; return the verify.json it keeps for the report."""
+    for kind in ("output", "log"):
+        if kind in env:
+            (tmp_path / f"verify.{kind}").write_text(env.pop(kind))
+            env[f"VERIFY_{kind.upper()}"] = str(tmp_path / f"verify.{kind}")
+    env |= {"RUNNER_TEMP": str(tmp_path), "SHARE_NAME": "a", "SHARE_CONFIG": "shares/a.yaml"}
+    done = run_script(
+        tmp_path,
+        script("apply.yml", "checked"),
+        context={"eventName": "schedule", "ref": "refs/heads/main"},
+        env=env,
+    )
+    kept: dict[str, Any] = json.loads((tmp_path / "reconciler-verify" / "verify.json").read_text())
+    assert done["outputs"] == {"status": kept["status"]}
+    assert (kept["name"], kept["config"]) == ("a", "shares/a.yaml")
+    return kept
+
+
+def test_a_share_verification_says_what_verify_found(tmp_path: Path) -> None:
+    clean = VERIFY_OUTPUT.replace("1 violation(s)", "0 violation(s)").split("#### Findings")[0]
+    ok = verification(tmp_path, ROLE_OUTCOME="success", VERIFY_EXIT="0", output=clean)
+    assert ok["status"] == "verified"
+    assert ok["text"].startswith("**0 violation(s), 0 unknown: 2 collaborator(s)")
+    bad = verification(tmp_path, ROLE_OUTCOME="success", VERIFY_EXIT="2", output=VERIFY_OUTPUT)
+    assert bad["status"] == "violation"
+    assert bad["text"].startswith("**Access does not match the share file**")
+    # the counts and only what fails; the whole table stays in the job's summary
+    assert "**1 violation(s)" in bad["text"] and "bob can write Alice/x" in bad["text"]
+    assert "| alice | ok |" not in bad["text"]
+    error = verification(tmp_path, ROLE_OUTCOME="success", VERIFY_EXIT="1", log="error: boom")
+    assert error["status"] == "failed"
+    assert "reconcile verify failed (exit 1)" in error["text"]
+    assert "    error: boom" in error["text"]
+
+
+def test_a_verify_job_whose_role_is_refused_names_the_subject_to_trust(tmp_path: Path) -> None:
+    """The upgrade trap (CHANGELOG.md): a plan role that still trusts pull requests only refuses
+    the verify job; its result says which subject to add."""
+    refused = verification(tmp_path, ROLE_OUTCOME="failure", VERIFY_EXIT="")
+    assert refused["status"] == "failed"
+    assert "the read-only plan role of the share's account could not be assumed" in refused["text"]
+    assert "`repo:org/share:ref:refs/heads/main`" in refused["text"]
+
+
 def report(
     tmp_path: Path,
     event: str,
@@ -802,12 +902,21 @@ def report(
     names: list[str] | None = None,
     issues: list[Any] | None = None,
     every: str = "true",
+    verified: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Run the report job's script over the results the share jobs uploaded."""
+    """Run the report job's script over the results the share jobs uploaded: the apply jobs'
+    `results`, and the verify jobs' (by share name; default: each share in `results`
+    verified)."""
     folder = tmp_path / "reconciler-results"
     for kept in results:
         (folder / f"reconciler-apply-{kept['name']}").mkdir(parents=True)
         (folder / f"reconciler-apply-{kept['name']}" / "result.json").write_text(json.dumps(kept))
+    if verified is None:
+        verified = {r["name"]: checked(r["name"], "verified") for r in results}
+    for name, check in verified.items():
+        (tmp_path / "reconciler-verified" / f"reconciler-verify-{name}").mkdir(parents=True)
+        where = tmp_path / "reconciler-verified" / f"reconciler-verify-{name}" / "verify.json"
+        where.write_text(json.dumps(check))
     names = names or [r["name"] for r in results]
     matrix = {"include": [{"name": n, "config": f"shares/{n}.yaml"} for n in names]}
     env = {"RUNNER_TEMP": str(tmp_path), "MATRIX": json.dumps(matrix), "EVERY_SHARE": every}
@@ -818,6 +927,16 @@ def report(
         env=env,
         listForRepo=issues or [],
     )
+
+
+def checked(name: str, status: str, text: str = "") -> dict[str, Any]:
+    """What a share's verify job keeps (verify.json)."""
+    return {
+        "name": name,
+        "config": f"shares/{name}.yaml",
+        "status": status,
+        "text": text or f"{name} {status}",
+    }
 
 
 def kept(name: str, status: str, text: str = "", pull_request: int | None = None) -> dict[str, Any]:
@@ -845,20 +964,23 @@ def test_the_summary_lists_every_shares_outcome_failures_first(tmp_path: Path) -
         names=["a", "b", "c", "d"],
     )
     summary = done["summary"]
-    assert summary.startswith("### Reconciler apply: every share\n\n**2 of 4 shares applied.**")
+    assert summary.startswith(
+        "### Reconciler apply: every share\n\n"
+        "**2 of 4 shares applied; 3 of 4 verified with the read-only role.**"
+    )
     rows = [line for line in summary.splitlines() if line.startswith("| `")]
     assert rows == [
-        "| `b` | `shares/b.yaml` | failed |",
-        "| `d` | `shares/d.yaml` | failed |",
-        "| `c` | `shares/c.yaml` | drift corrected |",
-        "| `a` | `shares/a.yaml` | applied |",
+        "| `d` | `shares/d.yaml` | failed | not verified |",
+        "| `b` | `shares/b.yaml` | failed | verified |",
+        "| `c` | `shares/c.yaml` | drift corrected | verified |",
+        "| `a` | `shares/a.yaml` | applied | verified |",
     ]
     # the share whose job left nothing is reported, not forgotten
     assert "the job stopped before it could report" in summary
     assert done["outputs"] == {"status": "failed"}
     create = next(c[1] for c in done["calls"] if c[0] == "create")
     assert create["title"] == "Reconciler: the nightly apply run failed"
-    assert "| `b` | `shares/b.yaml` | failed |" in create["body"]
+    assert "| `b` | `shares/b.yaml` | failed | verified |" in create["body"]
 
 
 def test_a_merge_posts_every_shares_result_on_the_pull_request_once(tmp_path: Path) -> None:
@@ -921,3 +1043,57 @@ def test_a_clean_merge_of_some_shares_leaves_the_issue_open(tmp_path: Path) -> N
 def test_a_clean_run_without_an_issue_opens_none(tmp_path: Path) -> None:
     done = report(tmp_path, "schedule", [kept("a", "ok")])
     assert [c[0] for c in done["calls"]] == ["listForRepo"]
+
+
+def test_a_verify_violation_opens_the_issue_and_comes_first(tmp_path: Path) -> None:
+    """A clean apply does not hide what verify found: the share with the violation is listed
+    first, with verify's findings, and the run opens the tracking issue."""
+    found = checked("b", "violation", "**Access does not match** bob can write Alice/x")
+    done = report(
+        tmp_path,
+        "schedule",
+        [kept("a", "ok"), kept("b", "ok")],
+        verified={"a": checked("a", "verified"), "b": found},
+    )
+    summary = done["summary"]
+    assert "**2 of 2 shares applied; 1 of 2 verified with the read-only role.**" in summary
+    assert "**Access does not match the share file in 1 share: see below.**" in summary
+    rows = [line for line in summary.splitlines() if line.startswith("| `")]
+    assert rows == [
+        "| `b` | `shares/b.yaml` | applied | **VIOLATION** |",
+        "| `a` | `shares/a.yaml` | applied | verified |",
+    ]
+    assert "bob can write Alice/x" in summary
+    issue = next(c[1] for c in done["calls"] if c[0] == "create")
+    assert issue["title"] == (
+        "Reconciler: the nightly apply run found access that does not match the share files"
+    )
+
+
+def test_a_violation_outranks_a_failed_apply_in_the_issue_title(tmp_path: Path) -> None:
+    done = report(
+        tmp_path,
+        "schedule",
+        [kept("a", "failed"), kept("b", "ok")],
+        verified={"a": checked("a", "verified"), "b": checked("b", "violation")},
+    )
+    issue = next(c[1] for c in done["calls"] if c[0] == "create")
+    assert issue["title"].endswith("found access that does not match the share files")
+
+
+@pytest.mark.parametrize("verified", [{"a": "failed"}, {}], ids=["role-refused", "no-result"])
+def test_an_unverified_share_keeps_the_issue_open(tmp_path: Path, verified: dict[str, str]) -> None:
+    """A clean apply whose verification failed (the read-only role refused the job, or the job
+    left nothing) is not a clean run: it updates the issue, and does not close it."""
+    done = report(
+        tmp_path,
+        "schedule",
+        [kept("a", "ok")],
+        issues=[OPEN_ISSUE],
+        verified={n: checked(n, s) for n, s in verified.items()},
+    )
+    assert [c[0] for c in done["calls"]] == ["listForRepo", "update", "createComment"]
+    assert done["calls"][1][1]["title"] == (
+        "Reconciler: the nightly apply run could not verify access"
+    )
+    assert "| `a` | `shares/a.yaml` | applied | not verified |" in done["summary"]

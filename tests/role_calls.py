@@ -151,6 +151,7 @@ S3_HEADER_KEYS = {
     "SSEKMSKeyId": "s3:x-amz-server-side-encryption-aws-kms-key-id",
     "SSECustomerAlgorithm": "s3:x-amz-server-side-encryption-customer-algorithm",
     "IfNoneMatch": "s3:if-none-match",
+    "IfMatch": "s3:if-match",  # the lock's takeover and release (PutObject, DeleteObject)
 }
 KMS_VIA_S3 = {"PutObject": "kms:GenerateDataKey", "GetObject": "kms:Decrypt"}
 
@@ -384,7 +385,7 @@ def simulations(
         "kms:CallerAccount": world.account,
     }
     out = []
-    for action, kind in ACTIONS[key]:
+    for action, kind in _actions(call):
         resource, resource_policy, context = _resource(kind, call, world)
         context = {**base_context, **context, **_request_context(call, action, world)}
         sim = {
@@ -407,6 +408,16 @@ def simulations(
     if call.service == "s3" and call.operation in KMS_VIA_S3:
         out += _kms_via_s3(call, world, principal, policies, base_context)
     return out
+
+
+def _actions(call: Call) -> tuple[tuple[str, str], ...]:
+    """A conditional delete with an ETag needs s3:GetObject as well as s3:DeleteObject (S3 User
+    Guide, "How to perform conditional deletes":
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html)."""
+    actions = ACTIONS[(call.service, call.operation)]
+    if (call.service, call.operation) == ("s3", "DeleteObject") and call.params.get("IfMatch"):
+        return (*actions, ("s3:GetObject", "object"))
+    return actions
 
 
 def _resource(kind: str, call: Call, world: World) -> tuple[str, Any, dict[str, Any]]:

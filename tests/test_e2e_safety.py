@@ -7,7 +7,6 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,6 @@ from reconciler.aws.writer import AwsWriter
 from tests.conftest import BASE_YAML, config_from
 from tests.e2e_support import (
     LOCK_BUCKET,
-    ROOT,
     MotoServer,
     moto_server,
     moto_server_session,
@@ -31,6 +29,7 @@ from tests.e2e_support import (
     run_reconcile,
 )
 from tests.fault_proxy import FAULTS, FaultProxy
+from tests.lock_support import LOCK_KEY, expire_lock, start_apply
 
 __all__ = ["moto_server", "moto_server_session"]
 pytestmark = pytest.mark.e2e
@@ -232,17 +231,6 @@ def test_random_throttling_on_30_percent_of_calls_with_retries_succeeds(
 # --- concurrency, interrupts, locks -----------------------------------------------------------
 
 
-def start_apply(url: str, config: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", "-c", str(config), "--auto-approve", *extra],
-        cwd=ROOT,
-        env=reconcile_env(None, AWS_ENDPOINT_URL=url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_two_applies_at_the_same_moment_exactly_one_applies(
     moto_server: MotoServer, tmp_path: Path
 ) -> None:
@@ -272,11 +260,11 @@ def test_waiting_for_the_lock_with_lock_timeout(moto_server: MotoServer, tmp_pat
     seed(moto_server)
     config = write_config(tmp_path, AFTER)
     s3 = moto_server.client("s3")
-    s3.put_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock", Body=b"{}")
+    s3.put_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY, Body=b"{}")
     waiting = start_apply(moto_server.url, config, "--lock-timeout", "30")
     time.sleep(2)
     assert waiting.poll() is None  # still waiting
-    s3.delete_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock")
+    s3.delete_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY)
     assert waiting.wait(timeout=60) == 0
     assert_converged(moto_server, config)
 
@@ -312,15 +300,7 @@ def test_sigkill_mid_apply_then_unlock_and_apply_converges(
     refused = run_reconcile("unlock", "-c", str(config), server=moto_server)
     assert refused.returncode == 3 and "--force" in refused.stderr
     # past the lock's expiry, `reconcile unlock` breaks it without --force
-    body = json.loads(
-        moto_server.client("s3")
-        .get_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock")["Body"]
-        .read()
-    )
-    body["expires_at"] = "2000-01-01T00:00:00+00:00"
-    moto_server.client("s3").put_object(
-        Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock", Body=json.dumps(body).encode()
-    )
+    expire_lock(moto_server)
     unlocked = run_reconcile("unlock", "-c", str(config), server=moto_server)
     assert unlocked.returncode == 0, unlocked.stderr
     assert "removed the apply lock" in unlocked.stdout
@@ -350,7 +330,7 @@ def test_sigterm_or_sigint_finishes_the_call_releases_the_lock_and_reports(
     assert "skipped:" not in out + err
     assert re.search(r"Interrupted: \d+ change\(s\) applied, [1-9]\d* not started", err), err
     with pytest.raises(moto_server.client("s3").exceptions.NoSuchKey):
-        moto_server.client("s3").get_object(Bucket=LOCK_BUCKET, Key=".reconciler/apply.lock")
+        moto_server.client("s3").get_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY)
     assert apply_via(moto_server.url, config).returncode == 0
     assert_converged(moto_server, config)
 

@@ -17,16 +17,19 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.apply.lock import new_lock_info
 from reconciler.aws.emulator import iam_boundaries
 from reconciler.documents.boundary import boundary_policy
 from tests import role_calls
 from tests.conftest import config_from
 from tests.e2e_support import LOCK_BUCKET, MotoServer, moto_server_session
+from tests.lock_support import LOCK_KEY
 from tests.test_iam_policy import give_bob_every_credential, operations_in_code
 
 __all__ = ["moto_server_session"]
@@ -39,6 +42,7 @@ REGION = "us-east-1"
 BUCKET = "clinical-share-123456789012"
 AUDIT_BUCKET = "reconciler-test-audit"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary"
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 IMPORT = f"import --bucket {BUCKET} --account {ACCOUNT} --region {REGION}"
 
 
@@ -171,11 +175,17 @@ def scenario(server: MotoServer, tmp: Path) -> list[role_calls.Run]:
     # Carol (with an access key) removed in the same change that moves iam_path: her user lives
     # outside the new path and is torn down on the strength of its tags
     iam.create_access_key(UserName="Carol")
+    # a lock a killed apply left, long expired: the next apply takes it over (PutObject with
+    # If-Match) and releases it (DeleteObject with If-Match, which needs s3:GetObject too)
+    killed = new_lock_info(f"arn:aws:iam::{ACCOUNT}:role/reconciler-apply", 60, LONG_AGO)
+    server.client("s3").put_object(Bucket=BUCKET, Key=LOCK_KEY, Body=killed.to_json().encode())
     carol_entry = "  - id: carol\n    iam_user: Carol\n    prefix: Carol/\n" + carol
     moved = without_bob.replace(carol_entry, "").replace("/collaborators/", "/research/")
     assert moved != without_bob.replace(carol_entry, "")
     config_file.write_text(moved)
     rec.run("apply", "--auto-approve")
+    conditional = {(c.operation, "IfMatch" in c.params) for c in rec.runs[-1].calls}
+    assert {("PutObject", True), ("DeleteObject", True)} <= conditional  # took over, released
     rec.run("plan", "--detailed-exitcode", expect=(0,))
     users = {u["UserName"]: u["Path"] for u in iam.list_users()["Users"]}
     assert users == {"Alice": "/research/"}

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from reconciler.access.review import reviewed_plan as plan
 from reconciler.apply.executor import apply_plan
-from reconciler.apply.lock import LockInfo, acquire, held, new_lock_info, unlock
+from reconciler.apply.lock import (
+    LockHeldError,
+    LockInfo,
+    Release,
+    Stored,
+    acquire,
+    held,
+    new_lock_info,
+    unlock,
+)
 from reconciler.errors import AwsError, RefusedError
 from reconciler.model import Config
 from reconciler.plan.safety import check_mass_change, check_reviewed
@@ -101,29 +111,46 @@ def test_checksum_mismatch_names_what_changed(config: Config) -> None:
 
 
 class MemoryStore:
+    """An S3 object with S3's conditional semantics: every write gives a new ETag; If-Match
+    writes and deletes act only on the version named (412 otherwise, 404 when absent)."""
+
     location = "s3://locks/apply.lock"
 
     def __init__(self) -> None:
         self.body: str | None = None
+        self.version = 0
         self.fail_deletes = 0
+
+    @property
+    def etag(self) -> str:
+        return f'"v{self.version}"'
+
+    def put(self, body: str) -> str:
+        self.body, self.version = body, self.version + 1
+        return self.etag
 
     def bucket_exists(self) -> bool:
         return True
 
-    def create(self, body: str) -> bool:
-        if self.body is not None:
-            return False
-        self.body = body
-        return True
+    def create(self, body: str) -> str | None:
+        return None if self.body is not None else self.put(body)
 
-    def read(self) -> str | None:
-        return self.body
+    def replace(self, body: str, etag: str) -> str | None:
+        return self.put(body) if self.body is not None and etag == self.etag else None
 
-    def delete(self) -> None:
+    def read(self) -> Stored | None:
+        return None if self.body is None else Stored(self.body, self.etag)
+
+    def delete(self, etag: str) -> Release:
         if self.fail_deletes:
             self.fail_deletes -= 1
             raise AwsError("releasing the apply lock failed: SlowDown")
+        if self.body is None:
+            return Release.GONE
+        if etag != self.etag:
+            return Release.CHANGED
         self.body = None
+        return Release.DELETED
 
 
 def info(ttl: int = 3600, now: datetime = NOW) -> LockInfo:
@@ -157,15 +184,171 @@ def test_acquire_waits_up_to_the_timeout() -> None:
         if len(sleeps) == 3:
             store.body = None  # the other apply finished
 
-    acquire(store, info(), timeout=60, sleep=sleep, monotonic=lambda: float(next(ticks)))
+    acquire(
+        store,
+        info(),
+        timeout=60,
+        clock=lambda: NOW,  # the holder's lock is live (taken at NOW, for an hour)
+        sleep=sleep,
+        monotonic=lambda: float(next(ticks)),
+    )
     assert sleeps == [1.0, 2.0, 4.0]
 
 
-def test_expired_lock_message_points_to_unlock() -> None:
+def other(ttl: int = 3600, now: datetime = NOW) -> LockInfo:
+    """The lock of another apply (another role, host and pid)."""
+    mine = new_lock_info("arn:aws:iam::123456789012:role/nightly", ttl, now)
+    return replace(mine, host="runner-7", pid=4242, run="GitHub Actions org/share run 99")
+
+
+LATER = NOW + timedelta(minutes=5)  # past a 60-second lock taken at NOW
+
+
+def test_an_expired_lock_is_taken_over_and_its_holder_named() -> None:
     store = MemoryStore()
-    acquire(store, info(ttl=60))
-    with pytest.raises(RefusedError, match=r"has expired.*reconcile unlock"):
-        acquire(store, info(), clock=lambda: NOW + timedelta(minutes=5))
+    killed = other(ttl=60)
+    store.put(killed.to_json())  # left by an apply that was killed
+    warnings: list[str] = []
+    mine = info(now=LATER)
+    with held(store, mine, warn=warnings.append, clock=lambda: LATER) as taken:
+        assert store.body == mine.to_json() and taken.replaced == killed
+        assert taken.etag == store.etag
+    assert store.body is None  # released as usual
+    (warning,) = warnings
+    assert warning.startswith("took over the expired apply lock s3://locks/apply.lock")
+    for part in ("role/nightly", "runner-7", "pid 4242", "run 99", killed.acquired_at):
+        assert part in warning
+    assert f"expired at {killed.expires_at}" in warning
+
+
+def test_a_lock_that_has_not_expired_is_never_taken_over() -> None:
+    store = MemoryStore()
+    live = other(ttl=60)
+    store.put(live.to_json())
+    just_before = NOW + timedelta(seconds=59)
+    with pytest.raises(LockHeldError) as err:
+        acquire(store, info(), clock=lambda: just_before)
+    assert "is held by" in str(err.value) and "--lock-timeout" in str(err.value)
+    assert "`reconcile unlock --force` removes it" in str(err.value)
+    assert store.body == live.to_json() and store.version == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{",
+        "{}",
+        "[]",
+        '{"expires_at": "not a date"}',
+        '{"expires_at": "2000-01-01T00:00:00"}',  # no timezone: not one this tool wrote
+    ],
+)
+def test_an_unreadable_lock_is_never_taken_over(body: str) -> None:
+    store = MemoryStore()
+    store.put(body)
+    far = NOW + timedelta(days=3650)
+    with pytest.raises(LockHeldError, match=r"unreadable.*reconcile unlock --force"):
+        acquire(store, info(), clock=lambda: far)
+    assert store.body == body and store.version == 1
+
+
+def test_of_two_appliers_racing_for_an_expired_lock_exactly_one_wins() -> None:
+    """Both read the same expired version; the second writes first: the first's write names
+    a version that no longer exists, is refused (412), and it meets a live lock."""
+
+    class Racing(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rival: LockInfo | None = None
+
+        def replace(self, body: str, etag: str) -> str | None:
+            rival, self.rival = self.rival, None
+            if rival is not None:  # the rival read the same version and wins the write
+                assert acquire(self, rival, clock=lambda: LATER).replaced is not None
+            return super().replace(body, etag)
+
+    store = Racing()
+    store.put(other(ttl=60).to_json())
+    winner = other(now=LATER)
+    store.rival = winner
+    with pytest.raises(LockHeldError) as err:
+        acquire(store, info(now=LATER), clock=lambda: LATER)
+    assert store.body == winner.to_json()  # the winner's lock stands
+    assert "role/nightly on runner-7" in str(err.value) and "has expired" not in str(err.value)
+
+
+def test_a_taker_waiting_with_lock_timeout_meets_the_winner_and_waits() -> None:
+    store = MemoryStore()
+    store.put(other(ttl=60).to_json())
+    winner = other(now=LATER)
+    acquire(store, winner, clock=lambda: LATER)  # took it over first
+    ticks = iter(range(100))
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            store.body = None  # the winner finished
+
+    mine = info(now=LATER)
+    taken = acquire(
+        store,
+        mine,
+        timeout=60,
+        clock=lambda: LATER,
+        sleep=sleep,
+        monotonic=lambda: float(next(ticks)),
+    )
+    assert sleeps == [1.0, 2.0] and taken.replaced is None and store.body == mine.to_json()
+
+
+def test_release_never_deletes_the_lock_of_an_apply_that_took_over() -> None:
+    store = MemoryStore()
+    warnings: list[str] = []
+    successor = other(now=LATER)
+    with held(store, info(ttl=60), warn=warnings.append, clock=lambda: NOW):
+        # this apply overran its 60 seconds: the nightly run took the lock over
+        assert acquire(store, successor, clock=lambda: LATER).replaced is not None
+    assert store.body == successor.to_json()  # left in place
+    (warning,) = warnings
+    assert "left the apply lock s3://locks/apply.lock in place" in warning
+    assert "role/nightly on runner-7" in warning and "lock.ttl_seconds" in warning
+
+
+def test_a_lock_removed_by_hand_is_released_quietly() -> None:
+    store = MemoryStore()
+    warnings: list[str] = []
+    with held(store, info(), warn=warnings.append):
+        unlock(store, force=True)
+    assert store.body is None and warnings == []
+
+
+def test_a_takeover_whose_answer_was_lost_is_recognised_as_ours() -> None:
+    class LostAnswer(MemoryStore):
+        def replace(self, body: str, etag: str) -> str | None:
+            super().replace(body, etag)  # S3 wrote it ...
+            raise AwsError("taking over the expired apply lock failed: connection reset")
+
+    store = LostAnswer()
+    killed = other(ttl=60)
+    store.put(killed.to_json())
+    mine = info(now=LATER)
+    taken = acquire(store, mine, clock=lambda: LATER)
+    assert taken.replaced == killed and store.body == mine.to_json()
+    assert taken.etag == store.etag
+
+
+def test_unlock_removes_only_the_version_it_read() -> None:
+    class TakenMeanwhile(MemoryStore):
+        def delete(self, etag: str) -> Release:
+            self.put(other(now=LATER).to_json())  # an apply took it over in between
+            return super().delete(etag)
+
+    store = TakenMeanwhile()
+    store.put(other(ttl=60).to_json())
+    with pytest.raises(RefusedError, match="changed while unlocking"):
+        unlock(store, force=False, clock=lambda: LATER)
+    assert store.body is not None
 
 
 def test_unlock_breaks_only_expired_locks_unless_forced() -> None:
@@ -215,7 +398,7 @@ def test_stop_flag_finishes_in_flight_and_skips_the_rest(config: Config) -> None
 
 def test_a_lock_whose_answer_was_lost_is_recognised_as_ours() -> None:
     class LostAnswer(MemoryStore):
-        def create(self, body: str) -> bool:
+        def create(self, body: str) -> str | None:
             super().create(body)  # S3 wrote it ...
             raise AwsError("taking the apply lock failed: connection reset")  # ... we never heard
 

@@ -1,5 +1,8 @@
 """The apply lock: one S3 object created with a conditional write (If-None-Match: *), holding
-who took it, where, when and until when. Pure logic over a small LockStore interface."""
+who took it, where, when and until when. A lock past its recorded expiry (left by a killed
+apply) is taken over with a write conditional on the ETag read (If-Match), and released with a
+delete conditional on the ETag this apply wrote, so an apply never removes a successor's lock.
+Pure logic over a small LockStore interface."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from reconciler.errors import ReconcilerError, RefusedError
@@ -52,17 +56,46 @@ class LockInfo:
         )
 
 
+@dataclass(frozen=True)
+class Stored:
+    """The lock object as read: its text, and the ETag S3 gave that version of it (conditional
+    writes and deletes name it, so they act only on exactly the version that was read)."""
+
+    body: str
+    etag: str
+
+
+class Release(StrEnum):
+    DELETED = "deleted"
+    GONE = "gone"  # nothing there any more (already released, or broken by hand)
+    CHANGED = "changed"  # another apply's lock now: left in place
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The lock as this apply holds it: the ETag it wrote, and the expired lock it replaced."""
+
+    etag: str
+    replaced: LockInfo | None = None
+
+
 class LockStore(Protocol):
     location: str
 
     def bucket_exists(self) -> bool: ...
 
-    def create(self, body: str) -> bool:
-        """Create the lock object only if absent; False when it already exists."""
+    def create(self, body: str) -> str | None:
+        """Create the lock object only if absent (If-None-Match: *): the new object's ETag, or
+        None when one already exists."""
 
-    def read(self) -> str | None: ...
+    def replace(self, body: str, etag: str) -> str | None:
+        """Overwrite the lock object only while its ETag is still `etag` (If-Match): the new
+        ETag, or None when it changed, vanished or a concurrent conditional write won."""
 
-    def delete(self) -> None: ...
+    def read(self) -> Stored | None: ...
+
+    def delete(self, etag: str) -> Release:
+        """Delete the lock object only while its ETag is still `etag` (If-Match)."""
 
 
 def new_lock_info(holder: str, ttl_seconds: int, now: datetime) -> LockInfo:
@@ -85,21 +118,64 @@ class LockHeldError(RefusedError):
     pass
 
 
-def _create(store: LockStore, body: str) -> bool:
-    """Create the lock. When the answer is lost (a reset connection, or a retry that then
-    meets its own first write as "already exists"), the object may be ours: it is ours exactly
-    when it holds our body (holder, host, pid and timestamps)."""
+def parse_lock(text: str) -> LockInfo | None:
+    """The record in a lock object, or None when it is not one this tool could have written
+    (no readable, timezone-aware expiry): such a lock is never taken over."""
     try:
-        if store.create(body):
-            return True
+        info = LockInfo.from_json(text)
+        expires = datetime.fromisoformat(info.expires_at)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return info if expires.tzinfo is not None else None
+
+
+def _mine(stored: Stored | None, body: str, replaced: LockInfo | None = None) -> Taken | None:
+    """When an answer is lost (a reset connection, or a retry that then meets its own first
+    write), the object may be ours: it is ours exactly when it holds our body (holder, host,
+    pid, timestamps and a random token)."""
+    if stored is not None and stored.body == body:
+        return Taken(stored.etag, replaced)
+    return None
+
+
+def _create(store: LockStore, body: str) -> Taken | None:
+    try:
+        etag = store.create(body)
     except ReconcilerError:
-        if _read_quietly(store) == body:
-            return True
+        if mine := _mine(_read_quietly(store), body):
+            return mine
         raise
-    return store.read() == body
+    return None if etag is None else Taken(etag)
 
 
-def _read_quietly(store: LockStore) -> str | None:
+def _take_over(store: LockStore, stored: Stored, body: str, now: datetime) -> Taken | None:
+    """Replace a lock that has expired by its own recorded expiry, with a write conditional on
+    the ETag just read: of two appliers racing for it, exactly one wins (the other's write is
+    refused, 412 PreconditionFailed or 409 ConditionalRequestConflict, and it waits or is
+    refused as for any held lock). An unreadable lock or one not yet expired is never taken."""
+    old = parse_lock(stored.body)
+    if old is None or not old.expired(now):
+        return None
+    try:
+        etag = store.replace(body, stored.etag)
+    except ReconcilerError:
+        if mine := _mine(_read_quietly(store), body, old):
+            return mine
+        raise
+    return None if etag is None else Taken(etag, old)
+
+
+def _try_once(store: LockStore, body: str, now: datetime) -> Taken | None:
+    created = _create(store, body)
+    if created is not None:
+        return created
+    stored = store.read()
+    if stored is None:
+        return None  # released meanwhile: the next try creates it
+    return _mine(stored, body) or _take_over(store, stored, body, now)
+
+
+def _read_quietly(store: LockStore) -> Stored | None:
     try:
         return store.read()
     except ReconcilerError:
@@ -114,14 +190,16 @@ def acquire(
     clock: Clock = utc_now,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
-) -> None:
-    """Take the lock, waiting up to `timeout` seconds for a holder to release it."""
+) -> Taken:
+    """Take the lock, taking over an expired one, waiting up to `timeout` seconds for a live
+    holder to release it."""
     deadline = monotonic() + timeout
     delay = 1.0
     body = info.to_json()
     while True:
-        if _create(store, body):
-            return
+        taken = _try_once(store, body, clock())
+        if taken is not None:
+            return taken
         remaining = deadline - monotonic()
         if remaining <= 0:
             raise LockHeldError(_held_message(store, clock))
@@ -130,13 +208,12 @@ def acquire(
 
 
 def _held_message(store: LockStore, clock: Clock) -> str:
-    text = store.read()
-    if text is None:
+    stored = store.read()
+    if stored is None:
         holder = "another apply (the lock vanished while checking: try again)"
         return f"the apply lock {store.location} is held by {holder}"
-    try:
-        held = LockInfo.from_json(text)
-    except (ValueError, TypeError):
+    held = parse_lock(stored.body)
+    if held is None:
         return (
             f"the apply lock {store.location} exists but is unreadable: if no apply is "
             f"running, remove it with `reconcile unlock --force`"
@@ -146,26 +223,41 @@ def _held_message(store: LockStore, clock: Clock) -> str:
         return message + "; it has expired: if that apply is gone, run `reconcile unlock`"
     return message + (
         "; wait for it with --lock-timeout SECONDS, or try again later. If that apply was "
-        "killed, the lock stays until it expires: once you are sure no apply is running, "
-        "`reconcile unlock --force` removes it"
+        "killed, the lock stays until it expires (then the next apply takes it over): once "
+        "you are sure no apply is running, `reconcile unlock --force` removes it"
+    )
+
+
+def takeover_message(location: str, old: LockInfo) -> str:
+    run = f", {old.run}" if old.run else ""
+    return (
+        f"took over the expired apply lock {location}: it was held by {old.holder} on "
+        f"{old.host} (pid {old.pid}{run}) since {old.acquired_at} and expired at "
+        f"{old.expires_at}. That apply was killed, or is still running past lock.ttl_seconds "
+        "(if so, raise lock.ttl_seconds above the longest apply)"
     )
 
 
 def unlock(store: LockStore, *, force: bool, clock: Clock = utc_now) -> str:
-    """Break a stale lock. Refuses a lock that has not expired unless force is given."""
-    text = store.read()
-    if text is None:
+    """Break a stale lock. Refuses a lock that has not expired unless force is given. The
+    delete names the version read, so a lock another apply took meanwhile is left alone."""
+    stored = store.read()
+    if stored is None:
         return f"no lock at {store.location}: nothing to do"
-    try:
-        held: LockInfo | None = LockInfo.from_json(text)
-    except (ValueError, TypeError):
-        held = None
+    held = parse_lock(stored.body)
     if held is not None and not held.expired(clock()) and not force:
         raise RefusedError(
             f"the apply lock {store.location} is held by {held.describe()} and has not "
             f"expired: pass --force only if you are sure that apply is no longer running"
         )
-    store.delete()
+    outcome = store.delete(stored.etag)
+    if outcome is Release.CHANGED:
+        raise RefusedError(
+            f"the apply lock {store.location} changed while unlocking (another apply took it): "
+            "nothing removed; run `reconcile unlock` again to see who holds it"
+        )
+    if outcome is Release.GONE:
+        return f"the apply lock {store.location} was removed meanwhile: nothing to do"
     who = held.describe() if held else "an unreadable lock"
     return f"removed the apply lock {store.location} ({who})"
 
@@ -178,28 +270,55 @@ def held(
     timeout: float = 0.0,
     warn: Callable[[str], None] = lambda message: None,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[None]:
-    """Hold the lock for the duration of the block; released on success, failure and Ctrl-C."""
-    acquire(store, info, timeout=timeout)
+    clock: Clock = utc_now,
+) -> Iterator[Taken]:
+    """Hold the lock for the duration of the block; released on success, failure and Ctrl-C.
+    Taking over an expired lock is announced through `warn`, naming the old holder."""
+    taken = acquire(store, info, timeout=timeout, clock=clock)
+    if taken.replaced is not None:
+        warn(takeover_message(store.location, taken.replaced))
     try:
-        yield
+        yield taken
     finally:
-        try:
-            _release(store, sleep)
-        except ReconcilerError as err:
-            warn(
-                f"could not release the apply lock {store.location} ({err}): remove it with "
-                "`reconcile unlock --force` once you are sure no apply is running"
-            )
+        _release_or_warn(store, taken.etag, warn, sleep)
 
 
-def _release(store: LockStore, sleep: Callable[[float], None], attempts: int = 3) -> None:
-    """Releasing matters more than any single call: retry a few times whatever the retry mode."""
-    for attempt in range(attempts):
+def _release_or_warn(
+    store: LockStore, etag: str, warn: Callable[[str], None], sleep: Callable[[float], None]
+) -> None:
+    try:
+        outcome = _release(store, etag, sleep)
+    except ReconcilerError as err:
+        warn(
+            f"could not release the apply lock {store.location} ({err}): remove it with "
+            "`reconcile unlock --force` once you are sure no apply is running"
+        )
+        return
+    if outcome is Release.CHANGED:
+        warn(_superseded_message(store))
+
+
+def _superseded_message(store: LockStore) -> str:
+    stored = _read_quietly(store)
+    now = parse_lock(stored.body) if stored else None
+    who = now.describe() if now else "another apply"
+    return (
+        f"left the apply lock {store.location} in place: it is no longer this apply's. This "
+        f"apply ran past its lock's expiry and {who} took the lock over, so the two may have "
+        "run at the same time: raise lock.ttl_seconds above the longest apply"
+    )
+
+
+def _release(
+    store: LockStore, etag: str, sleep: Callable[[float], None], attempts: int = 3
+) -> Release:
+    """Releasing matters more than any single call: retry a few times whatever the retry mode.
+    The delete is conditional on the ETag this apply wrote (If-Match), so it never removes the
+    lock of an apply that took over after ours expired; a retry after a delete whose answer was
+    lost finds nothing there (GONE)."""
+    for attempt in range(attempts - 1):
         try:
-            store.delete()
-            return
+            return store.delete(etag)
         except ReconcilerError:
-            if attempt == attempts - 1:
-                raise
             sleep(0.5 * 2**attempt)
+    return store.delete(etag)

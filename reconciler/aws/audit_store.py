@@ -43,7 +43,7 @@ class S3AuditStore:
 
     @reading("an audit record (s3:PutObject)", verb="writing")
     def _create(self, key: str, body: bytes) -> bool:
-        return create_if_absent(self.s3, self.bucket, key, body)
+        return create_if_absent(self.s3, self.bucket, key, body) is not None
 
     @reading("audit records (s3:ListObjectsV2)")
     def keys(self) -> list[str]:

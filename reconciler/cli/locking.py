@@ -85,6 +85,9 @@ def unlock_command(
 ) -> None:
     """Break a stale apply lock (one past its expiry, left by a killed apply).
 
+    An apply takes over an expired lock by itself (with a warning naming the old holder): this
+    is for breaking one sooner (--force), or one that is unreadable.
+
     \b
     Examples:
       reconcile unlock

@@ -82,6 +82,8 @@ DEFAULT_ABORT_MULTIPART_DAYS = 7
 LIFECYCLE_RULE_PREFIX = "reconciler-"
 ABORT_MULTIPART_RULE_ID = "reconciler-abort-incomplete-multipart-uploads"
 NONCURRENT_RULE_ID = "reconciler-expire-noncurrent-versions"
+# with versioning on, every apply leaves the lock's old version and a delete marker behind
+LOCK_VERSIONS_RULE_ID = "reconciler-expire-lock-versions"
 # what S3 applies when a lifecycle configuration names none (S3 API Reference,
 # PutBucketLifecycleConfiguration, x-amz-transition-default-minimum-object-size)
 DEFAULT_TRANSITION_MINIMUM_SIZE = "all_storage_classes_128K"

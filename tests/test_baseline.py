@@ -126,10 +126,45 @@ def test_lifecycle_aborts_incomplete_uploads_after_7_days_by_default(config: Con
             "Filter": {},
             "Status": "Enabled",
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-        }
+        },
+        LOCK_VERSIONS: LOCK_RULE,
     }
     status, detail = check(config, cloud, BucketCheckName.LIFECYCLE)
     assert status is Status.OK and "7 days" in detail
+
+
+LOCK_VERSIONS = "reconciler-expire-lock-versions"
+# the lock object is created and deleted by every apply: on a versioned bucket each run leaves a
+# noncurrent version and a delete marker, which this rule (on the lock's key only) removes
+LOCK_RULE = {
+    "Filter": {"Prefix": ".reconciler/apply.lock"},
+    "Status": "Enabled",
+    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+    "Expiration": {"ExpiredObjectDeleteMarker": True},
+}
+
+
+def test_the_lock_s_old_versions_expire_only_where_the_lock_lives_in_the_shared_bucket() -> None:
+    cloud = FakeCloud()
+    converge(with_bucket(""), cloud)
+    assert rules(cloud)[LOCK_VERSIONS] == LOCK_RULE
+    status, detail = check(with_bucket(""), cloud, BucketCheckName.LIFECYCLE)
+    assert status is Status.OK and "lock's old versions expire after 1 day" in detail
+    # the lock in a bucket of its own: nothing of the tool's accumulates in the shared bucket
+    elsewhere = config_from(BASE_YAML + "lock:\n  bucket: ops-locks\n  key: share/apply.lock\n")
+    moved = FakeCloud()
+    converge(elsewhere, moved)
+    assert LOCK_VERSIONS not in rules(moved)
+    # versioning left as found (perhaps turned on by hand): the rule is kept all the same
+    unversioned = FakeCloud()
+    converge(with_bucket("  versioning: false\n"), unversioned)
+    assert rules(unversioned)[LOCK_VERSIONS] == LOCK_RULE
+    # a hand-edited rule is drift, repaired like the others
+    cloud.buckets[BUCKET]["lifecycle"]["Rules"][LOCK_VERSIONS]["Filter"] = {"Prefix": ""}
+    status, detail = check(with_bucket(""), cloud, BucketCheckName.LIFECYCLE)
+    assert status is Status.FAIL and LOCK_VERSIONS in detail
+    converge(with_bucket(""), cloud)
+    assert rules(cloud)[LOCK_VERSIONS] == LOCK_RULE
 
 
 def test_lifecycle_keeps_every_rule_it_did_not_write(config: Config) -> None:
@@ -151,7 +186,7 @@ def test_lifecycle_keeps_every_rule_it_did_not_write(config: Config) -> None:
         "    noncurrent_version_expiration_days: 365\n"
     )
     converge(longer, cloud)
-    assert set(rules(cloud)) == {ABORT, NONCURRENT, "scratch-cleanup"}
+    assert set(rules(cloud)) == {ABORT, NONCURRENT, LOCK_VERSIONS, "scratch-cleanup"}
     assert rules(cloud)[NONCURRENT] == {
         "Filter": {},
         "Status": "Enabled",
@@ -159,7 +194,7 @@ def test_lifecycle_keeps_every_rule_it_did_not_write(config: Config) -> None:
     }
     # and back: our noncurrent rule goes, the foreign one stays
     converge(config, cloud)
-    assert set(rules(cloud)) == {ABORT, "scratch-cleanup"}
+    assert set(rules(cloud)) == {ABORT, LOCK_VERSIONS, "scratch-cleanup"}
 
 
 def test_lifecycle_filters_s3_treats_alike_plan_nothing(config: Config) -> None:
@@ -177,10 +212,11 @@ def test_lifecycle_filters_s3_treats_alike_plan_nothing(config: Config) -> None:
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
             },
             {"Filter": {"Prefix": "x/"}, "Status": "Enabled", "Expiration": {"Days": 1}},
+            {"ID": LOCK_VERSIONS, **LOCK_RULE},
         ],
     }
     cloud.buckets[BUCKET]["lifecycle"] = canonical_lifecycle(returned)
-    assert set(rules(cloud)) == {ABORT, "(no ID 2)"}
+    assert set(rules(cloud)) == {ABORT, "(no ID 2)", LOCK_VERSIONS}
     assert plan(config, cloud.read(config)).is_empty
 
 

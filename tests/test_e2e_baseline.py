@@ -110,6 +110,7 @@ def test_baseline_is_applied_and_hand_edits_are_drift_that_apply_repairs(
         "scratch-cleanup",
         "reconciler-abort-incomplete-multipart-uploads",
         "reconciler-expire-noncurrent-versions",
+        "reconciler-expire-lock-versions",  # the lock lives in the shared bucket here
     }
     assert rules["scratch-cleanup"] == FOREIGN_RULE
     selectors = trails.get_event_selectors(TrailName="audit-trail")["AdvancedEventSelectors"]

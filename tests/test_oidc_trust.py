@@ -248,6 +248,8 @@ def test_the_apply_trust_refuses_every_other_run(source: str) -> None:
         # the apply job dispatched on another branch: the environment's `sub` is the same, only
         # the ref tells it apart (an environment with no branch rule would let it through)
         "apply job on a branch": claims(job, github_context("workflow_dispatch", branch="evil")),
+        # a tag named like the default branch
+        "apply job on a tag": claims(job, {**main, "ref": "refs/tags/main", "ref_name": "main"}),
         # any job on main that does not name the environment: the `sub` of the old trust policy
         "job on main without the environment": claims({}, main),
         "the plan job": claims(plan_job("init plan.yml"), github_context("pull_request")),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from reconciler.access.checks import BucketCheck, BucketCheckName, Status
 from reconciler.documents.log_delivery import allows_log_delivery
-from reconciler.model import Config, LiveState
+from reconciler.model import LOCK_VERSIONS_RULE_ID, Config, LiveState
 from reconciler.plan.baseline import canonical_selector, data_events_selector, logging_value
 from reconciler.plan.planner import lifecycle_rules
 
@@ -49,6 +49,8 @@ def _lifecycle(config: Config, live: LiveState) -> BucketCheck:
         detail += (
             f"; noncurrent versions expire after {settings.noncurrent_version_expiration_days} days"
         )
+    if LOCK_VERSIONS_RULE_ID in wanted:
+        detail += "; the apply lock's old versions expire after 1 day"
     return BucketCheck(name, Status.OK, detail)
 
 

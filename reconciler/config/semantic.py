@@ -139,6 +139,15 @@ def _tool_keys_reachable(doc: SourceDocument, prefixes: list[Name]) -> Iterator[
                 f"prefix {name.label()} contains the apply lock object {key!r}: choose another "
                 "prefix, or move the lock with lock.key or lock.bucket",
             )
+        elif name.value.startswith(key):
+            # the lifecycle rule that expires the lock's old versions filters on its key
+            yield doc.problem(
+                name.path,
+                f"prefix {name.label()} starts with the apply lock's key {key!r}, and the "
+                "lifecycle rule that removes the lock's old versions would remove this "
+                "prefix's old versions too: choose another prefix, or move the lock with "
+                "lock.key or lock.bucket",
+            )
 
 
 def collaborator_entries(data: Any) -> list[tuple[int, dict[str, Any]]]:

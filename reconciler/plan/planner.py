@@ -29,6 +29,7 @@ from reconciler.model import (
     COLLABORATOR_TAG_KEY,
     EXPIRES_TAG_KEY,
     LIFECYCLE_RULE_PREFIX,
+    LOCK_VERSIONS_RULE_ID,
     MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE,
     NONCURRENT_RULE_ID,
@@ -296,7 +297,25 @@ def lifecycle_rules(config: Config) -> dict[str, dict[str, Any]]:
                 "NoncurrentDays": wanted.noncurrent_version_expiration_days
             },
         }
+    if config.lock.bucket is None:  # versioned by the tool, or by hand (versioning: false)
+        rules[LOCK_VERSIONS_RULE_ID] = lock_versions_rule(config.lock.key)
     return rules
+
+
+def lock_versions_rule(lock_key: str) -> dict[str, Any]:
+    """Each apply creates the lock object and deletes it again; on a versioned bucket that
+    leaves a noncurrent version and a delete marker behind every time (on a bucket never
+    versioned the rule has nothing to act on). This rule, limited to
+    the lock's key (no collaborator prefix can overlap it: reconciler.config.semantic),
+    removes the old versions a day later and then the delete marker left with no version
+    (S3 User Guide, "Examples of S3 Lifecycle configurations", removing expired object delete
+    markers: NoncurrentVersionExpiration and ExpiredObjectDeleteMarker in one rule)."""
+    return {
+        "Expiration": {"ExpiredObjectDeleteMarker": True},
+        "Filter": {"Prefix": lock_key},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+        "Status": "Enabled",
+    }
 
 
 def desired_lifecycle(config: Config, live: Mapping[str, Any] | None) -> dict[str, Any]:

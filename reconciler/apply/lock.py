@@ -59,7 +59,9 @@ class LockInfo:
 @dataclass(frozen=True)
 class Stored:
     """The lock object as read: its text, and the ETag S3 gave that version of it (conditional
-    writes and deletes name it, so they act only on exactly the version that was read)."""
+    writes and deletes name it, so they act only on exactly the version that was read). An ETag
+    names content, not a write (with SSE-S3 it is the MD5 of the body): two locks never share
+    one because each body carries a random token."""
 
     body: str
     etag: str

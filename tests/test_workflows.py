@@ -893,6 +893,10 @@ def test_a_verify_job_whose_role_is_refused_names_the_subject_to_trust(tmp_path:
     assert refused["status"] == "failed"
     assert "the read-only plan role of the share's account could not be assumed" in refused["text"]
     assert "`repo:org/share:ref:refs/heads/main`" in refused["text"]
+    # a job that stopped earlier (its checkout failed): no claim about the role
+    stopped = verification(tmp_path, ROLE_OUTCOME="skipped", VERIFY_EXIT="")
+    assert stopped["status"] == "failed"
+    assert "stopped before it assumed the read-only role" in stopped["text"]
 
 
 def report(

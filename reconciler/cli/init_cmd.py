@@ -83,8 +83,10 @@ def init_command(
     click.echo("  1. Replace the example values in collaborators.yaml; run `reconcile validate`.")
     click.echo(
         "  2. Follow README.md's set-up: first the GitHub environment `reconciler-apply` "
-        "(deployment branches: `main` only), then the AWS roles (the apply role trusts only "
-        "the apply job, in that environment, on `main`), then branch protection."
+        "(deployment branches: `main` only), then the two AWS roles (`reconciler-plan`, "
+        "read-only, trusts pull requests and `main` outside any environment, where the apply "
+        "workflow's `verify` job runs; `reconciler-apply` trusts only the apply job, in that "
+        "environment, on `main`), then branch protection."
     )
 
 

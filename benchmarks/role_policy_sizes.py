@@ -17,11 +17,13 @@ import argparse
 from reconciler.config.loader import load_config_text
 from reconciler.documents.iam_policy import policy_size, tool_policy
 from reconciler.documents.policy_set import MANAGED_POLICIES_PER_ROLE, policy_set
+from reconciler.errors import ConfigError
+from reconciler.model import Config
 
 ACCOUNT = "111122223333"
 
 
-def share(collaborators: int, *, prefix: bool) -> str:
+def share(collaborators: int, *, prefix: bool, key_policy: bool = True) -> str:
     lines = [
         "version: 1",
         f'account_id: "{ACCOUNT}"',
@@ -30,7 +32,7 @@ def share(collaborators: int, *, prefix: bool) -> str:
         f"  name: trial-share-{ACCOUNT}",
         "  encryption: aws:kms",
         f"  kms_key_id: arn:aws:kms:eu-west-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-        "  manage_key_policy: true",
+        f"  manage_key_policy: {'true' if key_policy else 'false'}",
         "iam_path: /collaborators/",
         f"iam_permissions_boundary: arn:aws:iam::{ACCOUNT}:policy/reconciler-collaborator-boundary",
         "audit:",
@@ -49,16 +51,32 @@ def share(collaborators: int, *, prefix: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def load(collaborators: int, *, prefix: bool) -> tuple[Config, str]:
+    """The share, or when its partners no longer fit in one KMS key policy (32 KB: about 555
+    partners), the same share whose key policy the tool does not manage."""
+    try:
+        return load_config_text(share(collaborators, prefix=prefix).encode(), "share.yaml"), ""
+    except ConfigError as err:
+        if not any("KMS key policy" in p.message for p in err.problems):
+            raise
+    text = share(collaborators, prefix=prefix, key_policy=False)
+    return load_config_text(text.encode(), "share.yaml"), " (key policy not managed)"
+
+
 def row(collaborators: int, *, prefix: bool) -> str:
-    config = load_config_text(share(collaborators, prefix=prefix).encode(), "share.yaml")
+    name = "yes" if prefix else "no"
+    try:
+        config, note = load(collaborators, prefix=prefix)
+    except ConfigError as err:  # such a share cannot exist: say why instead of a size
+        reason = err.problems[0].message.split(";")[0]
+        return f"| {collaborators:,} | {name} | refused by validate: {reason} | | | |"
     cells = []
     for read_only in (False, True):
         policy = tool_policy(config, read_only=read_only)
         parts = policy_set([policy]).documents
         over = " (over 10)" if len(parts) > MANAGED_POLICIES_PER_ROLE else ""
         cells.append(f"{policy_size(policy.document):,} | {len(parts)}{over}")
-    name = "yes" if prefix else "no"
-    return f"| {collaborators:,} | {name} | {cells[0]} | {cells[1]} |"
+    return f"| {collaborators:,} | {name}{note} | {cells[0]} | {cells[1]} |"
 
 
 def main() -> None:

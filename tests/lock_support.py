@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +25,6 @@ def expire_lock(server: MotoServer) -> None:
     body = read_lock(server)
     body["expires_at"] = "2000-01-01T00:00:00+00:00"
     server.client("s3").put_object(Bucket=LOCK_BUCKET, Key=LOCK_KEY, Body=json.dumps(body).encode())
-
-
-def seconds_left(lock: dict[str, Any]) -> float:
-    return (datetime.fromisoformat(lock["expires_at"]) - datetime.now(UTC)).total_seconds()
-
-
-def wait_until_expired(lock: dict[str, Any]) -> None:
-    """Let the real clock pass the lock's recorded expiry (the lock object is left as it is)."""
-    time.sleep(max(0.0, seconds_left(lock)) + 1.0)
 
 
 def start_apply(url: str, config: Path, *extra: str) -> subprocess.Popen[str]:

@@ -193,3 +193,36 @@ def test_import_of_a_managed_bucket_keeps_suspended_collaborators(tmp_path: Path
     history = run_reconcile("history", "--format", "markdown", cwd=tmp_path, env=env)
     assert history.stdout.startswith("### Audit trail\n\n- `"), history.stdout
     assert "  - `suspend bob: status: suspended`" in history.stdout
+
+
+def test_import_from_the_sandbox_finds_a_share_of_another_account_and_region(
+    tmp_path: Path,
+) -> None:
+    """What `reconcile init --account-id ... --region ...` then `apply --sandbox` made lives in
+    that account and Region of the folder's sandbox: `import --sandbox --bucket` looks there
+    without --account/--region (it used to look in 123456789012, us-east-1, and found
+    nothing). A bucket that is not there names the account it looked in."""
+    from tests.e2e_support import reconcile_env, run_reconcile
+
+    other = "111122223333"
+    text = (
+        BASE_YAML.replace("123456789012", other)
+        .replace("region: us-east-1", "region: eu-west-2")
+        .replace("arn:aws:s3:us-east-1:", "arn:aws:s3:eu-west-2:")
+    )
+    (tmp_path / "collaborators.yaml").write_text(text)
+    env = reconcile_env(None)
+    applied = run_reconcile("apply", "--sandbox", "--auto-approve", cwd=tmp_path, env=env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    bucket = f"clinical-share-{other}"
+    imported = run_reconcile("import", "--sandbox", "--bucket", bucket, cwd=tmp_path, env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert f'account_id: "{other}"' in imported.stdout and "region: eu-west-2" in imported.stdout
+    missing = run_reconcile(
+        "import", "--sandbox", "--bucket", "no-such-share", cwd=tmp_path, env=env
+    )
+    assert missing.returncode == 1
+    assert missing.stderr == (
+        f"error: bucket no-such-share does not exist in account {other} (or is not visible "
+        "to these credentials): check --bucket and --account\n"
+    )

@@ -41,7 +41,10 @@ class Discoverer:
 
     def bucket_region(self, bucket: str) -> str:
         if not self.reader._bucket_exists(bucket):
-            raise ReconcilerError(f"bucket {bucket} does not exist (or is not visible here)")
+            raise ReconcilerError(
+                f"bucket {bucket} does not exist in account {self.account_id} (or is not "
+                "visible to these credentials): check --bucket and --account"
+            )
         return self.reader._bucket_region(bucket)
 
     def discover(self, bucket: str, region: str, *, trail: str | None = None) -> Discovery:

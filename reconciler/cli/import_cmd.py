@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,6 +18,7 @@ from reconciler.cli.common import (
     sandbox_option,
     sandbox_waiting,
 )
+from reconciler.config.matrix import entries
 from reconciler.errors import AccountMismatchError, ReconcilerError
 from reconciler.importer import Imported
 
@@ -59,9 +61,14 @@ def _trail_name(ctx: click.Context, param: click.Parameter, value: str | None) -
     help="The existing shared bucket to describe.",
 )
 @click.option(
-    "--account", help="The AWS account id the file names (default: the credentials' account)."
+    "--account",
+    help="The AWS account id the file names (default: the credentials' account; with "
+    "--sandbox, the account_id of collaborators.yaml in this folder, else 123456789012).",
 )
-@region_option("Region of the bucket (default: looked up; with --sandbox, us-east-1).")
+@region_option(
+    "Region of the bucket (default: looked up; with --sandbox, the region of "
+    "collaborators.yaml in this folder, else us-east-1)."
+)
 @click.option(
     "-o",
     "--out",
@@ -134,7 +141,7 @@ def import_command(
     )
 
 
-# moto's default account: the sandbox's unless collaborators.yaml names another
+# moto's default account: the sandbox's when no collaborators.yaml names another
 SANDBOX_ACCOUNT = "123456789012"
 
 
@@ -144,9 +151,13 @@ def _from_sandbox(
     """The sandbox of collaborators.yaml in this folder (or RECONCILE_SANDBOX_DIR)."""
     from reconciler.aws.sandbox import sandbox, state_dir
 
-    account = account or SANDBOX_ACCOUNT
-    region = region or "us-east-1"
-    folder = state_dir("collaborators.yaml")
+    # the sandbox of this folder holds what `apply --sandbox` made for collaborators.yaml, in
+    # that file's account and Region (read leniently: a file with mistakes still has a sandbox)
+    local = Path("collaborators.yaml")
+    facts = entries([local])[0] if local.is_file() else {}
+    account = account or facts.get("account_id") or SANDBOX_ACCOUNT
+    region = region or facts.get("region") or "us-east-1"
+    folder = state_dir(str(local))
     with sandbox(account, region, folder=folder, on_wait=sandbox_waiting(folder)):
         return _discover_and_import(bucket, account, region, None, None, trail)
 

@@ -140,6 +140,17 @@ def assume(trust: dict[str, Any], token: dict[str, str], *, provider: str = PROV
     return decide([(trust, token, provider)])[0]
 
 
+def assert_all_refused(
+    trust: dict[str, Any], refused: dict[str, dict[str, Any]], *, accepted: dict[str, Any]
+) -> None:
+    """Every token of `refused` is denied, and so is the `accepted` token when it comes from
+    another account's identity provider."""
+    answers = decide([(trust, token, PROVIDER) for token in refused.values()])
+    assert dict(zip(refused, answers, strict=True)) == dict.fromkeys(refused, "ImplicitlyDenied")
+    other_provider = PROVIDER.replace(ACCOUNT, "999999999999")
+    assert assume(trust, accepted, provider=other_provider) == "ImplicitlyDenied"
+
+
 def decide(cases: list[tuple[dict[str, Any], dict[str, str], str]]) -> list[str]:
     """The simulator's decision on AssumeRoleWithWebIdentity for each (trust policy, token
     claims, identity provider)."""
@@ -273,10 +284,7 @@ def test_the_apply_trust_refuses_every_other_run(source: str) -> None:
         "another audience": {**claims(job, main), f"{ISSUER}:aud": "api://AzureADTokenExchange"},
         "no ref claim": {k: v for k, v in claims(job, main).items() if not k.endswith(":ref")},
     }
-    answers = decide([(trust, token, PROVIDER) for token in refused.values()])
-    assert dict(zip(refused, answers, strict=True)) == dict.fromkeys(refused, "ImplicitlyDenied")
-    other_provider = PROVIDER.replace(ACCOUNT, "999999999999")
-    assert assume(trust, claims(job, main), provider=other_provider) == "ImplicitlyDenied"
+    assert_all_refused(trust, refused, accepted=claims(job, main))
 
 
 @pytest.mark.parametrize("source", sorted(PLAN_TRUSTS))
@@ -409,10 +417,7 @@ def test_the_plan_trust_refuses_every_other_run(source: str) -> None:
         "another audience": {**claims(job, main), f"{ISSUER}:aud": "api://AzureADTokenExchange"},
         "no audience": {k: v for k, v in claims(job, main).items() if not k.endswith(":aud")},
     }
-    answers = decide([(trust, token, PROVIDER) for token in refused.values()])
-    assert dict(zip(refused, answers, strict=True)) == dict.fromkeys(refused, "ImplicitlyDenied")
-    other_provider = PROVIDER.replace(ACCOUNT, "999999999999")
-    assert assume(trust, claims(job, main), provider=other_provider) == "ImplicitlyDenied"
+    assert_all_refused(trust, refused, accepted=claims(job, main))
 
 
 def test_the_plan_trust_of_earlier_versions_refuses_the_verify_job() -> None:

@@ -12,6 +12,7 @@ from reconciler.apply.executor import apply_plan
 from reconciler.apply.lock import (
     LockHeldError,
     LockInfo,
+    LockLostError,
     Release,
     Stored,
     acquire,
@@ -336,6 +337,53 @@ def test_a_takeover_whose_answer_was_lost_is_recognised_as_ours() -> None:
     taken = acquire(store, mine, clock=lambda: LATER)
     assert taken.replaced == killed and store.body == mine.to_json()
     assert taken.etag == store.etag
+
+
+def test_a_takeover_whose_retry_met_its_own_write_is_recognised_as_ours() -> None:
+    """The write reached S3, its answer was lost, and the SDK's retry met our own new ETag:
+    412. The lock is ours, and the old holder is still named (review of issue 22)."""
+
+    class RetriedOverOwnWrite(MemoryStore):
+        def replace(self, body: str, etag: str) -> str | None:
+            super().replace(body, etag)
+            return None  # the retry's answer: PreconditionFailed
+
+    store = RetriedOverOwnWrite()
+    killed = other(ttl=60)
+    store.put(killed.to_json())
+    mine = info(now=LATER)
+    taken = acquire(store, mine, clock=lambda: LATER)
+    assert taken.replaced == killed and taken.etag == store.etag
+    assert store.body == mine.to_json()
+
+
+def test_renewing_before_the_first_write_gives_a_whole_ttl_and_is_released() -> None:
+    store = MemoryStore()
+    clock = iter([NOW, NOW + timedelta(seconds=50)])
+    with held(store, info(ttl=60), clock=lambda: next(clock)) as lock:
+        lock.renew()  # 50 s later, at the first write: a whole minute again
+        assert LockInfo.from_json(store.body or "").expires_at == "2026-01-15T12:01:50+00:00"
+        assert lock.etag == store.etag
+    assert store.body is None  # the renewed lock is the one released
+
+
+def test_an_apply_whose_lock_was_taken_over_while_it_waited_writes_nothing() -> None:
+    """Someone leaves `reconcile apply` at its confirmation prompt past lock.ttl_seconds; the
+    nightly run takes the lock over. Answering yes must not apply a stale plan beside it."""
+    store = MemoryStore()
+    warnings: list[str] = []
+    nightly = other(now=LATER)
+    with (
+        pytest.raises(LockLostError, match="is no longer this apply's") as lost,
+        held(store, info(ttl=60), warn=warnings.append, clock=lambda: LATER) as lock,
+    ):
+        assert acquire(store, nightly, clock=lambda: LATER).replaced is not None
+        lock.renew()
+    assert "role/nightly on runner-7" in str(lost.value) and "Nothing was changed" in str(
+        lost.value
+    )
+    assert lost.value.exit_code == 3
+    assert store.body == nightly.to_json()  # the nightly run's lock stays
 
 
 def test_unlock_removes_only_the_version_it_read() -> None:

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -164,7 +164,9 @@ def _take_over(store: LockStore, stored: Stored, body: str, now: datetime) -> Ta
         if mine := _mine(_read_quietly(store), body, old):
             return mine
         raise
-    return None if etag is None else Taken(etag, old)
+    if etag is None:  # another taker won, or a retry of our write met our own new ETag
+        return _mine(_read_quietly(store), body, old)
+    return Taken(etag, old)
 
 
 def _try_once(store: LockStore, body: str, now: datetime) -> Taken | None:
@@ -222,7 +224,7 @@ def _held_message(store: LockStore, clock: Clock) -> str:
         )
     message = f"the apply lock {store.location} is held by {held.describe()}"
     if held.expired(clock()):
-        return message + "; it has expired: if that apply is gone, run `reconcile unlock`"
+        return message + "; it has expired: the next apply takes it over (try again)"
     return message + (
         "; wait for it with --lock-timeout SECONDS, or try again later. If that apply was "
         "killed, the lock stays until it expires (then the next apply takes it over): once "
@@ -264,6 +266,49 @@ def unlock(store: LockStore, *, force: bool, clock: Clock = utc_now) -> str:
     return f"removed the apply lock {store.location} ({who})"
 
 
+class LockLostError(RefusedError):
+    pass
+
+
+class Holding:
+    """The lock this apply holds. Its ETag changes when it is renewed."""
+
+    def __init__(self, store: LockStore, info: LockInfo, taken: Taken, clock: Clock) -> None:
+        self.store, self.info, self.clock = store, info, clock
+        self.etag, self.replaced = taken.etag, taken.replaced
+
+    def renew(self) -> None:
+        """Give the lock a whole TTL from now, right before the first write, with a write
+        conditional on the ETag this apply holds. Once a lock has expired the next apply may
+        take it over, so an apply that waited past its expiry (at the confirmation prompt, or
+        planning a very large share) must find out before it writes anything: then nothing
+        is written, and it says who holds the lock now."""
+        ttl = datetime.fromisoformat(self.info.expires_at) - datetime.fromisoformat(
+            self.info.acquired_at
+        )
+        renewed = replace(self.info, expires_at=(self.clock() + ttl).isoformat(timespec="seconds"))
+        body = renewed.to_json()
+        try:
+            etag = self.store.replace(body, self.etag)
+        except ReconcilerError:
+            if (mine := _mine(_read_quietly(self.store), body)) is None:
+                raise
+            etag = mine.etag
+        if etag is None and (mine := _mine(_read_quietly(self.store), body)) is not None:
+            etag = mine.etag  # a retry of our write met our own new ETag
+        if etag is None:
+            stored = _read_quietly(self.store)
+            now = parse_lock(stored.body) if stored else None
+            who = f"{now.describe()} holds it now" if now else "it was removed"
+            raise LockLostError(
+                f"the apply lock {self.store.location} is no longer this apply's: it expired "
+                f"at {self.info.expires_at} while this apply waited, and {who}. Nothing was "
+                "changed: run the apply again (and raise lock.ttl_seconds if planning takes "
+                "that long)"
+            )
+        self.info, self.etag = renewed, etag
+
+
 @contextmanager
 def held(
     store: LockStore,
@@ -273,16 +318,17 @@ def held(
     warn: Callable[[str], None] = lambda message: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Clock = utc_now,
-) -> Iterator[Taken]:
+) -> Iterator[Holding]:
     """Hold the lock for the duration of the block; released on success, failure and Ctrl-C.
     Taking over an expired lock is announced through `warn`, naming the old holder."""
     taken = acquire(store, info, timeout=timeout, clock=clock)
     if taken.replaced is not None:
         warn(takeover_message(store.location, taken.replaced))
+    holding = Holding(store, info, taken, clock)
     try:
-        yield taken
+        yield holding
     finally:
-        _release_or_warn(store, taken.etag, warn, sleep)
+        _release_or_warn(store, holding.etag, warn, sleep)
 
 
 def _release_or_warn(

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from reconciler.apply.lock import held, new_lock_info, unlock, utc_now
+from reconciler.apply.lock import Holding, held, new_lock_info, unlock, utc_now
 from reconciler.cli.app import cli
 from reconciler.cli.common import Options, aws_options, aws_session, check_account
 from reconciler.cli.output import output_options, terminal_from
@@ -52,7 +52,8 @@ def _store(clients: Any, config: Config, bucket: str | None, key: str | None) ->
 @contextmanager
 def apply_lock(
     clients: Any, config: Config, bucket: str | None, key: str | None, timeout: float
-) -> Iterator[None]:
+) -> Iterator[Holding | None]:
+    """The apply lock for the block (None on a first apply, before the bucket exists)."""
     store = _store(clients, config, bucket, key)
     if not store.bucket_exists():
         if store.bucket != config.bucket.name:
@@ -64,14 +65,16 @@ def apply_lock(
             f"note: no apply lock taken: bucket {store.bucket} does not exist yet (first apply)",
             err=True,
         )
-        yield
+        yield None
         return
     from reconciler.aws.reader import AwsReader
 
     holder = AwsReader(clients).caller_arn()
     info = new_lock_info(holder, config.lock.ttl_seconds, utc_now())
-    with held(store, info, timeout=timeout, warn=lambda m: click.echo(f"warning: {m}", err=True)):
-        yield
+    with held(
+        store, info, timeout=timeout, warn=lambda m: click.echo(f"warning: {m}", err=True)
+    ) as holding:
+        yield holding
 
 
 @cli.command("unlock")

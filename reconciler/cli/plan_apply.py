@@ -251,7 +251,7 @@ def apply_command(
     with aws_session(opts, config) as clients:
         check_account(clients, config)
         with (
-            apply_lock(clients, config, lock_bucket, lock_key, lock_timeout),
+            apply_lock(clients, config, lock_bucket, lock_key, lock_timeout) as lock,
             audited(clients, config, audit, today=day, adopt=adopt) as run,
         ):
             how = planning(opts, day, adopt, only)
@@ -278,6 +278,8 @@ def apply_command(
                     echo_apply_markdown(plan, None, True)
                 return
             confirm(auto_approve)
+            if lock is not None:
+                lock.renew()  # refuses to write when the lock expired meanwhile and was taken
             from reconciler.aws.writer import AwsWriter
 
             writer = AwsWriter(clients, config.account_id)

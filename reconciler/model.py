@@ -167,7 +167,9 @@ class Collaborator:
         return self.status is Status.SUSPENDED
 
 
-DEFAULT_LOCK_KEY = ".reconciler/apply.lock"
+# the tool's own corner of the shared bucket: no collaborator's files belong here
+TOOL_KEY_PREFIX = ".reconciler/"
+DEFAULT_LOCK_KEY = TOOL_KEY_PREFIX + "apply.lock"
 DEFAULT_ACCESS_POINT_FORMAT = "{}-access-point"
 
 

@@ -155,6 +155,14 @@ def test_the_lock_s_old_versions_expire_only_where_the_lock_lives_in_the_shared_
     moved = FakeCloud()
     converge(elsewhere, moved)
     assert LOCK_VERSIONS not in rules(moved)
+    # the lock named in the shared bucket by its own name: the same rule
+    named = config_from(BASE_YAML + f"lock:\n  bucket: {BUCKET}\n")
+    converge(named, same := FakeCloud())
+    assert rules(same)[LOCK_VERSIONS] == LOCK_RULE
+    # a lock key outside .reconciler/ (here "a"): other files may start with it, so no rule
+    short = FakeCloud()
+    converge(config_from(BASE_YAML + "lock:\n  key: a\n"), short)
+    assert LOCK_VERSIONS not in rules(short)
     # versioning left as found (perhaps turned on by hand): the rule is kept all the same
     unversioned = FakeCloud()
     converge(with_bucket("  versioning: false\n"), unversioned)

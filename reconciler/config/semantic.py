@@ -127,7 +127,9 @@ def _tool_keys_reachable(doc: SourceDocument, prefixes: list[Name]) -> Iterator[
     lock = data.get("lock")
     if not isinstance(lock, dict):
         lock = {}
-    if lock.get("bucket") is not None:
+    bucket = data.get("bucket")
+    shared = bucket.get("name") if isinstance(bucket, dict) else None
+    if lock.get("bucket") not in (None, shared):
         return
     key = lock.get("key", DEFAULT_LOCK_KEY)
     if not isinstance(key, str):

@@ -35,6 +35,7 @@ from reconciler.model import (
     NONCURRENT_RULE_ID,
     STATUS_TAG_KEY,
     SUSPENDED_TAG_VALUE,
+    TOOL_KEY_PREFIX,
     USER_POLICY_NAME,
     Collaborator,
     Config,
@@ -297,7 +298,10 @@ def lifecycle_rules(config: Config) -> dict[str, dict[str, Any]]:
                 "NoncurrentDays": wanted.noncurrent_version_expiration_days
             },
         }
-    if config.lock.bucket is None:  # versioned by the tool, or by hand (versioning: false)
+    # versioned by the tool, or by hand (versioning: false); only a lock key in the tool's
+    # own corner, so that the rule's prefix can match nothing but the tool's objects
+    lock_in_share = config.lock_bucket == config.bucket.name
+    if lock_in_share and config.lock.key.startswith(TOOL_KEY_PREFIX):
         rules[LOCK_VERSIONS_RULE_ID] = lock_versions_rule(config.lock.key)
     return rules
 
@@ -306,7 +310,8 @@ def lock_versions_rule(lock_key: str) -> dict[str, Any]:
     """Each apply creates the lock object and deletes it again; on a versioned bucket that
     leaves a noncurrent version and a delete marker behind every time (on a bucket never
     versioned the rule has nothing to act on). This rule, limited to
-    the lock's key (no collaborator prefix can overlap it: reconciler.config.semantic),
+    the lock's key, which lies in the tool's own `.reconciler/` corner and which no
+    collaborator prefix may overlap (reconciler.config.semantic),
     removes the old versions a day later and then the delete marker left with no version
     (S3 User Guide, "Examples of S3 Lifecycle configurations", removing expired object delete
     markers: NoncurrentVersionExpiration and ExpiredObjectDeleteMarker in one rule)."""

@@ -6,11 +6,14 @@ and the conditional release below cannot pass because the emulator lets a stale 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -108,3 +111,14 @@ def test_a_live_lock_is_refused_through_s3(connection: Connection) -> None:
     acquire(store, new_lock_info("role/running", 3600, NOW), clock=lambda: NOW)
     with pytest.raises(LockHeldError, match="is held by role/running"):
         acquire(store, new_lock_info("role/next", 3600, LATER), clock=lambda: LATER)
+
+
+def test_the_lowest_botocore_allowed_knows_conditional_writes_and_deletes() -> None:
+    """pyproject.toml's botocore floor is the first release whose S3 model has IfMatch on both
+    PutObject and DeleteObject (1.35.69): with an older one every takeover and release would
+    fail parameter validation. The installed botocore has them, and the floor names it."""
+    model = botocore.session.get_session().get_service_model("s3")
+    for operation in ("PutObject", "DeleteObject"):
+        assert "IfMatch" in model.operation_model(operation).input_shape.members
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert re.search(r'"botocore>=1\.35\.69"', text) and re.search(r'"boto3>=1\.35\.69"', text)

@@ -60,6 +60,7 @@ class FaultPlan:
     seed: int = 0
     count: int = 0
     injected: list[tuple[int, str, str]] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # every request, in order
     lock: threading.Lock = field(default_factory=threading.Lock)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -67,6 +68,7 @@ class FaultPlan:
         with self.lock:
             index = self.count
             self.count += 1
+            self.labels.append(label)
             fault = None
             matched = bool(self.fail_match) and all(m in label for m in self.fail_match)
             if self.fail_at == index or (matched and not self.injected):

@@ -367,6 +367,19 @@ def test_renewing_before_the_first_write_gives_a_whole_ttl_and_is_released() -> 
     assert store.body is None  # the renewed lock is the one released
 
 
+def test_a_renewal_that_fails_keeps_the_lock_with_its_old_expiry() -> None:
+    class Failing(MemoryStore):
+        def replace(self, body: str, etag: str) -> str | None:
+            raise AwsError("taking over the expired apply lock failed: InternalError")
+
+    store = Failing()
+    mine = info(ttl=60)
+    with held(store, mine, clock=lambda: NOW + timedelta(seconds=30)) as lock:
+        lock.renew()  # nothing was written: still ours, until its old expiry
+        assert store.body == mine.to_json() and lock.etag == store.etag
+    assert store.body is None
+
+
 def test_an_apply_whose_lock_was_taken_over_while_it_waited_writes_nothing() -> None:
     """Someone leaves `reconcile apply` at its confirmation prompt past lock.ttl_seconds; the
     nightly run takes the lock over. Answering yes must not apply a stale plan beside it."""

@@ -291,7 +291,10 @@ class Holding:
         try:
             etag = self.store.replace(body, self.etag)
         except ReconcilerError:
-            if (mine := _mine(_read_quietly(self.store), body)) is None:
+            stored = _read_quietly(self.store)
+            if stored is not None and stored.etag == self.etag:
+                return  # the write failed, the lock is still ours: it keeps its old expiry
+            if (mine := _mine(stored, body)) is None:
                 raise
             etag = mine.etag
         if etag is None and (mine := _mine(_read_quietly(self.store), body)) is not None:
